@@ -1,0 +1,105 @@
+// Command jwtgate runs jwtgate locally (`jwtgate dev`) and administers its
+// DynamoDB tables, users and sessions.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/shared/devserver"
+	"github.com/jwtgate/jwtgate/shared/logging"
+)
+
+const usage = `usage: jwtgate <command> [flags]
+
+commands:
+  dev      run the API locally on the template's routes (default 127.0.0.1:3000)
+
+Run "jwtgate <command> -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "dev":
+		if err := dev(ctx, args[1:], stdout, stderr); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(stderr, "jwtgate dev:", err)
+			return 1
+		}
+		return 0
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "jwtgate: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
+	tmpl := fs.String("template", "", "SAM template to serve (default: the embedded template.yaml)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	src := []byte(jwtgate.Template)
+	if *tmpl != "" {
+		b, err := os.ReadFile(*tmpl)
+		if err != nil {
+			return err
+		}
+		src = b
+	}
+	log := logging.New(stderr, os.Getenv("LOG_LEVEL"))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := devserver.New(ctx, devserver.Options{Template: src, Getenv: os.LookupEnv, Log: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "jwtgate dev: http://%s (stage %q, in-memory stores)\n", ln.Addr(), srv.Gateway.Stage)
+	for _, u := range devserver.DemoUsers {
+		fmt.Fprintf(stdout, "  demo user %-9s password %-10s roles %v\n", u.Name, u.Password, u.Roles)
+	}
+	if srv.RandomSecret {
+		fmt.Fprintln(stdout, "  signing secret: random per process (set JWT_SECRET_KEY to keep tokens across restarts)")
+	}
+	fmt.Fprintln(stdout, "  cookies: Secure", srv.Config.Cookies.Secure, "- dev mode only; production defaults to Secure")
+	hs := &http.Server{Handler: srv.Gateway, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdown)
+}

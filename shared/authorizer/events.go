@@ -1,0 +1,97 @@
+package authorizer
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/jwtgate/jwtgate/shared/cookies"
+)
+
+// REST answers a REST API REQUEST authorizer event. A denial is a Deny
+// policy with context msg (the template's ACCESS_DENIED gateway response
+// turns it into 401 {"msg": ...}); a failure to decide is an error, which
+// API Gateway answers with its AUTHORIZER_FAILURE response.
+func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource,
+		Headers: cookies.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}}
+	d := a.Decide(ctx, req)
+	a.record(ctx, req, d)
+	if d.Err != nil {
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
+	}
+	if !d.Allow {
+		return events.APIGatewayCustomAuthorizerResponse{
+			PrincipalID:    "anonymous",
+			PolicyDocument: policy("Deny", ev.MethodArn),
+			Context:        map[string]any{"msg": d.Msg},
+		}, nil
+	}
+	principal := "anonymous"
+	if d.Claims != nil {
+		principal = d.Claims.Subject
+	}
+	resp := events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID:    principal,
+		PolicyDocument: policy("Allow", ev.MethodArn),
+		Context:        d.Context(),
+	}
+	if a.CacheTTL > 0 {
+		// A cached policy is reused for every route: allow the whole stage
+		// and deny, explicitly, the routes whose role rules the caller fails.
+		stage, ok := stageARN(ev.MethodArn)
+		if !ok {
+			return events.APIGatewayCustomAuthorizerResponse{}, errors.New("authorizer: unexpected methodArn")
+		}
+		resp.PolicyDocument = policy("Allow", stage+"/*/*")
+		delete(resp.Context, "forbidden")
+		for _, r := range d.Denied {
+			resp.PolicyDocument.Statement = append(resp.PolicyDocument.Statement,
+				policy("Deny", stage+"/"+r.Method+r.Path).Statement...)
+			resp.Context["msg"] = r.Message()
+		}
+	}
+	return resp, nil
+}
+
+// HTTP answers an HTTP API (payload 2.0) REQUEST authorizer event with a
+// simple response; cookies arrive in the cookies array.
+func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	h := cookies.EventHeaders{Single: ev.Headers}
+	if len(ev.Cookies) > 0 {
+		h.Multi = map[string][]string{"Cookie": {strings.Join(ev.Cookies, "; ")}}
+	}
+	req := Request{Method: ev.RequestContext.HTTP.Method, Path: ev.RequestContext.HTTP.Path, Resource: ev.RouteKey, Headers: h}
+	if _, path, ok := strings.Cut(ev.RouteKey, " "); ok {
+		req.Resource = path
+	}
+	d := a.Decide(ctx, req)
+	a.record(ctx, req, d)
+	if d.Err != nil {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, ErrUnavailable
+	}
+	if !d.Allow {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false, Context: map[string]any{"msg": d.Msg}}, nil
+	}
+	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: d.Context()}, nil
+}
+
+func policy(effect, resource string) events.APIGatewayCustomAuthorizerPolicy {
+	return events.APIGatewayCustomAuthorizerPolicy{
+		Version: "2012-10-17",
+		Statement: []events.IAMPolicyStatement{{
+			Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: []string{resource},
+		}},
+	}
+}
+
+// stageARN cuts arn:aws:execute-api:region:acct:apiId/stage/VERB/path to
+// arn:aws:execute-api:region:acct:apiId/stage.
+func stageARN(methodARN string) (string, bool) {
+	parts := strings.SplitN(methodARN, "/", 3)
+	if len(parts) < 3 {
+		return "", false
+	}
+	return parts[0] + "/" + parts[1], true
+}

@@ -1,0 +1,35 @@
+// Package dynamostore keeps jwtgate's revocation records and user accounts in
+// DynamoDB, with the same methods and semantics as revocation.MemoryStore and
+// users.MemoryStore, and creates the two tables.
+//
+// # Revocation table
+//
+// Hash key pk (S), one item per record:
+//
+//	pk          S  "jti#<id>", "sid#<id>" or "sub#<name>" (revocation.Record.Key)
+//	at          N  Record.At in Unix nanoseconds (absent when At is zero)
+//	expires_at  N  Record.ExpiresAt in Unix seconds, rounded up; the table's TTL attribute
+//
+// DynamoDB deletes expired items late (often days), so every reader compares
+// expires_at with the store's clock itself: an expired item that is still
+// present revokes nothing and may be overwritten. Rounding expires_at up means
+// a record lives at most a second longer than asked, never shorter. Reads are
+// strongly consistent, so a revocation is seen by the next request.
+//
+// # Users table
+//
+// Hash key username (S):
+//
+//	username             S     users.User.Name, already normalised by the caller
+//	password_hash        S     argon2id PHC string
+//	roles                L     list of S, in order (may be empty)
+//	disabled             BOOL
+//	password_changed_at  N     Unix nanoseconds (absent when zero)
+//
+// # Errors
+//
+// A table that does not exist is ErrTableMissing (as a *MissingTableError that
+// names it); a client built by NewClient that finds no credentials fails with
+// ErrNoCredentials. Users methods return users.ErrNotFound and users.ErrExists
+// like the memory store.
+package dynamostore

@@ -1,0 +1,454 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
+)
+
+// Invoker runs a function by logical ID with a JSON event and returns its
+// JSON result. A function error is a *FunctionError.
+type Invoker interface {
+	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
+}
+
+// FunctionError is an error the function itself returned (errorMessage in
+// the Lambda runtime API), as opposed to a failure to invoke it.
+type FunctionError struct {
+	Message string
+	Type    string
+}
+
+func (e *FunctionError) Error() string { return "gateway: function error: " + e.Message }
+
+// Names API Gateway would use; the account id is the documentation one.
+const (
+	Account   = "123456789012"
+	Region    = "us-east-1"
+	APIID     = "jwtgatelocal"
+	maxBody   = 10 << 20 // API Gateway's payload limit
+	principal = "principalId"
+)
+
+// Gateway serves an API.
+type Gateway struct {
+	API     *API
+	Invoker Invoker
+	Stage   string
+	// Fallback serves requests no route matches (the demo web app); nil
+	// answers like API Gateway (403 Missing Authentication Token).
+	Fallback http.Handler
+	Log      *slog.Logger
+	Clock    func() time.Time
+}
+
+func (g *Gateway) now() time.Time {
+	if g.Clock != nil {
+		return g.Clock()
+	}
+	return time.Now()
+}
+
+// ServeHTTP runs one request through the API and logs one line (method,
+// path, status, latency; never headers or query, which may carry tokens).
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	g.serve(rec, r)
+	if g.Log != nil {
+		g.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"latency_ms", float64(time.Since(start).Microseconds())/1000)
+	}
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
+	route, params, ok := g.match(r.Method, r.URL.Path)
+	if !ok {
+		if g.Fallback != nil {
+			g.Fallback.ServeHTTP(w, r)
+			return
+		}
+		g.respond(w, "MISSING_AUTHENTICATION_TOKEN", nil, "Missing Authentication Token")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		g.respond(w, "REQUEST_TOO_LARGE", nil, "Request Too Long")
+		return
+	}
+	ev := g.proxyEvent(r, route, params, body)
+	ctx := r.Context()
+	if route.Authorized {
+		authCtx, resp, ok := g.authorize(ctx, ev)
+		if !ok {
+			g.respond(w, resp.kind, resp.ctx, resp.msg)
+			return
+		}
+		ev.RequestContext.Authorizer = authCtx
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		g.respond(w, "DEFAULT_5XX", nil, "Internal server error")
+		return
+	}
+	out, err := g.Invoker.Invoke(ctx, route.Function, payload)
+	if err != nil {
+		g.logError("function failed", route.Function, err)
+		writeJSONMessage(w, http.StatusBadGateway, "Internal server error")
+		return
+	}
+	var res events.APIGatewayProxyResponse
+	if err := json.Unmarshal(out, &res); err != nil || res.StatusCode == 0 {
+		g.logError("malformed proxy response", route.Function, err)
+		writeJSONMessage(w, http.StatusBadGateway, "Internal server error")
+		return
+	}
+	writeProxyResponse(w, res)
+}
+
+type denial struct {
+	kind string
+	ctx  map[string]any
+	msg  string
+}
+
+// authorize does what API Gateway does with a REQUEST authorizer: identity
+// sources first, then the function, then the policy against the methodArn.
+func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, denial, bool) {
+	for _, h := range g.API.IdentityHeaders {
+		if headerValue(ev.MultiValueHeaders, h) == "" {
+			return nil, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
+		}
+	}
+	methodARN := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", Region, Account, APIID, g.Stage, ev.HTTPMethod, ev.Path)
+	req := events.APIGatewayCustomAuthorizerRequestTypeRequest{
+		Type: "REQUEST", MethodArn: methodARN, Resource: ev.Resource, Path: ev.Path, HTTPMethod: ev.HTTPMethod,
+		Headers: ev.Headers, MultiValueHeaders: ev.MultiValueHeaders,
+		QueryStringParameters: ev.QueryStringParameters, MultiValueQueryStringParameters: ev.MultiValueQueryStringParameters,
+		PathParameters: ev.PathParameters, StageVariables: ev.StageVariables,
+		RequestContext: events.APIGatewayCustomAuthorizerRequestTypeRequestContext{
+			Path: ev.RequestContext.Path, AccountID: Account, ResourceID: ev.RequestContext.ResourceID,
+			Stage: g.Stage, RequestID: ev.RequestContext.RequestID, ResourcePath: ev.Resource,
+			HTTPMethod: ev.HTTPMethod, APIID: APIID,
+			Identity: events.APIGatewayCustomAuthorizerRequestTypeRequestIdentity{SourceIP: ev.RequestContext.Identity.SourceIP},
+		},
+	}
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return nil, denial{kind: "AUTHORIZER_CONFIGURATION_ERROR", msg: "Internal server error"}, false
+	}
+	out, err := g.Invoker.Invoke(ctx, g.API.Authorizer, payload)
+	var fe *FunctionError
+	switch {
+	case errors.As(err, &fe) && fe.Message == "Unauthorized":
+		return nil, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
+	case err != nil:
+		g.logError("authorizer failed", g.API.Authorizer, err)
+		return nil, denial{kind: "AUTHORIZER_FAILURE", msg: "Internal server error"}, false
+	}
+	var res events.APIGatewayCustomAuthorizerResponse
+	if err := json.Unmarshal(out, &res); err != nil || res.PrincipalID == "" || !validContext(res.Context) {
+		g.logError("authorizer response invalid", g.API.Authorizer, err)
+		return nil, denial{kind: "AUTHORIZER_CONFIGURATION_ERROR", msg: "Internal server error"}, false
+	}
+	if !Allowed(res.PolicyDocument, methodARN) {
+		return nil, denial{kind: "ACCESS_DENIED", ctx: res.Context,
+			msg: "User is not authorized to access this resource with an explicit deny"}, false
+	}
+	authCtx := map[string]any{principal: res.PrincipalID}
+	for k, v := range res.Context {
+		authCtx[k] = v
+	}
+	return authCtx, denial{}, true
+}
+
+// validContext is API Gateway's rule: string, number or boolean values only
+// (a nested value makes it answer 500; sam local does not check).
+func validContext(c map[string]any) bool {
+	for _, v := range c {
+		switch v.(type) {
+		case string, float64, bool, json.Number:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Allowed evaluates an authorizer policy for execute-api:Invoke on arn:
+// an explicit Deny wins, then any Allow, else deny.
+func Allowed(p events.APIGatewayCustomAuthorizerPolicy, arn string) bool {
+	allowed := false
+	for _, s := range p.Statement {
+		if !matchesAny(s.Action, "execute-api:Invoke") || !matchesAny(s.Resource, arn) {
+			continue
+		}
+		switch s.Effect {
+		case "Deny":
+			return false
+		case "Allow":
+			allowed = true
+		}
+	}
+	return allowed
+}
+
+func matchesAny(patterns []string, s string) bool {
+	for _, p := range patterns {
+		if glob(p, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// glob matches IAM wildcards: * any run (including "/"), ? one character.
+func glob(p, s string) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '*':
+			for i := len(s); i >= 0; i-- {
+				if glob(p[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		default:
+			if s == "" || p[0] != s[0] {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		}
+	}
+	return s == ""
+}
+
+// match finds the route for method and path, with path parameters.
+func (g *Gateway) match(method, path string) (Route, map[string]string, bool) {
+	for _, rt := range g.API.Routes {
+		if rt.Method != "ANY" && rt.Method != method {
+			continue
+		}
+		if params, ok := matchPath(rt.Path, path); ok {
+			return rt, params, true
+		}
+	}
+	return Route{}, nil, false
+}
+
+func matchPath(tmpl, path string) (map[string]string, bool) {
+	ts := strings.Split(strings.Trim(tmpl, "/"), "/")
+	ps := strings.Split(strings.Trim(path, "/"), "/")
+	params := map[string]string{}
+	for i, t := range ts {
+		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "+}") {
+			params[t[1:len(t)-2]] = strings.Join(ps[i:], "/")
+			return params, i < len(ps)
+		}
+		if i >= len(ps) {
+			return nil, false
+		}
+		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
+			params[t[1:len(t)-1]] = ps[i]
+			continue
+		}
+		if t != ps[i] {
+			return nil, false
+		}
+	}
+	if len(ts) != len(ps) {
+		return nil, false
+	}
+	if len(params) == 0 {
+		params = nil
+	}
+	return params, true
+}
+
+// proxyEvent builds the REST proxy event API Gateway would send.
+func (g *Gateway) proxyEvent(r *http.Request, rt Route, params map[string]string, body []byte) events.APIGatewayProxyRequest {
+	single := map[string]string{}
+	multi := map[string][]string{}
+	for k, v := range r.Header {
+		multi[k] = v
+		single[k] = v[len(v)-1]
+	}
+	if r.Host != "" {
+		multi["Host"], single["Host"] = []string{r.Host}, r.Host
+	}
+	var qs map[string]string
+	var mqs map[string][]string
+	if q := r.URL.Query(); len(q) > 0 {
+		qs, mqs = map[string]string{}, map[string][]string{}
+		for k, v := range q {
+			mqs[k], qs[k] = v, v[len(v)-1]
+		}
+	}
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	now := g.now()
+	ev := events.APIGatewayProxyRequest{
+		Resource: rt.Path, Path: r.URL.Path, HTTPMethod: r.Method,
+		Headers: single, MultiValueHeaders: multi,
+		QueryStringParameters: qs, MultiValueQueryStringParameters: mqs, PathParameters: params,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID: Account, ResourceID: "local", Stage: g.Stage, RequestID: uuid.NewString(),
+			Identity:     events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
+			ResourcePath: rt.Path, Path: "/" + g.Stage + r.URL.Path, HTTPMethod: r.Method, APIID: APIID,
+			DomainName: r.Host, Protocol: r.Proto, RequestTimeEpoch: now.UnixMilli(),
+			RequestTime: now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+		},
+	}
+	if len(body) > 0 {
+		if utf8.Valid(body) {
+			ev.Body = string(body)
+		} else {
+			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+		}
+	}
+	return ev
+}
+
+// respond writes the gateway response of kind, with $context.authorizer.*
+// and $context.error.message substituted in its template.
+func (g *Gateway) respond(w http.ResponseWriter, kind string, authCtx map[string]any, errMsg string) {
+	r, ok := g.API.Responses[kind]
+	if !ok {
+		r = defaultResponse(kind)
+	}
+	body := r.Template
+	if body == "" {
+		b, _ := json.Marshal(map[string]string{"message": errMsg})
+		body = string(b)
+	}
+	body = substitute(body, authCtx, errMsg)
+	for k, v := range r.Headers {
+		w.Header().Set(k, v)
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(r.StatusCode)
+	_, _ = io.WriteString(w, body)
+}
+
+func defaultResponse(kind string) Response {
+	status := map[string]int{
+		"UNAUTHORIZED": 401, "ACCESS_DENIED": 403, "AUTHORIZER_FAILURE": 500,
+		"AUTHORIZER_CONFIGURATION_ERROR": 500, "MISSING_AUTHENTICATION_TOKEN": 403,
+		"REQUEST_TOO_LARGE": 413, "DEFAULT_5XX": 500,
+	}[kind]
+	if status == 0 {
+		status = 500
+	}
+	return Response{StatusCode: status}
+}
+
+// substitute fills the template variables gateway responses support. Values
+// are inserted as JSON string contents, so a context value cannot break out
+// of the body's JSON.
+func substitute(tmpl string, authCtx map[string]any, errMsg string) string {
+	esc := func(s string) string {
+		b, _ := json.Marshal(s)
+		return string(b[1 : len(b)-1])
+	}
+	out := strings.ReplaceAll(tmpl, "$context.error.messageString", `"`+esc(errMsg)+`"`)
+	out = strings.ReplaceAll(out, "$context.error.message", esc(errMsg))
+	for {
+		i := strings.Index(out, "$context.authorizer.")
+		if i < 0 {
+			return out
+		}
+		j := i + len("$context.authorizer.")
+		k := j
+		for k < len(out) && (out[k] == '_' || out[k] >= 'a' && out[k] <= 'z' || out[k] >= 'A' && out[k] <= 'Z' || out[k] >= '0' && out[k] <= '9') {
+			k++
+		}
+		val := ""
+		if v, ok := authCtx[out[j:k]]; ok {
+			val = fmt.Sprint(v)
+		}
+		out = out[:i] + esc(val) + out[k:]
+	}
+}
+
+func writeProxyResponse(w http.ResponseWriter, res events.APIGatewayProxyResponse) {
+	h := w.Header()
+	for k, v := range res.Headers {
+		h.Set(k, v)
+	}
+	for k, vs := range res.MultiValueHeaders {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	body := []byte(res.Body)
+	if res.IsBase64Encoded {
+		if b, err := base64.StdEncoding.DecodeString(res.Body); err == nil {
+			body = b
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(res.StatusCode)
+	_, _ = w.Write(body)
+}
+
+func writeJSONMessage(w http.ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(map[string]string{"message": msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func headerValue(h map[string][]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+func (g *Gateway) logError(msg, fn string, err error) {
+	if g.Log != nil {
+		g.Log.Error(msg, "function", fn, "err", err)
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}

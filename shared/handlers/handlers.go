@@ -1,0 +1,142 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/jwtgate/jwtgate/shared/authorizer"
+	"github.com/jwtgate/jwtgate/shared/config"
+	"github.com/jwtgate/jwtgate/shared/demo"
+	"github.com/jwtgate/jwtgate/shared/identity"
+	"github.com/jwtgate/jwtgate/shared/session"
+	"github.com/jwtgate/jwtgate/shared/tokens"
+)
+
+// Revocations is the revocation store every function shares.
+type Revocations interface {
+	session.Revocations
+	authorizer.Revocations
+}
+
+// Stores are the state behind the functions.
+type Stores struct {
+	Users       session.PasswordUsers
+	Revocations Revocations
+}
+
+// Set holds the handlers of one configuration.
+type Set struct {
+	cfg     config.Config
+	session *session.Service
+	authz   *authorizer.Authorizer
+	log     *slog.Logger
+}
+
+// Logical IDs of the template's functions.
+const (
+	LoginFunction      = "LoginFunction"
+	RefreshFunction    = "RefreshFunction"
+	LogoutFunction     = "LogoutFunction"
+	PasswordFunction   = "PasswordFunction"
+	ProtectedFunction  = "ProtectedFunction"
+	AuthorizerFunction = "AuthorizerFunction"
+)
+
+// New builds the handlers. keys sign and verify tokens (keys[0] signs).
+func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, clock func() time.Time) (*Set, error) {
+	if clock == nil {
+		clock = time.Now
+	}
+	topts := cfg.Tokens
+	topts.Keys = keys
+	topts.Clock = clock
+	ts, err := tokens.New(topts)
+	if err != nil {
+		return nil, fmt.Errorf("handlers: %w", err)
+	}
+	s := &Set{cfg: cfg, log: log}
+	s.session = &session.Service{
+		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF, Locations: cfg.Locations,
+		Users: st.Users, Revocations: st.Revocations, ReuseGrace: cfg.RefreshReuseGrace,
+		Clock: clock, Log: log,
+	}
+	s.authz = &authorizer.Authorizer{
+		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
+		Rules: cfg.Rules, Revocations: st.Revocations, CacheTTL: cfg.AuthorizerCache,
+		Clock: clock, Log: log,
+	}
+	return s, nil
+}
+
+// HTTP returns the net/http handler of a proxy-integrated function.
+func (s *Set) HTTP(logicalID string) (http.Handler, error) {
+	switch logicalID {
+	case LoginFunction:
+		return s.session.Login(), nil
+	case RefreshFunction:
+		return s.session.Refresh(), nil
+	case LogoutFunction:
+		return s.session.Logout(), nil
+	case PasswordFunction:
+		return identity.Require(s.session.Password()), nil
+	case ProtectedFunction:
+		return demo.Handler(), nil
+	}
+	return nil, fmt.Errorf("handlers: no HTTP function %q", logicalID)
+}
+
+// REST returns the REST API (payload 1.0) handler of a function, as
+// lambda.Start would run it.
+func (s *Set) REST(logicalID string) (any, error) {
+	if logicalID == AuthorizerFunction {
+		return s.authz.REST, nil
+	}
+	h, err := s.HTTP(logicalID)
+	if err != nil {
+		return nil, err
+	}
+	return restProxy(h), nil
+}
+
+// V2 returns the HTTP API (payload 2.0) handler of a function.
+func (s *Set) V2(logicalID string) (any, error) {
+	if logicalID == AuthorizerFunction {
+		return s.authz.HTTP, nil
+	}
+	h, err := s.HTTP(logicalID)
+	if err != nil {
+		return nil, err
+	}
+	return v2Proxy(h), nil
+}
+
+// Lambda returns the function as the runtime invokes it (JSON in, JSON
+// out), for in-process invocation by the local gateway.
+func (s *Set) Lambda(logicalID string, v2 bool) (lambda.Handler, error) {
+	get := s.REST
+	if v2 {
+		get = s.V2
+	}
+	h, err := get(logicalID)
+	if err != nil {
+		return nil, err
+	}
+	return lambda.NewHandler(h), nil
+}
+
+// restProxy adapts h to REST proxy events. The adapter puts the gateway
+// context in the request context, where identity reads it.
+func restProxy(h http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return httpadapter.New(h).ProxyWithContext
+}
+
+// v2Proxy adapts h to HTTP API payload 2.0 events.
+func v2Proxy(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return httpadapter.NewV2(h).ProxyWithContext
+}

@@ -1,0 +1,98 @@
+package session
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/jwtgate/jwtgate/shared/cookies"
+	"github.com/jwtgate/jwtgate/shared/reply"
+	"github.com/jwtgate/jwtgate/shared/tokens"
+)
+
+// Logout answers POST /logout: it revokes the whole session (sid) of the
+// presented tokens, so the access and refresh tokens of that login both stop
+// working, clears the four cookies and answers {"logout":true}.
+//
+// When a cookie token is presented, the CSRF header must match the csrf
+// claim of one of the presented tokens (normally the access token's), so
+// another site cannot log the user out. Expired tokens still name their
+// session; when no token is presented, or none can be read, there is
+// nothing to revoke and the cookies are cleared all the same. When the
+// revocation cannot be stored the answer is 503 and the cookies stay, so
+// the client can retry.
+func (s *Service) Logout() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowPOST(w, r) {
+			return
+		}
+		log := s.log().With("op", "logout")
+		var readable []*tokens.Claims
+		csrfNeeded := false
+		for _, k := range []struct {
+			cookie string
+			typ    tokens.Type
+		}{{s.Cookies.AccessName, tokens.Access}, {s.Cookies.RefreshName, tokens.Refresh}} {
+			found, err := cookies.Find(r.Header, k.cookie, s.Locations)
+			if err != nil {
+				continue
+			}
+			csrfNeeded = csrfNeeded || s.CSRF.Applies(r.Method, found)
+			claims, err := s.Tokens.Parse(found.Token)
+			if claims == nil || (err != nil && !errors.Is(err, tokens.ErrExpired)) || tokens.CheckType(claims, k.typ) != nil {
+				msg, _ := tokens.Message(err)
+				log.Info("logout: unreadable token ignored", "cookie", k.cookie, "reason", msg)
+				continue
+			}
+			readable = append(readable, claims)
+		}
+		if csrfNeeded {
+			if msg := s.logoutCSRF(r, readable); msg != "" {
+				log.Info("logout refused", "reason", msg)
+				reply.Msg(w, http.StatusUnauthorized, msg)
+				return
+			}
+		}
+		revoked := map[string]bool{}
+		for _, c := range readable {
+			if revoked[c.SID] {
+				continue
+			}
+			if err := s.Revocations.Put(r.Context(), s.sessionRecord(c.SID)); err != nil {
+				log.Error("logout failed closed", "reason", "revocation store", "sid", c.SID, "err", err)
+				reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
+				return
+			}
+			revoked[c.SID] = true
+			log.Info("logout", "user", c.Subject, "sid", c.SID)
+		}
+		if err := s.Cookies.Clear(w); err != nil {
+			log.Error("logout: clear cookies", "err", err)
+		}
+		reply.JSON(w, http.StatusOK, map[string]bool{"logout": true})
+	})
+}
+
+// logoutCSRF returns "" when the CSRF header matches a readable token, and
+// flask's message otherwise.
+func (s *Service) logoutCSRF(r *http.Request, readable []*tokens.Claims) string {
+	var presented []string
+	for _, h := range []string{s.CSRF.AccessHeader, s.CSRF.RefreshHeader} {
+		if v, err := cookies.Presented(r.Header, h); err == nil {
+			presented = append(presented, v)
+		}
+	}
+	if len(presented) == 0 {
+		return "Missing CSRF token"
+	}
+	if len(readable) == 0 {
+		return "" // nothing to revoke: clearing unreadable cookies is harmless
+	}
+	for _, c := range readable {
+		for _, v := range presented {
+			if cookies.Compare(v, c.CSRF) == nil {
+				return ""
+			}
+		}
+	}
+	return "CSRF double submit tokens do not match"
+}

@@ -1,0 +1,105 @@
+package session
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/jwtgate/jwtgate/shared/identity"
+	"github.com/jwtgate/jwtgate/shared/password"
+	"github.com/jwtgate/jwtgate/shared/reply"
+	"github.com/jwtgate/jwtgate/shared/revocation"
+	"github.com/jwtgate/jwtgate/shared/tokens"
+)
+
+// Password answers POST /password {"old_password","new_password"} behind the
+// authorizer (wrap it in identity.Require). It needs a fresh access token
+// (401 "Fresh token required"), changes the hash, revokes every session of
+// the user issued before the change (log out everywhere) and starts a new
+// session for the caller, whose cookies the response carries.
+//
+// The cut-off has the one-second resolution of iat: tokens issued in the
+// same second as the change survive it, except the caller's own session,
+// which is revoked by id.
+func (s *Service) Password() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowPOST(w, r) {
+			return
+		}
+		id, ok := identity.Of(r.Context())
+		if !ok {
+			reply.Msg(w, http.StatusUnauthorized, `Missing cookie "access_token_cookie"`)
+			return
+		}
+		if !id.Fresh {
+			reply.Msg(w, http.StatusUnauthorized, "Fresh token required")
+			return
+		}
+		store, ok := s.Users.(PasswordUsers)
+		if !ok {
+			reply.Msg(w, http.StatusNotImplemented, "Password change is not available")
+			return
+		}
+		var body struct {
+			Old *string `json:"old_password"`
+			New *string `json:"new_password"`
+		}
+		if msg := readJSON(w, r, &body); msg != "" {
+			reply.Msg(w, http.StatusBadRequest, msg)
+			return
+		}
+		if body.Old == nil || body.New == nil {
+			reply.Msg(w, http.StatusBadRequest, `Missing "old_password" or "new_password"`)
+			return
+		}
+		if err := password.CheckPolicy(*body.New); err != nil {
+			_, why, _ := strings.Cut(err.Error(), ": ")
+			why, _ = strings.CutPrefix(why, "too weak: ")
+			reply.Msg(w, http.StatusBadRequest, "New password too weak: "+why)
+			return
+		}
+		ctx := r.Context()
+		log := s.log().With("op", "password", "user", id.Subject)
+		u, err := store.Get(ctx, id.Subject)
+		if err != nil {
+			log.ErrorContext(ctx, "password change failed closed", "reason", "user store", "err", err)
+			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		}
+		if err := password.Verify(u.PasswordHash, *body.Old); err != nil {
+			if !errors.Is(err, password.ErrMismatch) {
+				log.ErrorContext(ctx, "password change: unreadable hash", "err", err)
+			}
+			reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
+			return
+		}
+		hash, err := password.HashDefault(*body.New)
+		if err != nil {
+			log.ErrorContext(ctx, "password change: hash", "err", err)
+			reply.Msg(w, http.StatusInternalServerError, "Could not change the password")
+			return
+		}
+		now := s.now()
+		if err := store.SetPassword(ctx, u.Name, hash, now); err != nil {
+			log.ErrorContext(ctx, "password change failed closed", "reason", "user store", "err", err)
+			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		}
+		cutoff := revocation.Record{Key: revocation.UserKey(u.Name), At: now.Truncate(1e9),
+			ExpiresAt: now.Add(s.Tokens.RefreshTTL() + s.Tokens.Leeway())}
+		for _, rec := range []revocation.Record{cutoff, s.sessionRecord(id.SID)} {
+			if err := s.Revocations.Put(ctx, rec); err != nil {
+				log.ErrorContext(ctx, "password changed but sessions not revoked", "err", err)
+				reply.Msg(w, http.StatusServiceUnavailable, "Password changed, but other sessions could not be logged out: try again")
+				return
+			}
+		}
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles}, s.Tokens.NewID(), true); err != nil {
+			log.ErrorContext(ctx, "password change: issue tokens", "err", err)
+			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
+			return
+		}
+		log.InfoContext(ctx, "password changed: every other session revoked")
+		reply.JSON(w, http.StatusOK, map[string]bool{"password_changed": true})
+	})
+}

@@ -1,0 +1,71 @@
+package session
+
+import (
+	"net/http"
+
+	"github.com/jwtgate/jwtgate/shared/reply"
+	"github.com/jwtgate/jwtgate/shared/revocation"
+	"github.com/jwtgate/jwtgate/shared/tokens"
+)
+
+// Refresh answers POST /refresh: the refresh cookie plus X-CSRF-TOKEN (the
+// refresh token's csrf value) buy a new access token (not fresh) and a
+// rotated refresh token in the same session, {"refresh":true}.
+//
+// The presented refresh token is consumed atomically. Presenting it again
+// within ReuseGrace (tabs refreshing at once) succeeds again; after that it
+// is taken as stolen: the whole session is revoked and the answer is 401
+// "Token has been revoked".
+func (s *Service) Refresh() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowPOST(w, r) {
+			return
+		}
+		claims, msg, _ := s.presented(r, s.Cookies.RefreshName, s.CSRF.RefreshHeader, tokens.Refresh, false)
+		if claims == nil {
+			reply.Msg(w, http.StatusUnauthorized, msg)
+			return
+		}
+		ctx := r.Context()
+		log := s.log().With("op", "refresh", "user", claims.Subject, "sid", claims.SID)
+		subj := subjectOf(claims)
+		recs, err := s.Revocations.Lookup(ctx, revocation.SessionKey(subj.SID), revocation.UserKey(subj.Sub))
+		if err != nil {
+			log.Error("refresh failed closed", "reason", "revocation lookup", "err", err)
+			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		}
+		now := s.now()
+		if revocation.Check(recs, subj, now) != nil {
+			log.Info("refresh refused", "reason", "revoked")
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		}
+		consumed := revocation.Record{Key: revocation.TokenKey(claims.ID), At: now,
+			ExpiresAt: claims.ExpiresAt.Add(s.Tokens.Leeway())}
+		prior, won, err := s.Revocations.Consume(ctx, consumed)
+		if err != nil {
+			log.Error("refresh failed closed", "reason", "consume", "err", err)
+			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		}
+		if !won && now.Sub(prior.At) > s.ReuseGrace {
+			// Reuse after the grace window: someone else holds this token.
+			if err := s.Revocations.Put(ctx, s.sessionRecord(claims.SID)); err != nil {
+				log.Error("refresh reuse detected but session revocation failed", "err", err)
+				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+				return
+			}
+			log.Warn("refresh token reuse detected: session revoked", "first_used", prior.At)
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		}
+		if err := s.issue(w, tokens.Subject{Name: claims.Subject, Roles: claims.Roles}, claims.SID, false); err != nil {
+			log.Error("refresh failed", "reason", "issue tokens", "err", err)
+			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
+			return
+		}
+		log.Info("refresh", "reuse_within_grace", !won)
+		reply.JSON(w, http.StatusOK, map[string]bool{"refresh": true})
+	})
+}

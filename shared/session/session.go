@@ -1,0 +1,149 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jwtgate/jwtgate/shared/cookies"
+	"github.com/jwtgate/jwtgate/shared/reply"
+	"github.com/jwtgate/jwtgate/shared/revocation"
+	"github.com/jwtgate/jwtgate/shared/tokens"
+	"github.com/jwtgate/jwtgate/shared/users"
+)
+
+// Users is what the session handlers need of a user store.
+type Users interface {
+	Get(ctx context.Context, name string) (users.User, error)
+}
+
+// PasswordUsers is what the password handler needs of a user store.
+type PasswordUsers interface {
+	Users
+	SetPassword(ctx context.Context, name, hash string, at time.Time) error
+}
+
+// Revocations is what the session handlers need of a revocation store.
+type Revocations interface {
+	Lookup(ctx context.Context, keys ...string) (map[string]revocation.Record, error)
+	Put(ctx context.Context, r revocation.Record) error
+	Consume(ctx context.Context, r revocation.Record) (revocation.Record, bool, error)
+}
+
+// Service holds the dependencies of the session handlers.
+type Service struct {
+	Tokens      *tokens.Service
+	Cookies     cookies.Options
+	CSRF        cookies.CSRF
+	Locations   cookies.Locations
+	Users       Users
+	Revocations Revocations
+	// ReuseGrace is how long a consumed refresh token may be presented again
+	// (parallel tabs refreshing at once) before reuse counts as theft.
+	ReuseGrace time.Duration
+	Clock      func() time.Time
+	Log        *slog.Logger
+}
+
+// Messages of the session endpoints beyond the token contract.
+const (
+	msgBadCredentials  = "Bad username or password"
+	msgUnavailable     = "Session store unavailable, try again"
+	msgRevoked         = "Token has been revoked"
+	msgMethod          = "Method not allowed"
+	maxBodyBytes       = 4 << 10
+	headerContentType  = "Content-Type"
+	mediaTypeJSON      = "application/json"
+	msgContentType     = "Content-Type must be application/json"
+	msgBodyTooLarge    = "Request body too large (limit 4 KiB)"
+	msgMalformedJSON   = "Request body is not a JSON object"
+	msgInvalidUsername = "Invalid username"
+)
+
+func (s *Service) now() time.Time {
+	if s.Clock != nil {
+		return s.Clock()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// issue signs a new pair for sub in session sid and writes the four cookies.
+func (s *Service) issue(w http.ResponseWriter, sub tokens.Subject, sid string, fresh bool) error {
+	pair, err := s.Tokens.IssuePair(sub, sid, fresh)
+	if err != nil {
+		return err
+	}
+	return s.Cookies.Write(w, s.now(),
+		&cookies.Token{Value: pair.Access.Token, CSRF: pair.Access.Claims.CSRF, Expires: pair.Access.Claims.ExpiresAt.Time},
+		&cookies.Token{Value: pair.Refresh.Token, CSRF: pair.Refresh.Claims.CSRF, Expires: pair.Refresh.Claims.ExpiresAt.Time})
+}
+
+// sessionRecord revokes a whole session: it must outlive every token of the
+// session, and none was issued later than now.
+func (s *Service) sessionRecord(sid string) revocation.Record {
+	now := s.now()
+	return revocation.Record{Key: revocation.SessionKey(sid), At: now,
+		ExpiresAt: now.Add(s.Tokens.RefreshTTL() + s.Tokens.Leeway())}
+}
+
+// presented finds, CSRF-checks and verifies the token cookieName names, in
+// flask-jwt-extended's order; it returns the client message on failure.
+// allowExpired keeps an expired token's claims (logout still needs its sid).
+func (s *Service) presented(r *http.Request, cookieName, csrfHeader string, want tokens.Type, allowExpired bool) (*tokens.Claims, string, error) {
+	found, err := cookies.Find(r.Header, cookieName, s.Locations)
+	if err != nil {
+		msg, _ := cookies.Message(err)
+		return nil, msg, err
+	}
+	checkCSRF := s.CSRF.Applies(r.Method, found)
+	var csrf string
+	if checkCSRF {
+		if csrf, err = cookies.Presented(r.Header, csrfHeader); err != nil {
+			msg, _ := cookies.Message(err)
+			return nil, msg, err
+		}
+	}
+	claims, perr := s.Tokens.Parse(found.Token)
+	if claims == nil {
+		msg, _ := tokens.Message(perr)
+		return nil, msg, perr
+	}
+	if checkCSRF {
+		if err := cookies.Compare(csrf, claims.CSRF); err != nil {
+			msg, _ := cookies.Message(err)
+			return nil, msg, err
+		}
+	}
+	if perr != nil && !(allowExpired && errors.Is(perr, tokens.ErrExpired)) {
+		msg, _ := tokens.Message(perr)
+		return nil, msg, perr
+	}
+	if err := tokens.CheckType(claims, want); err != nil {
+		msg, _ := tokens.Message(err)
+		return nil, msg, err
+	}
+	return claims, "", perr
+}
+
+func subjectOf(c *tokens.Claims) revocation.Subject {
+	return revocation.Subject{JTI: c.ID, SID: c.SID, Sub: c.Subject, IssuedAt: c.IssuedAt.Time}
+}
+
+// allowPOST answers 405 for anything but POST.
+func allowPOST(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodPost {
+		return true
+	}
+	w.Header().Set("Allow", http.MethodPost)
+	reply.Msg(w, http.StatusMethodNotAllowed, msgMethod)
+	return false
+}

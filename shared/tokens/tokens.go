@@ -1,0 +1,360 @@
+package tokens
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// Type is the token's "type" claim.
+type Type string
+
+// The two token types of flask-jwt-extended.
+const (
+	Access  Type = "access"
+	Refresh Type = "refresh"
+)
+
+// Defaults, as flask-jwt-extended's.
+const (
+	DefaultAlgorithm     = "HS256"
+	DefaultAccessTTL     = 15 * time.Minute
+	DefaultRefreshTTL    = 30 * 24 * time.Hour
+	DefaultMaxTokenBytes = 8 << 10
+)
+
+// Claims are the claims of every jwtgate token.
+type Claims struct {
+	Fresh bool     `json:"fresh"`
+	Type  Type     `json:"type"`
+	CSRF  string   `json:"csrf,omitempty"`
+	SID   string   `json:"sid"`
+	Roles []string `json:"roles"`
+	jwt.RegisteredClaims
+}
+
+// Key is one HMAC signing secret; ID becomes the token header's kid.
+type Key struct {
+	ID     string
+	Secret []byte
+}
+
+// Options configure a Service. Zero values take the defaults above.
+type Options struct {
+	Algorithm        string   // signs new tokens
+	DecodeAlgorithms []string // accepted on verify; defaults to Algorithm alone
+	Keys             []Key    // Keys[0] signs; every key verifies (rotation)
+	AccessTTL        time.Duration
+	RefreshTTL       time.Duration
+	Leeway           time.Duration
+	Issuer           string   // iss written into new tokens
+	Audience         []string // aud written into new tokens
+	DecodeIssuer     string   // iss required on verify, when set
+	DecodeAudience   []string // one of these required in aud on verify, when set
+	MaxTokenBytes    int      // longer tokens are refused before any decoding
+	Clock            func() time.Time
+	NewID            func() string // jti, sid and csrf values; uuid4 by default
+}
+
+// Service issues and verifies tokens.
+type Service struct {
+	opts    Options
+	method  jwt.SigningMethod
+	keys    map[string][]byte
+	allowed map[string]bool
+	parser  *jwt.Parser
+}
+
+// New validates opts and returns a Service.
+func New(opts Options) (*Service, error) {
+	if opts.Algorithm == "" {
+		opts.Algorithm = DefaultAlgorithm
+	}
+	if len(opts.DecodeAlgorithms) == 0 {
+		opts.DecodeAlgorithms = []string{opts.Algorithm}
+	}
+	if opts.AccessTTL <= 0 {
+		opts.AccessTTL = DefaultAccessTTL
+	}
+	if opts.RefreshTTL <= 0 {
+		opts.RefreshTTL = DefaultRefreshTTL
+	}
+	if opts.MaxTokenBytes <= 0 {
+		opts.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.NewID == nil {
+		opts.NewID = uuid.NewString
+	}
+	s := &Service{opts: opts, keys: map[string][]byte{}, allowed: map[string]bool{}}
+	s.method = jwt.GetSigningMethod(opts.Algorithm)
+	if _, ok := s.method.(*jwt.SigningMethodHMAC); !ok {
+		return nil, fmt.Errorf("tokens: algorithm %q is not supported (HS256, HS384, HS512)", opts.Algorithm)
+	}
+	for _, a := range opts.DecodeAlgorithms {
+		if _, ok := jwt.GetSigningMethod(a).(*jwt.SigningMethodHMAC); !ok {
+			return nil, fmt.Errorf("tokens: decode algorithm %q is not supported", a)
+		}
+		s.allowed[a] = true
+	}
+	if len(opts.Keys) == 0 {
+		return nil, errors.New("tokens: no signing key")
+	}
+	for _, k := range opts.Keys {
+		if len(k.Secret) == 0 {
+			return nil, fmt.Errorf("tokens: key %q is empty", k.ID)
+		}
+		if _, dup := s.keys[k.ID]; dup {
+			return nil, fmt.Errorf("tokens: duplicate key id %q", k.ID)
+		}
+		s.keys[k.ID] = k.Secret
+	}
+	popts := []jwt.ParserOption{
+		jwt.WithValidMethods(opts.DecodeAlgorithms),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(opts.Leeway),
+		jwt.WithTimeFunc(opts.Clock),
+	}
+	if opts.DecodeIssuer != "" {
+		popts = append(popts, jwt.WithIssuer(opts.DecodeIssuer))
+	}
+	if len(opts.DecodeAudience) > 0 {
+		popts = append(popts, jwt.WithAudience(opts.DecodeAudience...))
+	}
+	s.parser = jwt.NewParser(popts...)
+	return s, nil
+}
+
+// AccessTTL is the lifetime of new access tokens.
+func (s *Service) AccessTTL() time.Duration { return s.opts.AccessTTL }
+
+// RefreshTTL is the lifetime of new refresh tokens, and so the longest any
+// token of a session can still be presented.
+func (s *Service) RefreshTTL() time.Duration { return s.opts.RefreshTTL }
+
+// Leeway is the clock skew tolerated on verify.
+func (s *Service) Leeway() time.Duration { return s.opts.Leeway }
+
+// NewID returns a fresh random identifier (uuid4 by default).
+func (s *Service) NewID() string { return s.opts.NewID() }
+
+// Subject is who a token is issued to.
+type Subject struct {
+	Name  string
+	Roles []string
+}
+
+// Issued is a signed token with the claims it carries.
+type Issued struct {
+	Token  string
+	Claims Claims
+}
+
+// Issue signs a token of type typ for sub in session sid.
+func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, error) {
+	now := s.opts.Clock()
+	ttl := s.opts.AccessTTL
+	if typ == Refresh {
+		ttl = s.opts.RefreshTTL
+		fresh = false // refresh tokens are never fresh, as in flask-jwt-extended
+	}
+	roles := sub.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	c := Claims{
+		Fresh: fresh,
+		Type:  typ,
+		CSRF:  s.opts.NewID(),
+		SID:   sid,
+		Roles: roles,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   sub.Name,
+			ID:        s.opts.NewID(),
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			Issuer:    s.opts.Issuer,
+			Audience:  s.opts.Audience,
+		},
+	}
+	t := jwt.NewWithClaims(s.method, c)
+	kid := s.opts.Keys[0].ID
+	if kid != "" {
+		t.Header["kid"] = kid
+	}
+	signed, err := t.SignedString(s.opts.Keys[0].Secret)
+	if err != nil {
+		return Issued{}, fmt.Errorf("tokens: sign: %w", err)
+	}
+	return Issued{Token: signed, Claims: c}, nil
+}
+
+// Pair is what a login or refresh hands out.
+type Pair struct {
+	Access, Refresh Issued
+}
+
+// IssuePair signs an access and a refresh token of one session.
+func (s *Service) IssuePair(sub Subject, sid string, fresh bool) (Pair, error) {
+	a, err := s.Issue(Access, sub, sid, fresh)
+	if err != nil {
+		return Pair{}, err
+	}
+	r, err := s.Issue(Refresh, sub, sid, false)
+	if err != nil {
+		return Pair{}, err
+	}
+	return Pair{Access: a, Refresh: r}, nil
+}
+
+// Parse verifies token and returns its claims. On ErrExpired the claims of
+// the otherwise valid token are returned too, so a caller can run the CSRF
+// compare first, as flask-jwt-extended does. The token type is not checked
+// here; see CheckType.
+func (s *Service) Parse(token string) (*Claims, error) {
+	if len(token) > s.opts.MaxTokenBytes {
+		return nil, refuse(ErrTooLarge, "Token is too large")
+	}
+	var c Claims
+	t, err := s.parser.ParseWithClaims(token, &c, s.keyFor)
+	if err != nil {
+		return s.explain(token, t, &c, err)
+	}
+	if err := requireClaims(&c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// CheckType refuses a token of the wrong type with flask's messages.
+func CheckType(c *Claims, want Type) error {
+	if c.Type == want {
+		return nil
+	}
+	if want == Refresh {
+		return refuse(ErrWrongType, "Only refresh tokens are allowed")
+	}
+	return refuse(ErrWrongType, "Only non-refresh tokens are allowed")
+}
+
+func requireClaims(c *Claims) error {
+	switch {
+	case c.Type == "":
+		return refuse(ErrMissingClaim, "Missing claim: type")
+	case c.Type != Access && c.Type != Refresh:
+		return refuse(ErrWrongType, "Invalid token type")
+	case c.Subject == "":
+		return refuse(ErrMissingClaim, "Missing claim: sub")
+	case c.ID == "":
+		return refuse(ErrMissingClaim, "Missing claim: jti")
+	case c.SID == "":
+		return refuse(ErrMissingClaim, "Missing claim: sid")
+	case c.IssuedAt == nil:
+		return refuse(ErrMissingClaim, "Missing claim: iat")
+	}
+	return nil
+}
+
+func (s *Service) keyFor(t *jwt.Token) (any, error) {
+	if !s.allowed[t.Method.Alg()] {
+		return nil, ErrAlgorithm
+	}
+	kidRaw, has := t.Header["kid"]
+	if !has {
+		if k, ok := s.keys[""]; ok {
+			return k, nil
+		}
+		// Tokens from before key ids were configured: try every key.
+		set := jwt.VerificationKeySet{}
+		for _, k := range s.opts.Keys {
+			set.Keys = append(set.Keys, k.Secret)
+		}
+		return set, nil
+	}
+	kid, ok := kidRaw.(string)
+	if !ok {
+		return nil, ErrUnknownKey
+	}
+	k, ok := s.keys[kid]
+	if !ok {
+		return nil, ErrUnknownKey
+	}
+	return k, nil
+}
+
+// explain maps golang-jwt's errors to ours. PyJWT checks claims in the order
+// iat, nbf, exp, iss, aud and reports the first failure, so we do too.
+func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Claims, error) {
+	switch {
+	case errors.Is(err, ErrAlgorithm):
+		return nil, refuse(ErrAlgorithm, "The specified alg value is not allowed")
+	case errors.Is(err, ErrUnknownKey):
+		return nil, refuse(ErrUnknownKey, "Unknown signing key")
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return nil, refuse(ErrMalformed, malformedMessage(raw, err))
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		// WithValidMethods reports a disallowed alg as a bad signature.
+		if t != nil && !s.allowed[t.Method.Alg()] {
+			return nil, refuse(ErrAlgorithm, "The specified alg value is not allowed")
+		}
+		return nil, refuse(ErrSignature, "Signature verification failed")
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return nil, refuse(ErrAlgorithm, "The specified alg value is not allowed")
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return nil, refuse(ErrNotYetValid, "The token is not yet valid (iat)")
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return nil, refuse(ErrNotYetValid, "The token is not yet valid (nbf)")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return nil, refuse(ErrMissingClaim, `Token is missing the "exp" claim`)
+	case errors.Is(err, jwt.ErrTokenExpired):
+		if errors.Is(err, jwt.ErrTokenInvalidIssuer) {
+			return nil, refuse(ErrIssuer, "Invalid issuer")
+		}
+		if errors.Is(err, jwt.ErrTokenInvalidAudience) {
+			return nil, refuse(ErrAudience, "Invalid audience")
+		}
+		if mErr := requireClaims(c); mErr != nil {
+			return nil, mErr
+		}
+		return c, refuse(ErrExpired, "Token has expired")
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return nil, refuse(ErrIssuer, "Invalid issuer")
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return nil, refuse(ErrAudience, "Invalid audience")
+	}
+	return nil, refuse(ErrMalformed, "Invalid token")
+}
+
+// malformedMessage picks PyJWT's wording for the part that failed to decode.
+func malformedMessage(raw string, err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if typeErr.Field == "sub" {
+			return "Subject must be a string"
+		}
+		return "Invalid payload string"
+	}
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "Not enough segments"
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "header"):
+		return "Invalid header padding"
+	case strings.Contains(msg, "claim"):
+		return "Invalid payload padding"
+	case strings.Contains(msg, "signature"):
+		return "Invalid crypto padding"
+	}
+	return "Invalid token"
+}

@@ -1,0 +1,141 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/text/secure/precis"
+)
+
+// Sentinel errors of the user stores.
+var (
+	ErrNotFound    = errors.New("users: not found")
+	ErrExists      = errors.New("users: already exists")
+	ErrInvalidName = errors.New("users: invalid username")
+)
+
+// MaxNameLen bounds usernames (in bytes, after normalisation).
+const MaxNameLen = 64
+
+// User is one account.
+type User struct {
+	Name              string
+	PasswordHash      string // argon2id PHC string
+	Roles             []string
+	Disabled          bool
+	PasswordChangedAt time.Time
+}
+
+// HasRole reports whether u has role.
+func (u User) HasRole(role string) bool { return slices.Contains(u.Roles, role) }
+
+// NormalizeName applies the PRECIS UsernameCasePreserved profile (RFC 8265):
+// width-folded, NFC-normalised, no spaces, control characters or unassigned
+// code points. Names that differ only in such details become the same name;
+// names the profile refuses (CR, LF, NUL, ...) are ErrInvalidName. Letters
+// that merely look alike across scripts stay distinct names.
+func NormalizeName(name string) (string, error) {
+	n, err := precis.UsernameCasePreserved.String(name)
+	if err != nil || n == "" || len(n) > MaxNameLen {
+		return "", fmt.Errorf("%w: %q", ErrInvalidName, name)
+	}
+	return n, nil
+}
+
+// MemoryStore keeps users in a map; `jwtgate dev` and tests use it.
+type MemoryStore struct {
+	mu    sync.RWMutex
+	users map[string]User
+}
+
+// NewMemoryStore returns an empty store.
+func NewMemoryStore() *MemoryStore { return &MemoryStore{users: map[string]User{}} }
+
+// Get returns the user called name, or ErrNotFound.
+func (m *MemoryStore) Get(_ context.Context, name string) (User, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	u, ok := m.users[name]
+	if !ok {
+		return User{}, fmt.Errorf("get user %q: %w", name, ErrNotFound)
+	}
+	u.Roles = slices.Clone(u.Roles)
+	return u, nil
+}
+
+// Add creates u, or fails with ErrExists.
+func (m *MemoryStore) Add(_ context.Context, u User) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.users[u.Name]; ok {
+		return fmt.Errorf("add user %q: %w", u.Name, ErrExists)
+	}
+	u.Roles = slices.Clone(u.Roles)
+	m.users[u.Name] = u
+	return nil
+}
+
+// Put creates or replaces u.
+func (m *MemoryStore) Put(_ context.Context, u User) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u.Roles = slices.Clone(u.Roles)
+	m.users[u.Name] = u
+	return nil
+}
+
+// SetPassword replaces name's hash and records when, or ErrNotFound.
+func (m *MemoryStore) SetPassword(_ context.Context, name, hash string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return fmt.Errorf("set password of %q: %w", name, ErrNotFound)
+	}
+	u.PasswordHash, u.PasswordChangedAt = hash, at
+	m.users[name] = u
+	return nil
+}
+
+// SetDisabled sets or clears name's disabled flag, or ErrNotFound.
+func (m *MemoryStore) SetDisabled(_ context.Context, name string, disabled bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return fmt.Errorf("set disabled of %q: %w", name, ErrNotFound)
+	}
+	u.Disabled = disabled
+	m.users[name] = u
+	return nil
+}
+
+// SetRoles replaces name's roles, or ErrNotFound.
+func (m *MemoryStore) SetRoles(_ context.Context, name string, roles []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return fmt.Errorf("set roles of %q: %w", name, ErrNotFound)
+	}
+	u.Roles = slices.Clone(roles)
+	m.users[name] = u
+	return nil
+}
+
+// List returns every user, sorted by name.
+func (m *MemoryStore) List(_ context.Context) ([]User, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]User, 0, len(m.users))
+	for _, u := range m.users {
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}

@@ -1,0 +1,691 @@
+package jwtgate_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jwtgate/jwtgate"
+)
+
+// The two SAM templates describe one system; every test below runs on both.
+const (
+	restTemplate = "template.yaml"
+	httpTemplate = "template-httpapi.yaml"
+)
+
+// functionDirs maps each function's logical ID to its directory under functions/.
+var functionDirs = map[string]string{
+	"LoginFunction":      "login",
+	"RefreshFunction":    "refresh",
+	"LogoutFunction":     "logout",
+	"PasswordFunction":   "password",
+	"ProtectedFunction":  "protected",
+	"AuthorizerFunction": "authorizer",
+}
+
+// route is a method and path of the API with the authorizer guarding it ("NONE" for none)
+// and the function it invokes.
+type route struct {
+	authorizer string
+	function   string
+}
+
+var wantRoutes = map[string]route{
+	"POST /login":    {"NONE", "LoginFunction"},
+	"POST /refresh":  {"NONE", "RefreshFunction"},
+	"POST /logout":   {"NONE", "LogoutFunction"},
+	"POST /password": {"CookieAuthorizer", "PasswordFunction"},
+	"GET /protected": {"CookieAuthorizer", "ProtectedFunction"},
+	"GET /admin":     {"CookieAuthorizer", "ProtectedFunction"},
+}
+
+// wantPermissions lists, per function, every "action resource" pair its role grants besides
+// the AWSLambdaBasicExecutionRole managed policy: least privilege, compared exactly.
+var wantPermissions = map[string][]string{
+	"LoginFunction": {
+		"dynamodb:GetItem UsersTable",
+		"dynamodb:BatchGetItem RevocationTable",
+		"dynamodb:GetItem RevocationTable",
+		"dynamodb:PutItem RevocationTable",
+		"dynamodb:UpdateItem RevocationTable",
+	},
+	"RefreshFunction": {
+		"dynamodb:BatchGetItem RevocationTable",
+		"dynamodb:GetItem RevocationTable",
+		"dynamodb:PutItem RevocationTable",
+		"dynamodb:UpdateItem RevocationTable",
+	},
+	"LogoutFunction": {
+		"dynamodb:BatchGetItem RevocationTable",
+		"dynamodb:GetItem RevocationTable",
+		"dynamodb:PutItem RevocationTable",
+	},
+	"PasswordFunction": {
+		"dynamodb:GetItem UsersTable",
+		"dynamodb:UpdateItem UsersTable",
+		"dynamodb:BatchGetItem RevocationTable",
+		"dynamodb:GetItem RevocationTable",
+		"dynamodb:PutItem RevocationTable",
+	},
+	"ProtectedFunction": {},
+	"AuthorizerFunction": {
+		"dynamodb:BatchGetItem RevocationTable",
+		"dynamodb:GetItem RevocationTable",
+	},
+}
+
+// wantEnv lists every environment variable of each function of template.yaml, with its value
+// as describe prints it. template-httpapi.yaml differs as httpEnv says.
+func wantEnv(function string) map[string]string {
+	env := map[string]string{
+		"JWT_ACCESS_TOKEN_EXPIRES":  "!Ref AccessTokenExpires",
+		"JWT_REFRESH_TOKEN_EXPIRES": "!Ref RefreshTokenExpires",
+		"JWT_COOKIE_SECURE":         "!Ref CookieSecure",
+		"JWT_COOKIE_SAMESITE":       "!Ref CookieSameSite",
+		"JWT_COOKIE_DOMAIN":         "!Ref CookieDomain",
+		"JWT_SESSION_COOKIE":        "!Ref SessionCookie",
+		"JWT_SECRET_ARN":            "!Ref JwtSecret",
+		"REVOCATION_TABLE":          "!Ref RevocationTable",
+		"DYNAMODB_ENDPOINT":         "",
+	}
+	switch function {
+	case "LoginFunction", "PasswordFunction":
+		env["USERS_TABLE"] = "!Ref UsersTable"
+	case "RefreshFunction":
+		env["JWTGATE_REFRESH_REUSE_GRACE"] = "!Ref RefreshReuseGrace"
+	case "AuthorizerFunction":
+		env["JWTGATE_ROLE_RULES"] = "!Ref RoleRules"
+		env["JWTGATE_AUTHORIZER_CACHE_TTL"] = "!Ref AuthorizerCacheTtl"
+	}
+	return env
+}
+
+// httpEnv is wantEnv for template-httpapi.yaml: the v2 payload everywhere, and a cache TTL
+// fixed at 0 (that template has no AuthorizerCacheTtl parameter).
+func httpEnv(function string) map[string]string {
+	env := wantEnv(function)
+	env["JWTGATE_PAYLOAD"] = "v2"
+	if function == "AuthorizerFunction" {
+		env["JWTGATE_AUTHORIZER_CACHE_TTL"] = "0"
+	}
+	return env
+}
+
+// TestTemplateLint runs cfn-lint, which is what `sam validate --lint` runs: the SAM
+// transform plus CloudFormation's resource schemas.
+func TestTemplateLint(t *testing.T) {
+	out, err := command(t, "cfn-lint", restTemplate, httpTemplate).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cfn-lint %s %s: %v\n%s", restTemplate, httpTemplate, err, out)
+	}
+}
+
+// TestTemplateTranslated asserts on the CloudFormation the SAM translator generates, which is
+// what CloudFormation deploys.
+func TestTemplateTranslated(t *testing.T) {
+	tests := []struct {
+		name     string
+		template string
+		params   []string
+		wantTTL  string
+	}{
+		{name: "rest", template: restTemplate, wantTTL: "0"},
+		{name: "rest cached", template: restTemplate, params: []string{"AuthorizerCacheTtl=300"}, wantTTL: "300"},
+		{name: "httpapi", template: httpTemplate, wantTTL: "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfn := translate(t, tt.template, tt.params...)
+			checkFunctions(t, cfn)
+			checkRoles(t, cfn)
+			checkTables(t, cfn)
+			checkSecret(t, cfn)
+			if tt.template == httpTemplate {
+				checkHTTPAPI(t, cfn, tt.wantTTL)
+			} else {
+				checkRESTAPI(t, cfn, tt.wantTTL)
+			}
+		})
+	}
+}
+
+// TestTemplateMeaning checks what neither cfn-lint nor the translator can: that sam build
+// finds a Makefile target for every function, that the functions get the environment the Go
+// code reads, and that env.json only overrides variables the template declares (sam local
+// silently ignores the others).
+func TestTemplateMeaning(t *testing.T) {
+	if !strings.Contains(jwtgate.Template, "Transform: AWS::Serverless-2016-10-31") {
+		t.Errorf("jwtgate.Template does not embed the SAM template")
+	}
+	tests := []struct {
+		template string
+		env      func(string) map[string]string
+	}{
+		{restTemplate, wantEnv},
+		{httpTemplate, httpEnv},
+	}
+	for _, tt := range tests {
+		t.Run(tt.template, func(t *testing.T) {
+			t.Parallel()
+			cfn := translate(t, tt.template)
+			functions := cfn.ofType("AWS::Lambda::Function")
+			if got, want := sortedKeys(functions), sortedKeys(functionDirs); !slices.Equal(got, want) {
+				t.Fatalf("functions = %v, want %v", got, want)
+			}
+			for _, id := range sortedKeys(functions) {
+				t.Run(id, func(t *testing.T) {
+					checkMakeTarget(t, id)
+					var props lambdaFunction
+					decode(t, functions[id].Properties, &props)
+					got := map[string]string{}
+					for k, v := range props.Environment.Variables {
+						got[k] = describe(v)
+					}
+					checkMap(t, "environment", got, tt.env(id))
+				})
+			}
+			checkEnvJSON(t, functions)
+		})
+	}
+}
+
+// checkMakeTarget dry-runs the target sam build runs for the function: it must exist, build
+// the function's directory for arm64 (the templates' Architectures) and write bootstrap.
+func checkMakeTarget(t *testing.T, id string) {
+	t.Helper()
+	artifacts := t.TempDir()
+	cmd := command(t, "make", "--no-print-directory", "-n", "build-"+id, "ARTIFACTS_DIR="+artifacts)
+	// A GOARCH from the caller's environment would override the Makefile's default.
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOARCH=") })
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n build-%s: %v\n%s", id, err, out)
+	}
+	dir := "./functions/" + functionDirs[id]
+	for _, want := range []string{
+		"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "-tags lambda.norpc",
+		"-o " + filepath.Join(artifacts, "bootstrap"), dir,
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("make -n build-%s = %q, want it to contain %q", id, out, want)
+		}
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("build-%s builds %s, which is not a directory (%v)", id, dir, err)
+	}
+}
+
+// checkEnvJSON reads env.json, the overrides for `sam local start-api --env-vars env.json`.
+func checkEnvJSON(t *testing.T, functions map[string]resource) {
+	t.Helper()
+	data, err := os.ReadFile("env.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var overrides map[string]map[string]string
+	if err := json.Unmarshal(data, &overrides); err != nil {
+		t.Fatalf("env.json: %v", err)
+	}
+	for _, id := range sortedKeys(functionDirs) {
+		vars, ok := overrides[id]
+		if !ok {
+			t.Errorf("env.json has no entry for %s", id)
+			continue
+		}
+		if vars["JWT_COOKIE_SECURE"] != "false" {
+			t.Errorf("env.json %s: JWT_COOKIE_SECURE = %q, want \"false\" (sam local serves http)", id, vars["JWT_COOKIE_SECURE"])
+		}
+	}
+	for id, vars := range overrides {
+		fn, ok := functions[id]
+		if !ok {
+			t.Errorf("env.json names %s, which is not a function of the template", id)
+			continue
+		}
+		var props lambdaFunction
+		decode(t, fn.Properties, &props)
+		for name := range vars {
+			if _, ok := props.Environment.Variables[name]; !ok {
+				t.Errorf("env.json sets %s on %s, which the template does not declare: sam local would ignore it", name, id)
+			}
+		}
+	}
+}
+
+func checkFunctions(t *testing.T, cfn template) {
+	t.Helper()
+	functions := cfn.ofType("AWS::Lambda::Function")
+	if got, want := sortedKeys(functions), sortedKeys(functionDirs); !slices.Equal(got, want) {
+		t.Errorf("functions = %v, want %v", got, want)
+	}
+	for id, fn := range functions {
+		var p lambdaFunction
+		decode(t, fn.Properties, &p)
+		wantTimeout := 5
+		if id == "AuthorizerFunction" {
+			wantTimeout = 3
+		}
+		if p.Runtime != "provided.al2023" || !slices.Equal(p.Architectures, []string{"arm64"}) ||
+			p.Handler != "bootstrap" || p.MemorySize != 128 || p.Timeout != wantTimeout {
+			t.Errorf("%s: runtime %q, architectures %v, handler %q, memory %d, timeout %d; want provided.al2023, [arm64], bootstrap, 128, %d",
+				id, p.Runtime, p.Architectures, p.Handler, p.MemorySize, p.Timeout, wantTimeout)
+		}
+		if got := fn.Metadata["BuildMethod"]; got != "makefile" {
+			t.Errorf("%s: Metadata.BuildMethod = %v, want makefile", id, got)
+		}
+	}
+}
+
+func checkRoles(t *testing.T, cfn template) {
+	t.Helper()
+	for id, fn := range cfn.ofType("AWS::Lambda::Function") {
+		var p lambdaFunction
+		decode(t, fn.Properties, &p)
+		role, ok := cfn.Resources[arnOf(p.Role)]
+		if !ok || role.Type != "AWS::IAM::Role" {
+			t.Errorf("%s: role %s is not an AWS::IAM::Role of the template", id, describe(p.Role))
+			continue
+		}
+		var r iamRole
+		decode(t, role.Properties, &r)
+		if want := []string{"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}; !slices.Equal(r.ManagedPolicyArns, want) {
+			t.Errorf("%s: managed policies %v, want %v", id, r.ManagedPolicyArns, want)
+		}
+		var got []string
+		for _, policy := range r.Policies {
+			for _, s := range policy.PolicyDocument.Statement {
+				if s.Effect != "Allow" {
+					t.Errorf("%s: statement with effect %q", id, s.Effect)
+				}
+				for _, action := range s.actions() {
+					got = append(got, action+" "+arnOf(s.Resource))
+				}
+			}
+		}
+		want := append([]string{"secretsmanager:GetSecretValue JwtSecret"}, wantPermissions[id]...)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: role grants\n\t%s\nwant\n\t%s", id, strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+		}
+		// The invariants the exact list encodes, spelt out.
+		for _, grant := range got {
+			action, table, _ := strings.Cut(grant, " ")
+			write := !slices.Contains([]string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}, action)
+			switch {
+			case id == "AuthorizerFunction" && strings.HasPrefix(action, "dynamodb:") && (write || table != "RevocationTable"):
+				t.Errorf("the authorizer may only read RevocationTable; it has %s", grant)
+			case table == "UsersTable" && write && id != "PasswordFunction":
+				t.Errorf("only PasswordFunction may write UsersTable; %s has %s", id, grant)
+			}
+		}
+	}
+}
+
+func checkTables(t *testing.T, cfn template) {
+	t.Helper()
+	wantKeys := map[string]string{"RevocationTable": "pk", "UsersTable": "username"}
+	tables := cfn.ofType("AWS::DynamoDB::Table")
+	if got, want := sortedKeys(tables), sortedKeys(wantKeys); !slices.Equal(got, want) {
+		t.Errorf("tables = %v, want %v", got, want)
+	}
+	for id, table := range tables {
+		var p dynamoTable
+		decode(t, table.Properties, &p)
+		if p.TimeToLiveSpecification.AttributeName != "expires_at" || !p.TimeToLiveSpecification.Enabled {
+			t.Errorf("%s: TTL %+v, want expires_at enabled", id, p.TimeToLiveSpecification)
+		}
+		key := wantKeys[id]
+		if len(p.KeySchema) != 1 || p.KeySchema[0].AttributeName != key || p.KeySchema[0].KeyType != "HASH" ||
+			len(p.AttributeDefinitions) != 1 || p.AttributeDefinitions[0].AttributeName != key || p.AttributeDefinitions[0].AttributeType != "S" {
+			t.Errorf("%s: key schema %+v, attributes %+v; want hash key %s (S) only", id, p.KeySchema, p.AttributeDefinitions, key)
+		}
+		if p.BillingMode != "PAY_PER_REQUEST" || !p.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled || !p.SSESpecification.SSEEnabled {
+			t.Errorf("%s: billing %q, PITR %v, SSE %v; want PAY_PER_REQUEST, PITR and SSE on", id,
+				p.BillingMode, p.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled, p.SSESpecification.SSEEnabled)
+		}
+	}
+}
+
+func checkSecret(t *testing.T, cfn template) {
+	t.Helper()
+	secrets := cfn.ofType("AWS::SecretsManager::Secret")
+	var p map[string]json.RawMessage
+	decode(t, secrets["JwtSecret"].Properties, &p)
+	if len(secrets) != 1 || p["GenerateSecretString"] == nil {
+		t.Fatalf("want one secret JwtSecret with GenerateSecretString, got %v", sortedKeys(secrets))
+	}
+	if _, ok := p["SecretString"]; ok {
+		t.Errorf("JwtSecret has a SecretString: the key must be generated, never written in the template")
+	}
+	var gen struct {
+		PasswordLength     int
+		ExcludePunctuation bool
+	}
+	decode(t, p["GenerateSecretString"], &gen)
+	if gen.PasswordLength != 64 || !gen.ExcludePunctuation {
+		t.Errorf("GenerateSecretString = %+v, want 64 characters without punctuation", gen)
+	}
+}
+
+func checkRESTAPI(t *testing.T, cfn template, wantTTL string) {
+	t.Helper()
+	var api struct{ Body openAPI }
+	decode(t, cfn.Resources["JwtGateApi"].Properties, &api)
+	auth := api.Body.Components.SecuritySchemes["CookieAuthorizer"]
+	checkMap(t, "CookieAuthorizer", map[string]string{
+		"authtype":       auth.AuthType,
+		"type":           describe(auth.Authorizer["type"]),
+		"identitySource": describe(auth.Authorizer["identitySource"]),
+		"ttl":            describe(auth.Authorizer["authorizerResultTtlInSeconds"]),
+	}, map[string]string{
+		"authtype":       "custom",
+		"type":           "request",
+		"identitySource": "method.request.header.Cookie",
+		"ttl":            wantTTL,
+	})
+	checkRoutes(t, api.Body, "")
+	checkAuthorizerPermission(t, cfn)
+
+	const contentType = "gatewayresponse.header.Content-Type"
+	wantResponses := map[string]string{
+		"ACCESS_DENIED":                  `401 {"msg":"$context.authorizer.msg"}`,
+		"UNAUTHORIZED":                   `401 {"msg":"Missing cookie \"access_token_cookie\""}`,
+		"AUTHORIZER_FAILURE":             `503 {"msg":"Authorization service unavailable"}`,
+		"AUTHORIZER_CONFIGURATION_ERROR": `503 {"msg":"Authorization service unavailable"}`,
+	}
+	got := map[string]string{}
+	for name, r := range api.Body.GatewayResponses {
+		got[name] = r.StatusCode + " " + r.ResponseTemplates["application/json"]
+		if ct := r.ResponseParameters[contentType]; ct != "'application/json'" {
+			t.Errorf("gateway response %s: Content-Type %q, want 'application/json'", name, ct)
+		}
+	}
+	checkMap(t, "gateway responses", got, wantResponses)
+
+	var stage struct {
+		StageName      any
+		MethodSettings []struct {
+			ResourcePath, HttpMethod                  string
+			ThrottlingRateLimit, ThrottlingBurstLimit any
+		}
+	}
+	decode(t, cfn.Resources["JwtGateApiStage"].Properties, &stage)
+	if len(stage.MethodSettings) != 1 || stage.MethodSettings[0].ResourcePath != "/~1login" || stage.MethodSettings[0].HttpMethod != "POST" ||
+		describe(stage.MethodSettings[0].ThrottlingRateLimit) != "!Ref LoginThrottleRate" ||
+		describe(stage.MethodSettings[0].ThrottlingBurstLimit) != "!Ref LoginThrottleBurst" {
+		t.Errorf("stage method settings %+v, want POST /~1login throttled by the Login* parameters", stage.MethodSettings)
+	}
+	if stages := cfn.ofType("AWS::ApiGateway::Stage"); len(stages) != 1 {
+		t.Errorf("stages %v, want only JwtGateApiStage", sortedKeys(stages))
+	}
+}
+
+func checkHTTPAPI(t *testing.T, cfn template, wantTTL string) {
+	t.Helper()
+	var api struct{ Body openAPI }
+	decode(t, cfn.Resources["JwtGateHttpApi"].Properties, &api)
+	auth := api.Body.Components.SecuritySchemes["CookieAuthorizer"]
+	checkMap(t, "CookieAuthorizer", map[string]string{
+		"type":           describe(auth.Authorizer["type"]),
+		"identitySource": describe(auth.Authorizer["identitySource"]),
+		"ttl":            describe(auth.Authorizer["authorizerResultTtlInSeconds"]),
+		"payload":        describe(auth.Authorizer["authorizerPayloadFormatVersion"]),
+		"simple":         describe(auth.Authorizer["enableSimpleResponses"]),
+	}, map[string]string{
+		"type":           "request",
+		"identitySource": `["$request.header.Cookie"]`,
+		"ttl":            wantTTL,
+		"payload":        "2.0",
+		"simple":         "true",
+	})
+	checkRoutes(t, api.Body, "2.0")
+	checkAuthorizerPermission(t, cfn)
+
+	var stage struct{ RouteSettings map[string]map[string]any }
+	decode(t, cfn.Resources["JwtGateHttpApiStage"].Properties, &stage)
+	login := stage.RouteSettings["POST /login"]
+	if describe(login["ThrottlingRateLimit"]) != "!Ref LoginThrottleRate" || describe(login["ThrottlingBurstLimit"]) != "!Ref LoginThrottleBurst" {
+		t.Errorf("stage route settings %v, want POST /login throttled by the Login* parameters", stage.RouteSettings)
+	}
+}
+
+// checkRoutes compares the API's operations with wantRoutes: which authorizer guards each and
+// which function it invokes (with the given payload format version, if any).
+func checkRoutes(t *testing.T, body openAPI, payload string) {
+	t.Helper()
+	got := map[string]string{}
+	for path, ops := range body.Paths {
+		for method, op := range ops {
+			var security []string
+			for _, req := range op.Security {
+				security = append(security, sortedKeys(req)...)
+			}
+			uri := describe(op.Integration.URI)
+			function := "?"
+			for id := range functionDirs {
+				if strings.Contains(uri, "${"+id+".Arn}") {
+					function = id
+				}
+			}
+			got[strings.ToUpper(method)+" "+path] = fmt.Sprintf("%s %s %s", strings.Join(security, ","), function, op.Integration.PayloadFormatVersion)
+		}
+	}
+	want := map[string]string{}
+	for r, w := range wantRoutes {
+		want[r] = fmt.Sprintf("%s %s %s", w.authorizer, w.function, payload)
+	}
+	checkMap(t, "routes (authorizer, function, payload)", got, want)
+}
+
+// checkAuthorizerPermission: without a Lambda permission API Gateway cannot call the
+// authorizer and every guarded route fails.
+func checkAuthorizerPermission(t *testing.T, cfn template) {
+	t.Helper()
+	for _, p := range cfn.ofType("AWS::Lambda::Permission") {
+		var perm struct{ FunctionName, Principal any }
+		decode(t, p.Properties, &perm)
+		if describe(perm.FunctionName) == "!GetAtt AuthorizerFunction.Arn" && perm.Principal == "apigateway.amazonaws.com" {
+			return
+		}
+	}
+	t.Errorf("no AWS::Lambda::Permission lets API Gateway invoke AuthorizerFunction")
+}
+
+// template is the part of a CloudFormation template the tests read.
+type template struct {
+	Resources map[string]resource
+}
+
+type resource struct {
+	Type       string
+	Properties json.RawMessage
+	Metadata   map[string]any
+}
+
+func (c template) ofType(typ string) map[string]resource {
+	out := map[string]resource{}
+	for id, r := range c.Resources {
+		if r.Type == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+type lambdaFunction struct {
+	Runtime       string
+	Architectures []string
+	Handler       string
+	MemorySize    int
+	Timeout       int
+	Role          any
+	Environment   struct{ Variables map[string]any }
+}
+
+type iamRole struct {
+	ManagedPolicyArns []string
+	Policies          []struct {
+		PolicyDocument struct{ Statement []statement }
+	}
+}
+
+type statement struct {
+	Effect   string
+	Action   any // a string or a list of strings
+	Resource any
+}
+
+func (s statement) actions() []string {
+	switch a := s.Action.(type) {
+	case string:
+		return []string{a}
+	case []any:
+		var out []string
+		for _, v := range a {
+			out = append(out, fmt.Sprint(v))
+		}
+		return out
+	}
+	return []string{describe(s.Action)}
+}
+
+type dynamoTable struct {
+	BillingMode             string
+	KeySchema               []struct{ AttributeName, KeyType string }
+	AttributeDefinitions    []struct{ AttributeName, AttributeType string }
+	TimeToLiveSpecification struct {
+		AttributeName string
+		Enabled       bool
+	}
+	PointInTimeRecoverySpecification struct{ PointInTimeRecoveryEnabled bool }
+	SSESpecification                 struct{ SSEEnabled bool }
+}
+
+// openAPI is the part of the API definition SAM generates that the tests read.
+type openAPI struct {
+	Components struct {
+		SecuritySchemes map[string]struct {
+			AuthType   string         `json:"x-amazon-apigateway-authtype"`
+			Authorizer map[string]any `json:"x-amazon-apigateway-authorizer"`
+		}
+	}
+	Paths map[string]map[string]struct {
+		Security    []map[string][]string
+		Integration struct {
+			URI                  any
+			PayloadFormatVersion string
+		} `json:"x-amazon-apigateway-integration"`
+	}
+	GatewayResponses map[string]struct {
+		StatusCode         string
+		ResponseTemplates  map[string]string
+		ResponseParameters map[string]string
+	} `json:"x-amazon-apigateway-gateway-responses"`
+}
+
+// translate runs testdata/translate_template.py, which turns a SAM template into the
+// CloudFormation the SAM translator generates for it. params are Name=Value overrides.
+func translate(t *testing.T, file string, params ...string) template {
+	t.Helper()
+	cmd := command(t, "python3", append([]string{"testdata/translate_template.py", file}, params...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("translate %s: %v\n%s", file, err, stderr.Bytes())
+	}
+	var cfn template
+	if err := json.Unmarshal(out, &cfn); err != nil {
+		t.Fatalf("translate %s: %v", file, err)
+	}
+	return cfn
+}
+
+// command returns a command for a tool these tests need; a missing tool fails the test,
+// never skips it, so CI cannot pass without checking the templates.
+func command(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s is required to check the templates: %v", name, err)
+	}
+	return exec.Command(name, args...)
+}
+
+func decode(t *testing.T, raw json.RawMessage, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
+}
+
+// describe prints a CloudFormation value the way the templates are written: a string or
+// number as itself, {"Ref": X} as "!Ref X", {"Fn::GetAtt": [X, A]} as "!GetAtt X.A", the
+// SAM policy templates' {"Fn::Sub": ["${v}", {"v": {"Ref": X}}]} as X, and anything else
+// as JSON.
+func describe(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64, bool:
+		return fmt.Sprint(v)
+	case map[string]any:
+		if ref, ok := v["Ref"].(string); ok && len(v) == 1 {
+			return "!Ref " + ref
+		}
+		if att, ok := v["Fn::GetAtt"].([]any); ok && len(v) == 1 && len(att) == 2 {
+			return fmt.Sprintf("!GetAtt %v.%v", att[0], att[1])
+		}
+		if sub, ok := v["Fn::Sub"].([]any); ok && len(sub) == 2 {
+			if vars, ok := sub[1].(map[string]any); ok && len(vars) == 1 {
+				for name, val := range vars {
+					if sub[0] == "${"+name+"}" {
+						return strings.TrimPrefix(describe(val), "!Ref ")
+					}
+				}
+			}
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// arnOf names the resource whose ARN v is (!GetAtt X.Arn, or a secret's !Ref X), else
+// describes v.
+func arnOf(v any) string {
+	d := describe(v)
+	if strings.HasPrefix(d, "!GetAtt ") && strings.HasSuffix(d, ".Arn") {
+		return strings.TrimSuffix(strings.TrimPrefix(d, "!GetAtt "), ".Arn")
+	}
+	return d
+}
+
+// checkMap reports every key whose value differs between got and want.
+func checkMap(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	for _, k := range sortedKeys(want) {
+		if g, ok := got[k]; !ok {
+			t.Errorf("%s: %s missing, want %q", what, k, want[k])
+		} else if g != want[k] {
+			t.Errorf("%s: %s = %q, want %q", what, k, g, want[k])
+		}
+	}
+	for _, k := range sortedKeys(got) {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: unexpected %s = %q", what, k, got[k])
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
