@@ -27,3 +27,24 @@ $(eval $(call go-function,ProtectedFunction,protected))
 .PHONY: lint
 lint:
 	cfn-lint template.yaml template-httpapi.yaml
+
+# ---- Development: tools, tests, benchmarks --------------------------------------------------
+# Fragments under mk/ add the tool installers (DynamoDB Local, the Lambda emulator, Chromium),
+# fuzzing and the cold-start report.
+include $(wildcard mk/*.mk)
+
+GO_TEST_FLAGS ?= -count=1 -timeout 30m
+
+.PHONY: tools test vet fmt-check
+# Everything the tests start themselves, installed when missing.
+tools: tools-dynamodb tools-rie tools-chromium
+
+fmt-check:
+	@out=$$(gofmt -s -l .); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	go vet ./...
+
+# The one test command: installs what the tests need, checks the template, runs every test.
+test: tools fmt-check vet lint
+	go test $(GO_TEST_FLAGS) ./...

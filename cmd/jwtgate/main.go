@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/shared/admin"
 	"github.com/jwtgate/jwtgate/shared/devserver"
 	"github.com/jwtgate/jwtgate/shared/logging"
 )
@@ -23,7 +24,10 @@ import (
 const usage = `usage: jwtgate <command> [flags]
 
 commands:
-  dev      run the API locally on the template's routes (default 127.0.0.1:3000)
+  dev              run the API locally on the template's routes (default 127.0.0.1:3000)
+  tables create    create the DynamoDB tables (idempotent, TTL on)
+  user ...         add | passwd | disable | enable | roles | list
+  revoke ...       --jti ID | --session SID | --user NAME
 
 Run "jwtgate <command> -h" for a command's flags.
 `
@@ -47,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "tables", "user", "revoke":
+		return admin.Run(ctx, args, admin.Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -60,6 +66,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
 	tmpl := fs.String("template", "", "SAM template to serve (default: the embedded template.yaml)")
+	endpoint := fs.String("dynamodb-endpoint", "", "serve on DynamoDB tables at this endpoint (created when absent) instead of in-memory stores")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,7 +81,17 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := logging.New(stderr, os.Getenv("LOG_LEVEL"))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv, err := devserver.New(ctx, devserver.Options{Template: src, Getenv: os.LookupEnv, Log: log})
+	opts := devserver.Options{Template: src, Getenv: os.LookupEnv, Log: log}
+	storeDesc := "in-memory stores"
+	if *endpoint != "" {
+		stores, err := devserver.DynamoStores(ctx, *endpoint, os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		opts.Stores = stores
+		storeDesc = "DynamoDB at " + *endpoint
+	}
+	srv, err := devserver.New(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -82,7 +99,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "jwtgate dev: http://%s (stage %q, in-memory stores)\n", ln.Addr(), srv.Gateway.Stage)
+	fmt.Fprintf(stdout, "jwtgate dev: http://%s (stage %q, %s)\n", ln.Addr(), srv.Gateway.Stage, storeDesc)
 	for _, u := range devserver.DemoUsers {
 		fmt.Fprintf(stdout, "  demo user %-9s password %-10s roles %v\n", u.Name, u.Password, u.Roles)
 	}

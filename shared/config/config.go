@@ -133,7 +133,11 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		r.errs = append(r.errs, fmt.Errorf("JWTGATE_ROLE_RULES: %w", err))
 	}
 	c.Rules = rules
-	c.RefreshReuseGrace = r.duration("JWTGATE_REFRESH_REUSE_GRACE", DefaultRefreshReuseGrace)
+	// 0 is a valid grace (strict rotation; the template allows it).
+	c.RefreshReuseGrace = DefaultRefreshReuseGrace
+	if _, set := r.lookup("JWTGATE_REFRESH_REUSE_GRACE"); set {
+		c.RefreshReuseGrace = r.durationZero("JWTGATE_REFRESH_REUSE_GRACE")
+	}
 	c.AuthorizerCache = r.durationZero("JWTGATE_AUTHORIZER_CACHE_TTL")
 	c.RevocationTable = r.str("REVOCATION_TABLE", DefaultRevocationTable)
 	c.UsersTable = r.str("USERS_TABLE", DefaultUsersTable)

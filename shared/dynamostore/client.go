@@ -39,8 +39,9 @@ const localRegion = "us-east-1"
 // credentials are configured, signs with static dummy ones: DynamoDB Local
 // needs a signature but checks no secret.
 //
-// Nothing is fetched here: credentials are resolved on the first call, and
-// a failure to find any surfaces as ErrNoCredentials.
+// Without an endpoint a missing region is ErrNoRegion. Nothing is fetched
+// here: credentials are resolved on the first call, and a failure to find
+// any surfaces as ErrNoCredentials.
 func NewClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
 	var opts []func(*config.LoadOptions) error
 	if endpoint != "" && !credentialsConfigured() {
@@ -51,7 +52,10 @@ func NewClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamostore: load AWS config: %w", err)
 	}
-	if endpoint != "" && cfg.Region == "" {
+	if cfg.Region == "" {
+		if endpoint == "" {
+			return nil, fmt.Errorf("dynamostore: set AWS_REGION or a profile's region: %w", ErrNoRegion)
+		}
 		cfg.Region = localRegion
 	}
 	cfg.Credentials = aws.NewCredentialsCache(markMissing{cfg.Credentials})

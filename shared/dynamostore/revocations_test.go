@@ -335,9 +335,9 @@ func TestLookupManyKeys(t *testing.T) {
 	}
 }
 
-// unprocessing is a fault-injecting client: its BatchGetItem answers the
-// first key of each request and hands the rest back as unprocessed, for
-// the first fail calls (forever when fail < 0).
+// unprocessing is a fault-injecting client: for the first fail calls its
+// BatchGetItem answers the first key of each request and hands the rest back
+// as unprocessed; with fail < 0 it answers nothing, ever (hard throttling).
 type unprocessing struct {
 	dynamostore.ItemAPI
 	fail  int
@@ -346,7 +346,10 @@ type unprocessing struct {
 
 func (u *unprocessing) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	n := int(u.calls.Add(1))
-	if u.fail >= 0 && n > u.fail {
+	if u.fail < 0 {
+		return &dynamodb.BatchGetItemOutput{UnprocessedKeys: in.RequestItems}, nil
+	}
+	if n > u.fail {
 		return u.ItemAPI.BatchGetItem(ctx, in, optFns...)
 	}
 	part := map[string]types.KeysAndAttributes{}

@@ -45,11 +45,11 @@ func (s *Service) Login() http.Handler {
 		switch {
 		case errors.Is(err, users.ErrNotFound):
 			_ = password.VerifyDummy(*body.Password)
-			log.Info("login refused", "reason", "unknown user")
+			log.InfoContext(ctx, "login refused", "reason", "unknown user")
 			reply.Msg(w, http.StatusUnauthorized, msgBadCredentials)
 			return
 		case err != nil:
-			log.Error("login failed closed", "reason", "user store", "err", err)
+			log.ErrorContext(ctx, "login failed closed", "reason", "user store", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
@@ -60,17 +60,17 @@ func (s *Service) Login() http.Handler {
 			} else if errors.Is(err, password.ErrFormat) {
 				reason = "unreadable password hash"
 			}
-			log.Info("login refused", "reason", reason)
+			log.InfoContext(ctx, "login refused", "reason", reason)
 			reply.Msg(w, http.StatusUnauthorized, msgBadCredentials)
 			return
 		}
 		sid := s.Tokens.NewID()
 		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles}, sid, true); err != nil {
-			log.Error("login failed", "reason", "issue tokens", "err", err)
+			log.ErrorContext(ctx, "login failed", "reason", "issue tokens", "err", err)
 			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return
 		}
-		log.Info("login", "sid", sid)
+		log.InfoContext(ctx, "login", "sid", sid)
 		reply.JSON(w, http.StatusOK, map[string]bool{"login": true})
 	})
 }

@@ -25,6 +25,7 @@ func (s *Service) Logout() http.Handler {
 		if !allowPOST(w, r) {
 			return
 		}
+		ctx := r.Context()
 		log := s.log().With("op", "logout")
 		var readable []*tokens.Claims
 		csrfNeeded := false
@@ -40,14 +41,14 @@ func (s *Service) Logout() http.Handler {
 			claims, err := s.Tokens.Parse(found.Token)
 			if claims == nil || (err != nil && !errors.Is(err, tokens.ErrExpired)) || tokens.CheckType(claims, k.typ) != nil {
 				msg, _ := tokens.Message(err)
-				log.Info("logout: unreadable token ignored", "cookie", k.cookie, "reason", msg)
+				log.InfoContext(ctx, "logout: unreadable token ignored", "cookie", k.cookie, "reason", msg)
 				continue
 			}
 			readable = append(readable, claims)
 		}
 		if csrfNeeded {
 			if msg := s.logoutCSRF(r, readable); msg != "" {
-				log.Info("logout refused", "reason", msg)
+				log.InfoContext(ctx, "logout refused", "reason", msg)
 				reply.Msg(w, http.StatusUnauthorized, msg)
 				return
 			}
@@ -57,16 +58,16 @@ func (s *Service) Logout() http.Handler {
 			if revoked[c.SID] {
 				continue
 			}
-			if err := s.Revocations.Put(r.Context(), s.sessionRecord(c.SID)); err != nil {
-				log.Error("logout failed closed", "reason", "revocation store", "sid", c.SID, "err", err)
+			if err := s.Revocations.Put(ctx, s.sessionRecord(c.SID)); err != nil {
+				log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "sid", c.SID, "err", err)
 				reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 				return
 			}
 			revoked[c.SID] = true
-			log.Info("logout", "user", c.Subject, "sid", c.SID)
+			log.InfoContext(ctx, "logout", "user", c.Subject, "sid", c.SID)
 		}
 		if err := s.Cookies.Clear(w); err != nil {
-			log.Error("logout: clear cookies", "err", err)
+			log.ErrorContext(ctx, "logout: clear cookies", "err", err)
 		}
 		reply.JSON(w, http.StatusOK, map[string]bool{"logout": true})
 	})

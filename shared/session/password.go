@@ -53,9 +53,8 @@ func (s *Service) Password() http.Handler {
 			return
 		}
 		if err := password.CheckPolicy(*body.New); err != nil {
-			_, why, _ := strings.Cut(err.Error(), ": ")
-			why, _ = strings.CutPrefix(why, "too weak: ")
-			reply.Msg(w, http.StatusBadRequest, "New password too weak: "+why)
+			why := strings.TrimPrefix(err.Error(), password.ErrWeakPassword.Error()+": ")
+			reply.Msg(w, http.StatusBadRequest, "New password does not meet the policy: "+why)
 			return
 		}
 		ctx := r.Context()

@@ -1,16 +1,19 @@
 package session
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/jwtgate/jwtgate/shared/reply"
 	"github.com/jwtgate/jwtgate/shared/revocation"
 	"github.com/jwtgate/jwtgate/shared/tokens"
+	"github.com/jwtgate/jwtgate/shared/users"
 )
 
 // Refresh answers POST /refresh: the refresh cookie plus X-CSRF-TOKEN (the
 // refresh token's csrf value) buy a new access token (not fresh) and a
-// rotated refresh token in the same session, {"refresh":true}.
+// rotated refresh token in the same session, {"refresh":true}. Roles are
+// re-read from the user record; a deleted or disabled user is refused.
 //
 // The presented refresh token is consumed atomically. Presenting it again
 // within ReuseGrace (tabs refreshing at once) succeeds again; after that it
@@ -31,41 +34,54 @@ func (s *Service) Refresh() http.Handler {
 		subj := subjectOf(claims)
 		recs, err := s.Revocations.Lookup(ctx, revocation.SessionKey(subj.SID), revocation.UserKey(subj.Sub))
 		if err != nil {
-			log.Error("refresh failed closed", "reason", "revocation lookup", "err", err)
+			log.ErrorContext(ctx, "refresh failed closed", "reason", "revocation lookup", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		now := s.now()
 		if revocation.Check(recs, subj, now) != nil {
-			log.Info("refresh refused", "reason", "revoked")
+			log.InfoContext(ctx, "refresh refused", "reason", "revoked")
 			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		}
+		// Roles and the disabled flag come from the user record, not the old
+		// token, so a demotion or a disable takes effect at the next refresh.
+		u, err := s.Users.Get(ctx, claims.Subject)
+		switch {
+		case errors.Is(err, users.ErrNotFound) || err == nil && u.Disabled:
+			log.InfoContext(ctx, "refresh refused", "reason", "user gone or disabled")
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		case err != nil:
+			log.ErrorContext(ctx, "refresh failed closed", "reason", "user store", "err", err)
+			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		consumed := revocation.Record{Key: revocation.TokenKey(claims.ID), At: now,
 			ExpiresAt: claims.ExpiresAt.Add(s.Tokens.Leeway())}
 		prior, won, err := s.Revocations.Consume(ctx, consumed)
 		if err != nil {
-			log.Error("refresh failed closed", "reason", "consume", "err", err)
+			log.ErrorContext(ctx, "refresh failed closed", "reason", "consume", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		if !won && now.Sub(prior.At) > s.ReuseGrace {
 			// Reuse after the grace window: someone else holds this token.
 			if err := s.Revocations.Put(ctx, s.sessionRecord(claims.SID)); err != nil {
-				log.Error("refresh reuse detected but session revocation failed", "err", err)
+				log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
 				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 				return
 			}
-			log.Warn("refresh token reuse detected: session revoked", "first_used", prior.At)
+			log.WarnContext(ctx, "refresh token reuse detected: session revoked", "first_used", prior.At)
 			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
-		if err := s.issue(w, tokens.Subject{Name: claims.Subject, Roles: claims.Roles}, claims.SID, false); err != nil {
-			log.Error("refresh failed", "reason", "issue tokens", "err", err)
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles}, claims.SID, false); err != nil {
+			log.ErrorContext(ctx, "refresh failed", "reason", "issue tokens", "err", err)
 			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return
 		}
-		log.Info("refresh", "reuse_within_grace", !won)
+		log.InfoContext(ctx, "refresh", "reuse_within_grace", !won)
 		reply.JSON(w, http.StatusOK, map[string]bool{"refresh": true})
 	})
 }

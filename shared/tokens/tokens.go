@@ -314,7 +314,7 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		return nil, refuse(ErrNotYetValid, "The token is not yet valid (nbf)")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return nil, refuse(ErrMissingClaim, `Token is missing the "exp" claim`)
+		return nil, refuse(ErrMissingClaim, fmt.Sprintf("Token is missing the %q claim", missingClaim(err)))
 	case errors.Is(err, jwt.ErrTokenExpired):
 		if errors.Is(err, jwt.ErrTokenInvalidIssuer) {
 			return nil, refuse(ErrIssuer, "Invalid issuer")
@@ -334,11 +334,25 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 	return nil, refuse(ErrMalformed, "Invalid token")
 }
 
+// missingClaim names the required claim golang-jwt found missing: exp
+// always, iss and aud when a decode issuer or audience is configured. Its
+// errors name the claim only in their text ("iss claim is required").
+func missingClaim(err error) string {
+	for _, c := range []string{"exp", "iss", "aud"} {
+		if strings.Contains(err.Error(), c+" claim is required") {
+			return c
+		}
+	}
+	return "exp"
+}
+
 // malformedMessage picks PyJWT's wording for the part that failed to decode.
 func malformedMessage(raw string, err error) string {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		if typeErr.Field == "sub" {
+		// Field is the path from the root: "RegisteredClaims.sub" for the
+		// embedded registered claims.
+		if typeErr.Field == "sub" || strings.HasSuffix(typeErr.Field, ".sub") {
 			return "Subject must be a string"
 		}
 		return "Invalid payload string"

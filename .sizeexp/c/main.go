@@ -1,0 +1,18 @@
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/jwtgate/jwtgate/shared/handlers"
+)
+
+func main() {
+	h, err := handlers.AuthorizerFromEnv(context.Background(), os.LookupEnv)
+	if err != nil {
+		log.Fatalf("authorizer: %v", err)
+	}
+	lambda.Start(h)
+}

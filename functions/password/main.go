@@ -1,0 +1,20 @@
+// Command password is the PasswordFunction Lambda function: it wires the configuration and
+// dependencies from the environment and hands the handler to the runtime.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/jwtgate/jwtgate/shared/handlers"
+)
+
+func main() {
+	h, err := handlers.FromEnv(context.Background(), handlers.PasswordFunction, os.LookupEnv)
+	if err != nil {
+		log.Fatalf("password: %v", err)
+	}
+	lambda.Start(h)
+}

@@ -1,0 +1,20 @@
+// Command refresh is the RefreshFunction Lambda function: it wires the configuration and
+// dependencies from the environment and hands the handler to the runtime.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/jwtgate/jwtgate/shared/handlers"
+)
+
+func main() {
+	h, err := handlers.FromEnv(context.Background(), handlers.RefreshFunction, os.LookupEnv)
+	if err != nil {
+		log.Fatalf("refresh: %v", err)
+	}
+	lambda.Start(h)
+}

@@ -1,0 +1,172 @@
+package authorizer_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtgate/jwtgate/shared/authorizer"
+	"github.com/jwtgate/jwtgate/shared/config"
+	"github.com/jwtgate/jwtgate/shared/logging"
+	"github.com/jwtgate/jwtgate/shared/revocation"
+	"github.com/jwtgate/jwtgate/shared/tokens"
+)
+
+// benchSecret is a throwaway 32-byte HS256 key.
+const benchSecret = "bench-secret-0123456789abcdef-0123456789"
+
+// benchFixture is one authorizer wired as handlers.New wires it (Lambda-mode
+// configuration, in-memory revocation store, JSON logger), a valid session
+// and the REST REQUEST event of testdata/rest-request.json carrying its
+// cookies.
+type benchFixture struct {
+	authz *authorizer.Authorizer
+	pair  tokens.Pair
+	event events.APIGatewayCustomAuthorizerRequestTypeRequest
+	raw   []byte // the event as the Lambda runtime hands it over
+}
+
+func newBenchFixture(tb testing.TB, logOut io.Writer) benchFixture {
+	tb.Helper()
+	env := map[string]string{"JWT_SECRET_KEY": benchSecret}
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, config.Lambda)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	topts := cfg.Tokens
+	topts.Keys = []tokens.Key{{Secret: []byte(benchSecret)}}
+	ts, err := tokens.New(topts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a := &authorizer.Authorizer{
+		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
+		Rules: cfg.Rules, Revocations: revocation.NewMemoryStore(nil), CacheTTL: cfg.AuthorizerCache,
+		Log: logging.New(logOut, cfg.LogLevel),
+	}
+	pair, err := ts.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}}, ts.NewID(), true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl, err := os.ReadFile("testdata/rest-request.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	raw := []byte(strings.NewReplacer(
+		"${ACCESS_TOKEN}", pair.Access.Token, "${ACCESS_CSRF}", pair.Access.Claims.CSRF,
+		"${REFRESH_TOKEN}", pair.Refresh.Token, "${REFRESH_CSRF}", pair.Refresh.Claims.CSRF,
+	).Replace(string(tmpl)))
+	var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		tb.Fatal(err)
+	}
+	return benchFixture{authz: a, pair: pair, event: ev, raw: raw}
+}
+
+// benchCheckAllow fails tb unless resp is an Allow of testuser with its context.
+func benchCheckAllow(tb testing.TB, resp events.APIGatewayCustomAuthorizerResponse, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if resp.PrincipalID != "testuser" || len(resp.PolicyDocument.Statement) != 1 ||
+		resp.PolicyDocument.Statement[0].Effect != "Allow" || resp.Context["sub"] != "testuser" {
+		tb.Fatalf("want Allow for testuser, got %+v", resp)
+	}
+}
+
+// TestBenchFixtureAllows keeps the benchmarks honest: the event they time
+// is allowed, through the struct and through the JSON path.
+func TestBenchFixtureAllows(t *testing.T) {
+	f := newBenchFixture(t, io.Discard)
+	t.Run("struct", func(t *testing.T) {
+		resp, err := f.authz.REST(context.Background(), f.event)
+		benchCheckAllow(t, resp, err)
+	})
+	t.Run("json", func(t *testing.T) {
+		out, err := lambda.NewHandler(f.authz.REST).Invoke(context.Background(), f.raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp events.APIGatewayCustomAuthorizerResponse
+		err = json.Unmarshal(out, &resp)
+		benchCheckAllow(t, resp, err)
+	})
+}
+
+// BenchmarkDecide is one authorizer decision on a valid cookie: the REST
+// event struct in, the response struct out, with the revocation lookup in
+// memory and the decision log line formatted (to io.Discard).
+func BenchmarkDecide(b *testing.B) {
+	f := newBenchFixture(b, io.Discard)
+	ctx := context.Background()
+	resp, err := f.authz.REST(ctx, f.event)
+	benchCheckAllow(b, resp, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err = f.authz.REST(ctx, f.event)
+	}
+	benchCheckAllow(b, resp, err)
+}
+
+// BenchmarkBaselineParseWithClaims is golang-jwt verifying the same token
+// with the same key into the same claims type: the floor under Decide.
+func BenchmarkBaselineParseWithClaims(b *testing.B) {
+	f := newBenchFixture(b, io.Discard)
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}))
+	key := []byte(benchSecret)
+	keyFunc := func(*jwt.Token) (any, error) { return key, nil }
+	b.ReportAllocs()
+	var c tokens.Claims
+	for b.Loop() {
+		c = tokens.Claims{}
+		if _, err := p.ParseWithClaims(f.pair.Access.Token, &c, keyFunc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if c.Subject != "testuser" {
+		b.Fatalf("parsed %+v", c)
+	}
+}
+
+// BenchmarkInvokeJSON is the authorizer as the Lambda runtime calls it:
+// event JSON bytes in, response JSON bytes out.
+func BenchmarkInvokeJSON(b *testing.B) {
+	f := newBenchFixture(b, io.Discard)
+	h := lambda.NewHandler(f.authz.REST)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(f.raw)))
+	for b.Loop() {
+		if _, err := h.Invoke(ctx, f.raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInvokeJSONNoop is the runtime's JSON work alone: the same event
+// decoded into the same type and a typical Allow response (built once)
+// encoded, with no decision in between.
+func BenchmarkInvokeJSONNoop(b *testing.B) {
+	f := newBenchFixture(b, io.Discard)
+	ctx := context.Background()
+	canned, err := f.authz.REST(ctx, f.event)
+	benchCheckAllow(b, canned, err)
+	h := lambda.NewHandler(func(_ context.Context, _ events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+		return canned, nil
+	})
+	b.ReportAllocs()
+	b.SetBytes(int64(len(f.raw)))
+	for b.Loop() {
+		if _, err := h.Invoke(ctx, f.raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

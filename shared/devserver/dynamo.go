@@ -1,0 +1,38 @@
+package devserver
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jwtgate/jwtgate/shared/config"
+	"github.com/jwtgate/jwtgate/shared/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/handlers"
+)
+
+// DynamoStores opens the tables named by REVOCATION_TABLE and USERS_TABLE
+// (defaults jwtgate-revocations, jwtgate-users) at endpoint, creates them
+// when absent, and seeds the demo users only when the users table is empty.
+func DynamoStores(ctx context.Context, endpoint string, getenv config.Getenv) (*handlers.Stores, error) {
+	cfg, err := config.Load(getenv, config.Dev)
+	if err != nil {
+		return nil, err
+	}
+	client, err := dynamostore.NewClient(ctx, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if err := dynamostore.CreateTables(ctx, client, cfg.RevocationTable, cfg.UsersTable); err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
+	}
+	us := dynamostore.NewUsers(client, cfg.UsersTable)
+	existing, err := us.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
+	}
+	if len(existing) == 0 {
+		if err := Seed(ctx, us); err != nil {
+			return nil, err
+		}
+	}
+	return &handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, cfg.RevocationTable)}, nil
+}
