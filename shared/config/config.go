@@ -17,6 +17,7 @@ import (
 const (
 	DefaultRefreshReuseGrace = 10 * time.Second
 	DefaultRoleRules         = "GET /admin*=admin"
+	DefaultStoreTimeout      = time.Second
 	DefaultRevocationTable   = "jwtgate-revocations"
 	DefaultUsersTable        = "jwtgate-users"
 	// MinSecretBytes is the shortest HMAC secret accepted outside dev mode:
@@ -46,12 +47,15 @@ type Config struct {
 	Rules             rbac.Rules
 	RefreshReuseGrace time.Duration
 	AuthorizerCache   time.Duration
-	SecretKey         string // JWT_SECRET_KEY; empty when the secret is in Secrets Manager
-	SecretARN         string // JWT_SECRET_ARN
-	RevocationTable   string
-	UsersTable        string
-	DynamoDBEndpoint  string
-	LogLevel          string
+	// StoreTimeout bounds each store call of the authorizer (retries
+	// included): past it the authorizer fails closed.
+	StoreTimeout     time.Duration
+	SecretKey        string // JWT_SECRET_KEY; empty when the secret is in Secrets Manager
+	SecretARN        string // JWT_SECRET_ARN
+	RevocationTable  string
+	UsersTable       string
+	DynamoDBEndpoint string
+	LogLevel         string
 }
 
 // Getenv is os.LookupEnv's shape, injected for tests.
@@ -139,6 +143,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		c.RefreshReuseGrace = r.durationZero("JWTGATE_REFRESH_REUSE_GRACE")
 	}
 	c.AuthorizerCache = r.durationZero("JWTGATE_AUTHORIZER_CACHE_TTL")
+	c.StoreTimeout = r.duration("JWTGATE_STORE_TIMEOUT", DefaultStoreTimeout)
 	c.RevocationTable = r.str("REVOCATION_TABLE", DefaultRevocationTable)
 	c.UsersTable = r.str("USERS_TABLE", DefaultUsersTable)
 	c.DynamoDBEndpoint = r.str("DYNAMODB_ENDPOINT", "")

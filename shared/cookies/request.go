@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"strings"
 )
 
@@ -68,18 +69,86 @@ func Find(h Headers, cookieName string, loc Locations) (Found, error) {
 }
 
 // CookieValue returns the first cookie called name, parsed the way net/http
-// parses a server request's Cookie headers (lenient, first wins).
+// parses a server request's Cookie headers (lenient, first wins): parts
+// split on ";" and trimmed, the name a token, the value of cookie-octets,
+// surrounding double quotes dropped, a malformed part skipped.
+//
+// It scans the lines in place instead of building an http.Request and a
+// cookie list, so the authorizer's hot path allocates nothing here. Only a
+// request with more than net/http's 3000 cookies takes net/http's own path,
+// which reads as no cookie at all (and honours GODEBUG=httpcookiemaxnum).
 func CookieValue(h Headers, name string) string {
 	lines := h.Values("Cookie")
-	if len(lines) == 0 {
+	if len(lines) == 0 || !isToken(name) {
 		return ""
 	}
+	count := 0
+	for _, line := range lines {
+		count += strings.Count(line, ";") + 1
+	}
+	if count > maxCookies {
+		return netHTTPCookieValue(lines, name)
+	}
+	for _, line := range lines {
+		line = textproto.TrimString(line)
+		var part string
+		for len(line) > 0 {
+			part, line, _ = strings.Cut(line, ";")
+			k, v, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(k) != name {
+				continue
+			}
+			if v, ok := cookieValue(v); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// maxCookies is net/http's default limit on the cookies of one request.
+const maxCookies = 3000
+
+// netHTTPCookieValue is net/http's reading of the Cookie lines.
+func netHTTPCookieValue(lines []string, name string) string {
 	r := http.Request{Header: http.Header{"Cookie": lines}}
 	c, err := r.Cookie(name)
 	if err != nil {
 		return ""
 	}
 	return c.Value
+}
+
+// cookieValue is net/http's lenient cookie-value check: optional double
+// quotes, then bytes 0x20-0x7e except '"', ';' and '\\'.
+func cookieValue(raw string) (string, bool) {
+	if len(raw) > 1 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		raw = raw[1 : len(raw)-1]
+	}
+	for i := 0; i < len(raw); i++ {
+		if b := raw[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return "", false
+		}
+	}
+	return raw, true
+}
+
+// isToken reports whether s is an RFC 7230 token, as net/http requires of
+// a cookie name.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func bearer(h Headers, loc Locations) (string, string) {
@@ -165,17 +234,43 @@ type EventHeaders struct {
 	Multi  map[string][]string
 }
 
-// Values returns every value of name, preferring the multi-value map.
+// Values returns every value of name, preferring the multi-value map. The
+// exact and lower-case spellings (HTTP/1.1 and HTTP/2 clients) are map
+// lookups; other spellings fall back to a case-insensitive scan.
 func (e EventHeaders) Values(name string) []string {
-	for k, v := range e.Multi {
-		if strings.EqualFold(k, name) {
-			return v
-		}
+	if v, ok := lookupFold(e.Multi, name); ok {
+		return v
 	}
-	for k, v := range e.Single {
-		if strings.EqualFold(k, name) {
-			return []string{v}
-		}
+	if v, ok := lookupFold(e.Single, name); ok {
+		return []string{v}
 	}
 	return nil
+}
+
+// lookupFold finds name in m whatever its case.
+func lookupFold[V any](m map[string]V, name string) (V, bool) {
+	if v, ok := m[name]; ok {
+		return v, true
+	}
+	var buf [64]byte
+	if len(name) <= len(buf) {
+		lower := buf[:len(name)]
+		for i := 0; i < len(name); i++ {
+			b := name[i]
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			lower[i] = b
+		}
+		if v, ok := m[string(lower)]; ok { // no allocation: a map index
+			return v, true
+		}
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	var zero V
+	return zero, false
 }

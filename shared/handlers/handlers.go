@@ -63,12 +63,12 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 	s := &Set{cfg: cfg, log: log}
 	s.session = &session.Service{
 		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF, Locations: cfg.Locations,
-		Users: st.Users, Revocations: st.Revocations, ReuseGrace: cfg.RefreshReuseGrace,
+		Users: st.Users, Revocations: st.Revocations, ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
 		Clock: clock, Log: log,
 	}
 	s.authz = &authorizer.Authorizer{
 		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
-		Rules: cfg.Rules, Revocations: st.Revocations, CacheTTL: cfg.AuthorizerCache,
+		Rules: cfg.Rules, Revocations: st.Revocations, CacheTTL: cfg.AuthorizerCache, StoreTimeout: cfg.StoreTimeout,
 		Clock: clock, Log: log,
 	}
 	return s, nil

@@ -39,7 +39,8 @@ func (s *Service) Login() http.Handler {
 			reply.Msg(w, http.StatusBadRequest, msgInvalidUsername)
 			return
 		}
-		ctx := r.Context()
+		ctx, cancel := s.bounded(r)
+		defer cancel()
 		log := s.log().With("op", "login", "user", name)
 		u, err := s.Users.Get(ctx, name)
 		switch {

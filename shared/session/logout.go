@@ -25,7 +25,8 @@ func (s *Service) Logout() http.Handler {
 		if !allowPOST(w, r) {
 			return
 		}
-		ctx := r.Context()
+		ctx, cancel := s.bounded(r)
+		defer cancel()
 		log := s.log().With("op", "logout")
 		var readable []*tokens.Claims
 		csrfNeeded := false

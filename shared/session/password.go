@@ -57,7 +57,8 @@ func (s *Service) Password() http.Handler {
 			reply.Msg(w, http.StatusBadRequest, "New password does not meet the policy: "+why)
 			return
 		}
-		ctx := r.Context()
+		ctx, cancel := s.bounded(r)
+		defer cancel()
 		log := s.log().With("op", "password", "user", id.Subject)
 		u, err := store.Get(ctx, id.Subject)
 		if err != nil {

@@ -29,7 +29,8 @@ func (s *Service) Refresh() http.Handler {
 			reply.Msg(w, http.StatusUnauthorized, msg)
 			return
 		}
-		ctx := r.Context()
+		ctx, cancel := s.bounded(r)
+		defer cancel()
 		log := s.log().With("op", "refresh", "user", claims.Subject, "sid", claims.SID)
 		subj := subjectOf(claims)
 		recs, err := s.Revocations.Lookup(ctx, revocation.SessionKey(subj.SID), revocation.UserKey(subj.Sub))

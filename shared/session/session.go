@@ -43,8 +43,11 @@ type Service struct {
 	// ReuseGrace is how long a consumed refresh token may be presented again
 	// (parallel tabs refreshing at once) before reuse counts as theft.
 	ReuseGrace time.Duration
-	Clock      func() time.Time
-	Log        *slog.Logger
+	// StoreTimeout bounds one store call; a request's store calls together
+	// get three times that before the handler fails closed with 503.
+	StoreTimeout time.Duration
+	Clock        func() time.Time
+	Log          *slog.Logger
 }
 
 // Messages of the session endpoints beyond the token contract.
@@ -67,6 +70,15 @@ func (s *Service) now() time.Time {
 		return s.Clock()
 	}
 	return time.Now()
+}
+
+// bounded returns r's context with the deadline of a request's store calls.
+func (s *Service) bounded(r *http.Request) (context.Context, context.CancelFunc) {
+	d := s.StoreTimeout
+	if d <= 0 {
+		d = time.Second
+	}
+	return context.WithTimeout(r.Context(), 3*d)
 }
 
 func (s *Service) log() *slog.Logger {

@@ -307,9 +307,9 @@ func login(t *testing.T, ctx context.Context, user, pass string) {
 	t.Helper()
 	waitVisible(t, ctx, "login")
 	do(t, ctx, "log in as "+user,
-		chromedp.SetValue(chromedp.ID("username"), ""),
+		chromedp.Clear(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), user),
-		chromedp.SetValue(chromedp.ID("password"), ""),
+		chromedp.Clear(chromedp.ID("password")),
 		chromedp.SendKeys(chromedp.ID("password"), pass),
 		chromedp.Click(chromedp.ID("login-submit")),
 	)
@@ -381,9 +381,9 @@ func TestBrowserFlow(t *testing.T) {
 		chromedp.Click(chromedp.ID("password-submit")))
 	waitText(t, ctx, "password-result", "403 Old password is incorrect")
 	do(t, ctx, "change password",
-		chromedp.SetValue(chromedp.ID("old-password"), ""),
+		chromedp.Clear(chromedp.ID("old-password")),
 		chromedp.SendKeys(chromedp.ID("old-password"), "testpass"),
-		chromedp.SetValue(chromedp.ID("new-password"), ""),
+		chromedp.Clear(chromedp.ID("new-password")),
 		chromedp.SendKeys(chromedp.ID("new-password"), "a-new-long-password"),
 		chromedp.Click(chromedp.ID("password-submit")))
 	waitText(t, ctx, "password-result", "Password changed: every other session is logged out.")
@@ -797,9 +797,28 @@ func TestBrowserCrossOrigin(t *testing.T) {
 		}
 		return r
 	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	extra := chromedp.Events(ctx, network.ResponseReceivedExtraInfo)
+	go func() {
+		for ev, err := range extra {
+			if err != nil {
+				return
+			}
+			for _, b := range ev.BlockedCookies {
+				t.Logf("DEBUG blocked %v %s", b.BlockedReasons, b.CookieLine)
+			}
+		}
+	}()
 	r := call(ctx, "login", `api.json("/login", {method: "POST", body: {username: "testuser", password: "testpass"}})`)
 	if r.Status != 200 || string(r.Body) != `{"login":true}` {
 		t.Fatalf("cross-origin login: %d %s", r.Status, r.Body)
+	}
+	if dbg, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{st.URL + "/"}}); err == nil {
+		for _, c := range dbg.Cookies {
+			t.Logf("DEBUG cookie %s samesite=%s secure=%v partition=%v", c.Name, c.SameSite, c.Secure, c.PartitionKey)
+		}
 	}
 	r = call(ctx, "protected", `api.json("/protected")`)
 	if r.Status != 200 || string(r.Body) != `{"logged_in_as":"testuser"}` {
