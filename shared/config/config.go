@@ -18,6 +18,11 @@ const (
 	DefaultRefreshReuseGrace = 10 * time.Second
 	DefaultRoleRules         = "GET /admin*=admin"
 	DefaultStoreTimeout      = time.Second
+	// Cognito locks a user out after 5 failures, doubling from 1 s to about
+	// 15 min; an IP gets more room since many users may share one.
+	DefaultLoginFailuresUser = 5
+	DefaultLoginFailuresIP   = 20
+	DefaultLoginLockoutMax   = 15 * time.Minute
 	DefaultRevocationTable   = "jwtgate-revocations"
 	DefaultUsersTable        = "jwtgate-users"
 	// MinSecretBytes is the shortest HMAC secret accepted outside dev mode:
@@ -47,6 +52,11 @@ type Config struct {
 	Rules             rbac.Rules
 	RefreshReuseGrace time.Duration
 	AuthorizerCache   time.Duration
+	// LoginFailuresUser and LoginFailuresIP are how many failed logins a
+	// username or a source IP may have before lockouts start (0: no limit);
+	// LoginLockoutMax caps the doubling lockout.
+	LoginFailuresUser, LoginFailuresIP int
+	LoginLockoutMax                    time.Duration
 	// StoreTimeout bounds each store call of the authorizer (retries
 	// included): past it the authorizer fails closed.
 	StoreTimeout     time.Duration
@@ -144,6 +154,9 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	}
 	c.AuthorizerCache = r.durationZero("JWTGATE_AUTHORIZER_CACHE_TTL")
 	c.StoreTimeout = r.duration("JWTGATE_STORE_TIMEOUT", DefaultStoreTimeout)
+	c.LoginFailuresUser = r.count("JWTGATE_LOGIN_FAILURES_USER", DefaultLoginFailuresUser)
+	c.LoginFailuresIP = r.count("JWTGATE_LOGIN_FAILURES_IP", DefaultLoginFailuresIP)
+	c.LoginLockoutMax = r.duration("JWTGATE_LOGIN_LOCKOUT_MAX", DefaultLoginLockoutMax)
 	c.RevocationTable = r.str("REVOCATION_TABLE", DefaultRevocationTable)
 	c.UsersTable = r.str("USERS_TABLE", DefaultUsersTable)
 	c.DynamoDBEndpoint = r.str("DYNAMODB_ENDPOINT", "")
@@ -248,6 +261,20 @@ func (r *reader) boolean(name string, def bool) bool {
 	}
 	r.fail(name, v, "want true or false")
 	return def
+}
+
+// count reads a non-negative integer.
+func (r *reader) count(name string, def int) int {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.fail(name, v, "want a whole number, 0 or more")
+		return def
+	}
+	return n
 }
 
 // duration takes integer seconds (flask style) or a Go duration ("5m");

@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/handlers"
 	"github.com/jwtgate/jwtgate/shared/password"
 	"github.com/jwtgate/jwtgate/shared/revocation"
+	"github.com/jwtgate/jwtgate/shared/throttle"
 	"github.com/jwtgate/jwtgate/shared/tokens"
 	"github.com/jwtgate/jwtgate/shared/users"
 )
@@ -92,7 +93,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		if err := Seed(ctx, mem); err != nil {
 			return nil, err
 		}
-		stores = &handlers.Stores{Users: mem, Revocations: revocation.NewMemoryStore(o.Clock)}
+		stores = &handlers.Stores{Users: mem, Revocations: revocation.NewMemoryStore(o.Clock),
+			Throttle: throttle.NewMemoryStore(o.Clock)}
 	}
 	s.Users, s.Revocations = *stores, stores.Revocations
 	set, err := handlers.New(cfg, []tokens.Key{{Secret: secret}}, *stores, o.Log, o.Clock)

@@ -34,5 +34,6 @@ func DynamoStores(ctx context.Context, endpoint string, getenv config.Getenv) (*
 			return nil, err
 		}
 	}
-	return &handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, cfg.RevocationTable)}, nil
+	return &handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, cfg.RevocationTable),
+		Throttle: dynamostore.NewThrottle(client, cfg.RevocationTable, nil)}, nil
 }

@@ -110,6 +110,8 @@ func TestDynamoDBFlow(t *testing.T) {
 		"USERS_TABLE":              "users-" + dynamolocal.RandomName(),
 		"AWS_REGION":               "us-east-1",
 		"JWT_ACCESS_TOKEN_EXPIRES": "300",
+		// 50 tabs at once queue up on one DynamoDB Local JVM.
+		"JWTGATE_STORE_TIMEOUT": "10s",
 	}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	stores, err := devserver.DynamoStores(ctx, ddb.URL, getenv)
@@ -216,5 +218,25 @@ func TestDynamoDBFlow(t *testing.T) {
 			t.Fatalf("cut-off record: %v %v", recs, err)
 		}
 		login("testuser", "testpass") // a new login after the cut-off works
+	})
+
+	t.Run("failed logins lock a username out, existing or not, without saying which", func(t *testing.T) {
+		for _, user := range []string{"testuser", "ghost"} {
+			for range 5 {
+				dynDo(t, ts.URL, "POST", "/login", dynSession{}, "", map[string]string{"username": user, "password": "wrong"}).
+					want(t, 401, `{"msg":"Bad username or password"}`)
+			}
+			// Locked: even the right password waits, and the answer is the
+			// same for a user that does not exist.
+			r := dynDo(t, ts.URL, "POST", "/login", dynSession{}, "", map[string]string{"username": user, "password": "testpass"})
+			r.want(t, 429, `{"msg":"Too many failed login attempts, try again later"}`)
+			if got := r.res.Header.Get("Retry-After"); got != "1" {
+				t.Fatalf("%s: Retry-After = %q, want 1", user, got)
+			}
+		}
+		clock.Advance(time.Second)
+		login("testuser", "testpass") // lockout over; success resets the count
+		dynDo(t, ts.URL, "POST", "/login", dynSession{}, "", map[string]string{"username": "testuser", "password": "wrong"}).
+			want(t, 401, `{"msg":"Bad username or password"}`)
 	})
 }

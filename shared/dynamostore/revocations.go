@@ -88,34 +88,45 @@ func (s *Revocations) Lookup(ctx context.Context, keys ...string) (map[string]re
 	return out, nil
 }
 
-// batchGet reads keys into out, retrying unprocessed keys a bounded number
-// of times with exponential back-off.
+// batchGet reads keys into out.
 func (s *Revocations) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, out map[string]revocation.Record) error {
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for attempt := 0; ; attempt++ {
-		res, err := s.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+	return batchGetItems(ctx, s.api, s.table, keys, func(item map[string]types.AttributeValue) error {
+		r, err := decodeRecord(item)
 		if err != nil {
-			return fmt.Errorf("look up %d revocation keys: %w", len(keys), classify(s.table, err))
+			return err
 		}
-		for _, item := range res.Responses[s.table] {
-			r, err := decodeRecord(item)
-			if err != nil {
+		out[r.Key] = r
+		return nil
+	})
+}
+
+// batchGetItems reads keys (at most 100) with one strongly consistent
+// BatchGetItem, retrying unprocessed keys a bounded number of times with
+// exponential back-off, and hands each item to use.
+func batchGetItems(ctx context.Context, api ItemAPI, table string, keys []map[string]types.AttributeValue, use func(map[string]types.AttributeValue) error) error {
+	req := map[string]types.KeysAndAttributes{table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; ; attempt++ {
+		res, err := api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return fmt.Errorf("look up %d keys: %w", len(keys), classify(table, err))
+		}
+		for _, item := range res.Responses[table] {
+			if err := use(item); err != nil {
 				return err
 			}
-			out[r.Key] = r
 		}
-		left, ok := res.UnprocessedKeys[s.table]
+		left, ok := res.UnprocessedKeys[table]
 		if !ok || len(left.Keys) == 0 {
 			return nil
 		}
 		if attempt == batchRetries {
-			return fmt.Errorf("look up %d revocation keys: %w", len(keys), ErrUnprocessed)
+			return fmt.Errorf("look up %d keys: %w", len(keys), ErrUnprocessed)
 		}
 		if err := sleep(ctx, batchBackoff<<attempt); err != nil {
-			return fmt.Errorf("look up %d revocation keys: %w", len(keys), err)
+			return fmt.Errorf("look up %d keys: %w", len(keys), err)
 		}
 		left.ConsistentRead = aws.Bool(true)
-		req = map[string]types.KeysAndAttributes{s.table: left}
+		req = map[string]types.KeysAndAttributes{table: left}
 	}
 }
 

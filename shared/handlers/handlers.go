@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/demo"
 	"github.com/jwtgate/jwtgate/shared/identity"
 	"github.com/jwtgate/jwtgate/shared/session"
+	"github.com/jwtgate/jwtgate/shared/throttle"
 	"github.com/jwtgate/jwtgate/shared/tokens"
 )
 
@@ -28,6 +29,8 @@ type Revocations interface {
 type Stores struct {
 	Users       session.PasswordUsers
 	Revocations Revocations
+	// Throttle counts failed logins; nil disables login throttling.
+	Throttle throttle.Store
 }
 
 // Set holds the handlers of one configuration.
@@ -65,6 +68,11 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF, Locations: cfg.Locations,
 		Users: st.Users, Revocations: st.Revocations, ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
 		Clock: clock, Log: log,
+	}
+	if st.Throttle != nil {
+		s.session.Throttle = &throttle.Limiter{Store: st.Throttle, Clock: clock,
+			User: throttle.NewPolicy(cfg.LoginFailuresUser, cfg.LoginLockoutMax),
+			IP:   throttle.NewPolicy(cfg.LoginFailuresIP, cfg.LoginLockoutMax)}
 	}
 	s.authz = &authorizer.Authorizer{
 		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,

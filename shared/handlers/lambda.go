@@ -54,6 +54,7 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 	stores := Stores{
 		Users:       dynamostore.NewUsers(db, cfg.UsersTable),
 		Revocations: dynamostore.NewRevocations(db, cfg.RevocationTable),
+		Throttle:    dynamostore.NewThrottle(db, cfg.RevocationTable, nil),
 	}
 	set, err := New(cfg, keys, stores, logging.New(os.Stderr, cfg.LogLevel), nil)
 	if err != nil {

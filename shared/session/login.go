@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
+	"net"
 	"net/http"
+	"strconv"
 
 	"github.com/jwtgate/jwtgate/shared/password"
 	"github.com/jwtgate/jwtgate/shared/reply"
+	"github.com/jwtgate/jwtgate/shared/throttle"
 	"github.com/jwtgate/jwtgate/shared/tokens"
 	"github.com/jwtgate/jwtgate/shared/users"
 )
@@ -16,7 +20,9 @@ import (
 // Login answers POST /login with {"username","password"}: 200
 // {"login":true} and the four cookies (access token fresh), or 401
 // {"msg":"Bad username or password"}. Unknown and disabled users cost the
-// same argon2id work and get the same answer as a wrong password.
+// same argon2id work and get the same answer as a wrong password. Failed
+// logins are counted per username and source IP; past the limit the answer
+// is 429 with Retry-After, before any password is checked.
 func (s *Service) Login() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowPOST(w, r) {
@@ -42,28 +48,59 @@ func (s *Service) Login() http.Handler {
 		ctx, cancel := s.bounded(r)
 		defer cancel()
 		log := s.log().With("op", "login", "user", name)
+		ip := sourceIP(r)
+		hadFailures := false
+		if s.Throttle != nil {
+			hadFailures, err = s.Throttle.Check(ctx, name, ip)
+			var locked *throttle.Locked
+			switch {
+			case errors.As(err, &locked):
+				log.InfoContext(ctx, "login refused", "reason", "locked out", "retry_after_s", locked.RetryAfter.Seconds())
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(locked.RetryAfter.Seconds()))))
+				reply.Msg(w, http.StatusTooManyRequests, msgLockedOut)
+				return
+			case err != nil:
+				log.ErrorContext(ctx, "login failed closed", "reason", "throttle store", "err", err)
+				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+				return
+			}
+		}
 		u, err := s.Users.Get(ctx, name)
+		reason := ""
 		switch {
 		case errors.Is(err, users.ErrNotFound):
 			_ = password.VerifyDummy(*body.Password)
-			log.InfoContext(ctx, "login refused", "reason", "unknown user")
-			reply.Msg(w, http.StatusUnauthorized, msgBadCredentials)
-			return
+			reason = "unknown user"
 		case err != nil:
 			log.ErrorContext(ctx, "login failed closed", "reason", "user store", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
-		}
-		if err := password.Verify(u.PasswordHash, *body.Password); err != nil || u.Disabled {
-			reason := "wrong password"
-			if u.Disabled && err == nil {
+		default:
+			if err := password.Verify(u.PasswordHash, *body.Password); err != nil {
+				reason = "wrong password"
+				if errors.Is(err, password.ErrFormat) {
+					reason = "unreadable password hash"
+				}
+			} else if u.Disabled {
 				reason = "disabled"
-			} else if errors.Is(err, password.ErrFormat) {
-				reason = "unreadable password hash"
+			}
+		}
+		if reason != "" {
+			if s.Throttle != nil {
+				if err := s.Throttle.Failed(ctx, name, ip); err != nil {
+					log.ErrorContext(ctx, "login failed closed", "reason", "throttle store", "err", err)
+					reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+					return
+				}
 			}
 			log.InfoContext(ctx, "login refused", "reason", reason)
 			reply.Msg(w, http.StatusUnauthorized, msgBadCredentials)
 			return
+		}
+		if hadFailures {
+			if err := s.Throttle.Succeeded(ctx, name); err != nil {
+				log.WarnContext(ctx, "login: failure counter not reset", "err", err)
+			}
 		}
 		sid := s.Tokens.NewID()
 		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles}, sid, true); err != nil {
@@ -74,6 +111,15 @@ func (s *Service) Login() http.Handler {
 		log.InfoContext(ctx, "login", "sid", sid)
 		reply.JSON(w, http.StatusOK, map[string]bool{"login": true})
 	})
+}
+
+// sourceIP is the caller's address as API Gateway saw it: the api-proxy
+// adapter puts requestContext.identity.sourceIp in RemoteAddr.
+func sourceIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // readJSON reads a JSON object body of at most 4 KiB into v and returns the

@@ -32,6 +32,14 @@ type Revocations interface {
 	Consume(ctx context.Context, r revocation.Record) (revocation.Record, bool, error)
 }
 
+// Throttle is what login needs of the failed-login limiter
+// (*throttle.Limiter).
+type Throttle interface {
+	Check(ctx context.Context, user, ip string) (bool, error)
+	Failed(ctx context.Context, user, ip string) error
+	Succeeded(ctx context.Context, user string) error
+}
+
 // Service holds the dependencies of the session handlers.
 type Service struct {
 	Tokens      *tokens.Service
@@ -40,6 +48,8 @@ type Service struct {
 	Locations   cookies.Locations
 	Users       Users
 	Revocations Revocations
+	// Throttle limits failed logins; nil disables the limit.
+	Throttle Throttle
 	// ReuseGrace is how long a consumed refresh token may be presented again
 	// (parallel tabs refreshing at once) before reuse counts as theft.
 	ReuseGrace time.Duration
@@ -63,6 +73,7 @@ const (
 	msgBodyTooLarge    = "Request body too large (limit 4 KiB)"
 	msgMalformedJSON   = "Request body is not a JSON object"
 	msgInvalidUsername = "Invalid username"
+	msgLockedOut       = "Too many failed login attempts, try again later"
 )
 
 func (s *Service) now() time.Time {

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,6 +200,22 @@ func onLocalhost(u string) string { return strings.Replace(u, "127.0.0.1", "loca
 // A missing Chromium fails the test: it never skips.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserProfile(t, "")
+}
+
+// newBrowserProfile starts Chromium with prefs (JSON) as the profile's
+// Preferences file; "" keeps Chromium's defaults.
+func newBrowserProfile(t *testing.T, prefs string) context.Context {
+	t.Helper()
+	profile := t.TempDir()
+	if prefs != "" {
+		if err := os.MkdirAll(filepath.Join(profile, "Default"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(profile, "Default", "Preferences"), []byte(prefs), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		if _, statErr := os.Stat("/usr/bin/chromium"); statErr != nil {
@@ -208,7 +225,7 @@ func newBrowser(t *testing.T) context.Context {
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("headless", true),
@@ -303,14 +320,19 @@ func waitVisible(t *testing.T, ctx context.Context, id string) {
 		`[...document.querySelectorAll("section")].filter(s => !s.hidden).map(s => s.id).join(",")`)
 }
 
+// fill replaces the value of an input by typing into it.
+func fill(id, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%q).value = ""`, id)),
+		chromedp.SendKeys(chromedp.ID(id), value))
+}
+
 func login(t *testing.T, ctx context.Context, user, pass string) {
 	t.Helper()
 	waitVisible(t, ctx, "login")
 	do(t, ctx, "log in as "+user,
-		chromedp.Clear(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), user),
-		chromedp.Clear(chromedp.ID("password")),
-		chromedp.SendKeys(chromedp.ID("password"), pass),
+		fill("username", user),
+		fill("password", pass),
 		chromedp.Click(chromedp.ID("login-submit")),
 	)
 	waitVisible(t, ctx, "session")
@@ -381,10 +403,8 @@ func TestBrowserFlow(t *testing.T) {
 		chromedp.Click(chromedp.ID("password-submit")))
 	waitText(t, ctx, "password-result", "403 Old password is incorrect")
 	do(t, ctx, "change password",
-		chromedp.Clear(chromedp.ID("old-password")),
-		chromedp.SendKeys(chromedp.ID("old-password"), "testpass"),
-		chromedp.Clear(chromedp.ID("new-password")),
-		chromedp.SendKeys(chromedp.ID("new-password"), "a-new-long-password"),
+		fill("old-password", "testpass"),
+		fill("new-password", "a-new-long-password"),
 		chromedp.Click(chromedp.ID("password-submit")))
 	waitText(t, ctx, "password-result", "Password changed: every other session is logged out.")
 	if n := st.pwChanges.Load(); n != 1 {
@@ -403,8 +423,8 @@ func TestBrowserFlow(t *testing.T) {
 
 	// The old password no longer works; the new one does.
 	do(t, ctx, "log in with the old password",
-		chromedp.SendKeys(chromedp.ID("username"), "testuser"),
-		chromedp.SendKeys(chromedp.ID("password"), "testpass"),
+		fill("username", "testuser"),
+		fill("password", "testpass"),
 		chromedp.Click(chromedp.ID("login-submit")))
 	waitText(t, ctx, "login-error", "Bad username or password")
 	sh.take(ctx, "bad-password")
@@ -652,13 +672,32 @@ func attack(t *testing.T, victim context.Context, site, target string, sh *shots
 		t.Fatalf("attack results: %v", err)
 	}
 	sh.take(tab, "attacker-page")
+	out["victim cookies after fetches"] = tokenCookies(t, victim, target)
 	for _, path := range []string{"logout", "password"} {
 		do(t, tab, "auto-submitted form to /"+path, chromedp.Navigate(site+"/form/"+path))
 		waitFor(t, tab, fmt.Sprintf(`location.href === %q && document.readyState === "complete"`, target+"/"+path), `location.href`)
 		out["form "+path] = eval[string](t, tab, `document.body.innerText`)
+		out["victim cookies after form "+path] = tokenCookies(t, victim, target)
 	}
 	sh.take(tab, "attacker-form-result")
 	return out
+}
+
+// tokenCookies lists the names of the token cookies the browser holds for url.
+func tokenCookies(t *testing.T, ctx context.Context, url string) string {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{url + "/"}})
+	if err != nil {
+		t.Fatalf("Network.getCookies: %v", err)
+	}
+	var names []string
+	for _, c := range res.Cookies {
+		if strings.HasSuffix(c.Name, "_token_cookie") {
+			names = append(names, c.Name)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
 }
 
 // TestBrowserCrossSiteAttack (e): a page on another site (localhost while the
@@ -710,6 +749,11 @@ func TestBrowserCrossSiteAttack(t *testing.T) {
 			t.Errorf("attacker request %s %s carried the access cookie", r.Method, r.Path)
 		}
 	}
+	for _, k := range []string{"victim cookies after fetches", "victim cookies after form logout", "victim cookies after form password"} {
+		if results[k] != "access_token_cookie,refresh_token_cookie" {
+			t.Errorf("%s: %q, want both token cookies still held", k, results[k])
+		}
+	}
 	if !strings.Contains(results["form password"], `Missing cookie \"access_token_cookie\"`) {
 		t.Errorf("form to /password answered %q", results["form password"])
 	}
@@ -756,15 +800,33 @@ type apiResult struct {
 	Body   json.RawMessage `json:"body"`
 }
 
-// TestBrowserCrossOrigin (f): the API on https://127.0.0.1 with
-// SameSite=None; Secure cookies and JWTGATE_CORS_ORIGINS listing a front end
-// on https://localhost:<port>. That front end logs in and reads /protected
-// with credentials "include"; a front end on a non-listed origin cannot read
-// answers and, although the browser sends it the cookies, cannot make a
-// state-changing call succeed (no CSRF value).
+// TestBrowserCrossOrigin (f): a cross-site deployment, with TLS on both
+// sides (Secure cookies; Chromium runs with --ignore-certificate-errors).
 func TestBrowserCrossOrigin(t *testing.T) {
+	t.Run("third-party cookies allowed", testCrossOriginAllowed)
+	t.Run("third-party cookies blocked", testCrossOriginBlocked)
+}
+
+// Chromium profile preferences: cookie_controls_mode 0 lets third-party
+// cookies through (Chrome's default for normal windows), 1 blocks them
+// (Safari, Chrome incognito, and this Debian Chromium's headless default).
+const (
+	prefsAllow3PC = `{"profile":{"cookie_controls_mode":0,"block_third_party_cookies":false}}`
+	prefsBlock3PC = `{"profile":{"cookie_controls_mode":1,"block_third_party_cookies":true}}`
+)
+
+// crossOrigin is the deployment of test (f): the API on https://127.0.0.1
+// with SameSite=None; Secure cookies and JWTGATE_CORS_ORIGINS listing app;
+// other is a front end on an origin that is not listed.
+type crossOrigin struct {
+	st         *stack
+	app, other string
+}
+
+func startCrossOrigin(t *testing.T) crossOrigin {
+	t.Helper()
 	// The front ends need the API's URL and the API needs the front end's
-	// origin: start the front ends on a placeholder first.
+	// origin: the front ends read the URL when they serve.
 	var apiURL atomic.Value
 	apiURL.Store("")
 	late := func(name string) http.Handler {
@@ -774,51 +836,66 @@ func TestBrowserCrossOrigin(t *testing.T) {
 	}
 	app := onLocalhost(serve(t, late("the allowed origin"), true))
 	other := onLocalhost(serve(t, late("another origin"), true))
-	corsOpts, err := cors.FromEnv(func(k string) (string, bool) {
-		return map[string]string{cors.EnvOrigins: app}[k], k == cors.EnvOrigins
-	})
+	env := map[string]string{"JWT_COOKIE_SAMESITE": "None", "JWT_COOKIE_SECURE": "true", cors.EnvOrigins: app}
+	corsOpts, err := cors.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatalf("cors.FromEnv: %v", err)
 	}
-	st := startStack(t, stackOptions{tls: true, cors: corsOpts, env: map[string]string{
-		"JWT_COOKIE_SAMESITE": "None", "JWT_COOKIE_SECURE": "true", cors.EnvOrigins: app}})
+	st := startStack(t, stackOptions{tls: true, cors: corsOpts, env: env})
 	apiURL.Store(st.URL)
 	t.Logf("api %s, allowed front end %s, other %s", st.URL, app, other)
+	return crossOrigin{st: st, app: app, other: other}
+}
 
-	ctx := newBrowser(t)
+// apiCall runs a jwtgate-client.js call (a promise of {status, ok, body})
+// in the front end page and shows it on the page.
+func apiCall(t *testing.T, ctx context.Context, label, js string) apiResult {
+	t.Helper()
+	var r apiResult
+	if err := json.Unmarshal([]byte(eval[string](t, ctx, fmt.Sprintf(`%s.then(r => show(%q, r))`, js, label))), &r); err != nil {
+		t.Fatalf("%s: %v", label, err)
+	}
+	return r
+}
+
+// testCrossOriginBlocked: a browser that blocks third-party cookies drops
+// the API's cookies on a cross-site login, so the session does not exist.
+// This is why the cors package doc recommends a same-site deployment.
+func testCrossOriginBlocked(t *testing.T) {
+	co := startCrossOrigin(t)
+	ctx := newBrowserProfile(t, prefsBlock3PC)
+	sh := newShots(t)
+	do(t, ctx, "open the allowed front end", chromedp.Navigate(co.app+"/"))
+	waitFor(t, ctx, `window.ready === true`, `document.body.innerText`)
+	r := apiCall(t, ctx, "login", `api.json("/login", {method: "POST", body: {username: "testuser", password: "testpass"}})`)
+	if r.Status != 200 {
+		t.Fatalf("cross-origin login: %d %s", r.Status, r.Body)
+	}
+	r = apiCall(t, ctx, "protected", `api.json("/protected")`)
+	if r.Status != 401 || string(r.Body) != `{"msg":"Missing cookie \"access_token_cookie\""}` {
+		t.Errorf("GET /protected with third-party cookies blocked: %d %s, want 401 Missing cookie", r.Status, r.Body)
+	}
+	sh.take(ctx, "third-party-cookies-blocked")
+}
+
+// testCrossOriginAllowed: the listed front end logs in and reads /protected
+// with credentials "include"; a front end on a non-listed origin cannot
+// read answers and, although the browser sends it the cookies, cannot make
+// a state-changing call succeed (no CSRF value).
+func testCrossOriginAllowed(t *testing.T) {
+	co := startCrossOrigin(t)
+	st, app, other := co.st, co.app, co.other
+	ctx := newBrowserProfile(t, prefsAllow3PC)
 	sh := newShots(t)
 	do(t, ctx, "open the allowed front end", chromedp.Navigate(app+"/"))
 	waitFor(t, ctx, `window.ready === true`, `document.body.innerText`)
 	call := func(ctx context.Context, label, js string) apiResult {
 		t.Helper()
-		var r apiResult
-		if err := json.Unmarshal([]byte(eval[string](t, ctx, fmt.Sprintf(`%s.then(r => show(%q, r))`, js, label))), &r); err != nil {
-			t.Fatalf("%s: %v", label, err)
-		}
-		return r
+		return apiCall(t, ctx, label, js)
 	}
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	extra := chromedp.Events(ctx, network.ResponseReceivedExtraInfo)
-	go func() {
-		for ev, err := range extra {
-			if err != nil {
-				return
-			}
-			for _, b := range ev.BlockedCookies {
-				t.Logf("DEBUG blocked %v %s", b.BlockedReasons, b.CookieLine)
-			}
-		}
-	}()
 	r := call(ctx, "login", `api.json("/login", {method: "POST", body: {username: "testuser", password: "testpass"}})`)
 	if r.Status != 200 || string(r.Body) != `{"login":true}` {
 		t.Fatalf("cross-origin login: %d %s", r.Status, r.Body)
-	}
-	if dbg, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{st.URL + "/"}}); err == nil {
-		for _, c := range dbg.Cookies {
-			t.Logf("DEBUG cookie %s samesite=%s secure=%v partition=%v", c.Name, c.SameSite, c.Secure, c.PartitionKey)
-		}
 	}
 	r = call(ctx, "protected", `api.json("/protected")`)
 	if r.Status != 200 || string(r.Body) != `{"logged_in_as":"testuser"}` {

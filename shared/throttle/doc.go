@@ -1,0 +1,9 @@
+// Package throttle counts failed logins per username and per source IP and
+// locks further attempts out with an exponential back-off, as Cognito does:
+// after Threshold failures the key is locked for Base, doubling with each
+// further failure up to Max. Counters carry a TTL so the store forgets them.
+//
+// Every username is counted, existing or not, and a locked-out request is
+// refused before the password is checked, so the answers reveal nothing
+// about which accounts exist.
+package throttle
