@@ -28,6 +28,7 @@ commands:
   tables create    create the DynamoDB tables (idempotent, TTL on)
   user ...         add | passwd | disable | enable | roles | list
   revoke ...       --jti ID | --session SID | --user NAME
+  keys ...         generate | rotate (--secret-id ARN | --file F): signing keys
 
 Run "jwtgate <command> -h" for a command's flags.
 `
@@ -51,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
-	case "tables", "user", "revoke":
+	case "tables", "user", "revoke", "keys":
 		return admin.Run(ctx, args, admin.Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)

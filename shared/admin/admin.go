@@ -59,6 +59,9 @@ type Env struct {
 	NewClient func(ctx context.Context, endpoint string) (Client, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// NewSecrets builds the Secrets Manager client of `keys rotate`; nil
+	// means one from the standard AWS configuration.
+	NewSecrets func(ctx context.Context) (SecretsClient, error)
 }
 
 // usageError is a malformed command line: exit code 2 with the usage text.
@@ -77,6 +80,8 @@ const usageText = `usage:
   jwtgate user roles NAME R1,R2
   jwtgate user list
   jwtgate revoke (--jti ID | --session SID | --user NAME)
+  jwtgate keys generate
+  jwtgate keys rotate (--secret-id ARN | --file F) [--keep N]
 
 Every command takes --endpoint URL (or DYNAMODB_ENDPOINT) to use DynamoDB Local,
 and --revocation-table / --users-table (or REVOCATION_TABLE / USERS_TABLE;
@@ -127,6 +132,9 @@ func (env Env) withDefaults() Env {
 	}
 	if env.Now == nil {
 		env.Now = time.Now
+	}
+	if env.NewSecrets == nil {
+		env.NewSecrets = defaultSecrets
 	}
 	return env
 }
@@ -180,6 +188,17 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 		return usagef("user: unknown subcommand %q", sub)
 	case "revoke":
 		return revoke(ctx, rest, env)
+	case "keys":
+		if len(rest) == 0 {
+			return usagef("keys: missing subcommand")
+		}
+		switch rest[0] {
+		case "generate":
+			return keysGenerate(rest[1:], env)
+		case "rotate":
+			return keysRotate(ctx, rest[1:], env)
+		}
+		return usagef("keys: unknown subcommand %q", rest[0])
 	default:
 		return usagef("unknown command %q", cmd)
 	}

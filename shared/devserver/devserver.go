@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/handlers"
 	"github.com/jwtgate/jwtgate/shared/password"
 	"github.com/jwtgate/jwtgate/shared/revocation"
+	"github.com/jwtgate/jwtgate/shared/secret"
 	"github.com/jwtgate/jwtgate/shared/throttle"
 	"github.com/jwtgate/jwtgate/shared/tokens"
 	"github.com/jwtgate/jwtgate/shared/users"
@@ -79,12 +80,17 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		o.Stage = "dev"
 	}
 	s := &Server{Config: cfg}
-	secret := []byte(cfg.SecretKey)
-	if len(secret) == 0 {
-		secret = make([]byte, 32)
-		if _, err := rand.Read(secret); err != nil {
+	var keys []tokens.Key
+	if cfg.SecretKey != "" {
+		if keys, err = secret.Parse(cfg.SecretKey, config.Dev); err != nil {
+			return nil, err
+		}
+	} else {
+		random := make([]byte, 32)
+		if _, err := rand.Read(random); err != nil {
 			return nil, fmt.Errorf("devserver: secret: %w", err)
 		}
+		keys = []tokens.Key{{ID: "dev", Secret: random}}
 		s.RandomSecret = true
 	}
 	stores := o.Stores
@@ -97,7 +103,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			Throttle: throttle.NewMemoryStore(o.Clock)}
 	}
 	s.Users, s.Revocations = *stores, stores.Revocations
-	set, err := handlers.New(cfg, []tokens.Key{{Secret: secret}}, *stores, o.Log, o.Clock)
+	set, err := handlers.New(cfg, keys, *stores, o.Log, o.Clock)
 	if err != nil {
 		return nil, err
 	}

@@ -54,9 +54,13 @@ func AuthorizerFromEnv(ctx context.Context, getenv config.Getenv) (any, error) {
 	if cfg.SecretKey == "" {
 		sm = secretsmanager.NewFromConfig(awsCfg)
 	}
-	keys, err := secret.Keys(ctx, cfg, sm)
+	loader := secret.Loader{Config: cfg, API: sm}
+	keys, err := loader.Load(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if sm != nil {
+		cfg.Tokens.Reload = loader.Reload
 	}
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		if cfg.DynamoDBEndpoint != "" {

@@ -42,9 +42,15 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 	if cfg.SecretKey == "" {
 		sm = secretsmanager.NewFromConfig(awsCfg)
 	}
-	keys, err := secret.Keys(ctx, cfg, sm)
+	loader := secret.Loader{Config: cfg, API: sm}
+	keys, err := loader.Load(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if sm != nil {
+		// Keys rotated after this container started are picked up the first
+		// time a token names one (at most once a minute).
+		cfg.Tokens.Reload = loader.Reload
 	}
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		if cfg.DynamoDBEndpoint != "" {

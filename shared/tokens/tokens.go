@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -59,15 +61,50 @@ type Options struct {
 	MaxTokenBytes    int      // longer tokens are refused before any decoding
 	Clock            func() time.Time
 	NewID            func() string // jti, sid and csrf values; uuid4 by default
+	// Reload fetches the current keys again. When a token names a kid this
+	// Service does not know (the key was rotated after this container read
+	// it), Parse reloads at most once per ReloadEvery and retries.
+	Reload      func() ([]Key, error)
+	ReloadEvery time.Duration
 }
 
-// Service issues and verifies tokens.
+// DefaultReloadEvery bounds how often an unknown kid may trigger a reload,
+// so forged kids cannot flood the secret store.
+const DefaultReloadEvery = time.Minute
+
+// keySet is an immutable set of keys; Keys[0] signs.
+type keySet struct {
+	keys []Key
+	byID map[string][]byte
+}
+
+func newKeySet(keys []Key) (*keySet, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("tokens: no signing key")
+	}
+	ks := &keySet{keys: append([]Key(nil), keys...), byID: map[string][]byte{}}
+	for _, k := range keys {
+		if len(k.Secret) == 0 {
+			return nil, fmt.Errorf("tokens: key %q is empty", k.ID)
+		}
+		if _, dup := ks.byID[k.ID]; dup {
+			return nil, fmt.Errorf("tokens: duplicate key id %q", k.ID)
+		}
+		ks.byID[k.ID] = k.Secret
+	}
+	return ks, nil
+}
+
+// Service issues and verifies tokens. It is safe for concurrent use; keys
+// can be replaced while it serves (rotation).
 type Service struct {
-	opts    Options
-	method  jwt.SigningMethod
-	keys    map[string][]byte
-	allowed map[string]bool
-	parser  *jwt.Parser
+	opts       Options
+	method     jwt.SigningMethod
+	keys       atomic.Pointer[keySet]
+	allowed    map[string]bool
+	parser     *jwt.Parser
+	reloadMu   sync.Mutex
+	lastReload time.Time
 }
 
 // New validates opts and returns a Service.
@@ -93,7 +130,10 @@ func New(opts Options) (*Service, error) {
 	if opts.NewID == nil {
 		opts.NewID = uuid.NewString
 	}
-	s := &Service{opts: opts, keys: map[string][]byte{}, allowed: map[string]bool{}}
+	if opts.ReloadEvery <= 0 {
+		opts.ReloadEvery = DefaultReloadEvery
+	}
+	s := &Service{opts: opts, allowed: map[string]bool{}}
 	s.method = jwt.GetSigningMethod(opts.Algorithm)
 	if _, ok := s.method.(*jwt.SigningMethodHMAC); !ok {
 		return nil, fmt.Errorf("tokens: algorithm %q is not supported (HS256, HS384, HS512)", opts.Algorithm)
@@ -104,17 +144,8 @@ func New(opts Options) (*Service, error) {
 		}
 		s.allowed[a] = true
 	}
-	if len(opts.Keys) == 0 {
-		return nil, errors.New("tokens: no signing key")
-	}
-	for _, k := range opts.Keys {
-		if len(k.Secret) == 0 {
-			return nil, fmt.Errorf("tokens: key %q is empty", k.ID)
-		}
-		if _, dup := s.keys[k.ID]; dup {
-			return nil, fmt.Errorf("tokens: duplicate key id %q", k.ID)
-		}
-		s.keys[k.ID] = k.Secret
+	if err := s.ReplaceKeys(opts.Keys); err != nil {
+		return nil, err
 	}
 	popts := []jwt.ParserOption{
 		jwt.WithValidMethods(opts.DecodeAlgorithms),
@@ -131,6 +162,37 @@ func New(opts Options) (*Service, error) {
 	}
 	s.parser = jwt.NewParser(popts...)
 	return s, nil
+}
+
+// ReplaceKeys swaps the key set: keys[0] signs from now on, every key
+// verifies.
+func (s *Service) ReplaceKeys(keys []Key) error {
+	ks, err := newKeySet(keys)
+	if err != nil {
+		return err
+	}
+	s.keys.Store(ks)
+	return nil
+}
+
+// reload refreshes the keys from Options.Reload, at most once per
+// ReloadEvery, and reports whether it did.
+func (s *Service) reload() bool {
+	if s.opts.Reload == nil {
+		return false
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	now := s.opts.Clock()
+	if !s.lastReload.IsZero() && now.Sub(s.lastReload) < s.opts.ReloadEvery {
+		return false
+	}
+	s.lastReload = now
+	keys, err := s.opts.Reload()
+	if err != nil {
+		return false
+	}
+	return s.ReplaceKeys(keys) == nil
 }
 
 // AccessTTL is the lifetime of new access tokens.
@@ -187,11 +249,11 @@ func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, 
 		},
 	}
 	t := jwt.NewWithClaims(s.method, c)
-	kid := s.opts.Keys[0].ID
-	if kid != "" {
-		t.Header["kid"] = kid
+	signing := s.keys.Load().keys[0]
+	if signing.ID != "" {
+		t.Header["kid"] = signing.ID
 	}
-	signed, err := t.SignedString(s.opts.Keys[0].Secret)
+	signed, err := t.SignedString(signing.Secret)
 	if err != nil {
 		return Issued{}, fmt.Errorf("tokens: sign: %w", err)
 	}
@@ -226,6 +288,10 @@ func (s *Service) Parse(token string) (*Claims, error) {
 	}
 	var c Claims
 	t, err := s.parser.ParseWithClaims(token, &c, s.keyFor)
+	if errors.Is(err, ErrUnknownKey) && s.reload() {
+		c = Claims{}
+		t, err = s.parser.ParseWithClaims(token, &c, s.keyFor)
+	}
 	if err != nil {
 		return s.explain(token, t, &c, err)
 	}
@@ -268,14 +334,15 @@ func (s *Service) keyFor(t *jwt.Token) (any, error) {
 	if !s.allowed[t.Method.Alg()] {
 		return nil, ErrAlgorithm
 	}
+	ks := s.keys.Load()
 	kidRaw, has := t.Header["kid"]
 	if !has {
-		if k, ok := s.keys[""]; ok {
+		if k, ok := ks.byID[""]; ok {
 			return k, nil
 		}
 		// Tokens from before key ids were configured: try every key.
 		set := jwt.VerificationKeySet{}
-		for _, k := range s.opts.Keys {
+		for _, k := range ks.keys {
 			set.Keys = append(set.Keys, k.Secret)
 		}
 		return set, nil
@@ -284,7 +351,7 @@ func (s *Service) keyFor(t *jwt.Token) (any, error) {
 	if !ok {
 		return nil, ErrUnknownKey
 	}
-	k, ok := s.keys[kid]
+	k, ok := ks.byID[kid]
 	if !ok {
 		return nil, ErrUnknownKey
 	}

@@ -363,7 +363,10 @@ func TestIssuerAudience(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"matching", func(o *tokens.Options) { o.DecodeIssuer = "https://a.example"; o.DecodeAudience = []string{"app-b", "app-a"} }, nil, ""},
+		{"matching", func(o *tokens.Options) {
+			o.DecodeIssuer = "https://a.example"
+			o.DecodeAudience = []string{"app-b", "app-a"}
+		}, nil, ""},
 		{"issuer mismatch", func(o *tokens.Options) { o.DecodeIssuer = "https://b.example" }, tokens.ErrIssuer, "Invalid issuer"},
 		{"audience mismatch", func(o *tokens.Options) { o.DecodeAudience = []string{"app-b"} }, tokens.ErrAudience, "Invalid audience"},
 	}

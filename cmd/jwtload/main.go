@@ -1,0 +1,439 @@
+// Command jwtload is a small load generator for a local jwtgate (`jwtgate
+// dev`): a bounded number of clients, each with its own cookie jar, run a
+// scenario for a bounded time and it prints throughput, latency
+// percentiles, status counts and, with -pid, the target's resident memory
+// sampled from /proc.
+//
+// It only talks to loopback addresses: a non-loopback host is refused, every
+// connection is checked again when dialled, and redirects are not followed.
+//
+// Scenarios:
+//
+//	protected  each client logs in once, then GETs /protected with its cookie
+//	mix        each client cycles login, /protected x4, refresh, /protected, logout
+//
+// Example:
+//
+//	jwtload -url http://127.0.0.1:3000 -scenario protected -clients 8 -duration 20s -pid 1234
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Bounds of the flags: a load generator must not be able to run away.
+const (
+	maxClients  = 256
+	maxDuration = 30 * time.Minute
+)
+
+// ErrNotLoopback refuses targets (and dialled addresses) off this host.
+var ErrNotLoopback = errors.New("jwtload: only loopback targets are allowed")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "jwtload:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the parsed flags.
+type options struct {
+	base     *url.URL
+	scenario string
+	clients  int
+	duration time.Duration
+	pid      int
+	user     string
+	password string
+	sample   time.Duration
+}
+
+func parseFlags(args []string, out io.Writer) (options, error) {
+	fs := flag.NewFlagSet("jwtload", flag.ContinueOnError)
+	fs.SetOutput(out)
+	rawURL := fs.String("url", "http://127.0.0.1:3000", "base URL of the target (loopback only)")
+	o := options{}
+	fs.StringVar(&o.scenario, "scenario", "protected", "protected or mix")
+	fs.IntVar(&o.clients, "clients", 8, fmt.Sprintf("concurrent clients (1-%d)", maxClients))
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to run (at most "+maxDuration.String()+")")
+	fs.IntVar(&o.pid, "pid", 0, "target process id whose RSS to sample from /proc (0: none)")
+	fs.StringVar(&o.user, "user", "testuser", "user to log in as")
+	fs.StringVar(&o.password, "password", "testpass", "its password (the dev demo user's by default)")
+	fs.DurationVar(&o.sample, "sample", time.Second, "RSS sampling interval")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case o.scenario != "protected" && o.scenario != "mix":
+		return o, fmt.Errorf("-scenario %q: want protected or mix", o.scenario)
+	case o.clients < 1 || o.clients > maxClients:
+		return o, fmt.Errorf("-clients %d: want 1-%d", o.clients, maxClients)
+	case o.duration <= 0 || o.duration > maxDuration:
+		return o, fmt.Errorf("-duration %s: want (0, %s]", o.duration, maxDuration)
+	case o.sample <= 0:
+		return o, fmt.Errorf("-sample %s: want > 0", o.sample)
+	}
+	u, err := url.Parse(*rawURL)
+	if err != nil {
+		return o, fmt.Errorf("-url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return o, fmt.Errorf("-url %q: want http or https", *rawURL)
+	}
+	if !loopbackHost(u.Hostname()) {
+		return o, fmt.Errorf("-url host %q: %w", u.Hostname(), ErrNotLoopback)
+	}
+	o.base = u
+	return o, nil
+}
+
+// loopbackHost accepts "localhost" and loopback IP literals; any other name
+// is refused without being resolved.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackDialer refuses, at connect time, any address that is not
+// loopback (a "localhost" resolving elsewhere, say).
+func loopbackDialer() *net.Dialer {
+	return &net.Dialer{
+		Timeout: 5 * time.Second,
+		Control: func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("dial %s: %w", address, ErrNotLoopback)
+			}
+			return nil
+		},
+	}
+}
+
+// result is one request's outcome.
+type result struct {
+	op      string
+	status  int // 0: transport error
+	latency time.Duration
+}
+
+// client is one simulated browser: its own cookie jar and connection.
+type client struct {
+	http *http.Client
+	base *url.URL
+	opts options
+	out  []result
+}
+
+func newClient(o options, transport http.RoundTripper) (*client, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	return &client{
+		base: o.base, opts: o,
+		http: &http.Client{
+			Transport: transport, Jar: jar, Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}, nil
+}
+
+// cookie returns the jar's value of name for the target.
+func (c *client) cookie(name string) string {
+	for _, ck := range c.http.Jar.Cookies(c.base) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// do sends one request and records it; it returns the status (0 on error).
+func (c *client) do(ctx context.Context, op, method, path, body, csrfCookie string) int {
+	u := c.base.JoinPath(path)
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return 0
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if csrfCookie != "" {
+		req.Header.Set("X-CSRF-TOKEN", c.cookie(csrfCookie))
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	status := 0
+	if err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		status = resp.StatusCode
+	}
+	if ctx.Err() != nil {
+		return status // cut off by the deadline: not a measurement
+	}
+	c.out = append(c.out, result{op: op, status: status, latency: time.Since(start)})
+	return status
+}
+
+func (c *client) login(ctx context.Context) int {
+	body := fmt.Sprintf(`{"username":%q,"password":%q}`, c.opts.user, c.opts.password)
+	return c.do(ctx, "login", http.MethodPost, "/login", body, "")
+}
+
+// run plays the scenario until ctx ends.
+func (c *client) run(ctx context.Context) {
+	if c.opts.scenario == "protected" {
+		for ctx.Err() == nil && c.login(ctx) != http.StatusOK {
+			time.Sleep(100 * time.Millisecond)
+		}
+		for ctx.Err() == nil {
+			c.do(ctx, "protected", http.MethodGet, "/protected", "", "")
+		}
+		return
+	}
+	for ctx.Err() == nil {
+		if c.login(ctx) != http.StatusOK {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		for range 4 {
+			c.do(ctx, "protected", http.MethodGet, "/protected", "", "")
+		}
+		c.do(ctx, "refresh", http.MethodPost, "/refresh", "", "csrf_refresh_token")
+		c.do(ctx, "protected", http.MethodGet, "/protected", "", "")
+		c.do(ctx, "logout", http.MethodPost, "/logout", "", "csrf_access_token")
+	}
+}
+
+// rssSample is one reading of the target's memory.
+type rssSample struct {
+	at       time.Duration
+	rss, hwm int64 // KiB
+}
+
+// readRSS reads VmRSS and VmHWM (KiB) from /proc/<pid>/status.
+func readRSS(pid int) (rss, hwm int64, err error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (k != "VmRSS" && k != "VmHWM") {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", k, err)
+		}
+		if k == "VmRSS" {
+			rss = n
+		} else {
+			hwm = n
+		}
+	}
+	return rss, hwm, sc.Err()
+}
+
+// sampleRSS reads the target's memory every interval until ctx ends.
+func sampleRSS(ctx context.Context, pid int, every time.Duration) ([]rssSample, error) {
+	start := time.Now()
+	var out []rssSample
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		rss, hwm, err := readRSS(pid)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rssSample{at: time.Since(start), rss: rss, hwm: hwm})
+		select {
+		case <-ctx.Done():
+			return out, nil
+		case <-t.C:
+		}
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	o, err := parseFlags(args, out)
+	if err != nil {
+		return err
+	}
+	transport := &http.Transport{
+		DialContext:         loopbackDialer().DialContext,
+		MaxIdleConnsPerHost: o.clients,
+		MaxIdleConns:        o.clients,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	defer transport.CloseIdleConnections()
+	if o.pid > 0 {
+		if _, _, err := readRSS(o.pid); err != nil {
+			return fmt.Errorf("-pid %d: %w", o.pid, err)
+		}
+	}
+	runCtx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	var rss []rssSample
+	var rssErr error
+	var wg sync.WaitGroup
+	if o.pid > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rss, rssErr = sampleRSS(runCtx, o.pid, o.sample)
+		}()
+	}
+	clients := make([]*client, o.clients)
+	for i := range clients {
+		if clients[i], err = newClient(o, transport); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.run(runCtx)
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []result
+	for _, c := range clients {
+		all = append(all, c.out...)
+	}
+	report(out, o, elapsed, all, rss)
+	if rssErr != nil {
+		return fmt.Errorf("RSS sampling stopped: %w", rssErr)
+	}
+	return nil
+}
+
+// report prints the run's figures.
+func report(w io.Writer, o options, elapsed time.Duration, all []result, rss []rssSample) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "target %s  scenario %s  clients %d  duration %s\n", o.base, o.scenario, o.clients, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(&b, "requests %d  %.0f req/s\n", len(all), float64(len(all))/elapsed.Seconds())
+	byOp := map[string][]result{"all": all}
+	for _, r := range all {
+		byOp[r.op] = append(byOp[r.op], r)
+	}
+	ops := make([]string, 0, len(byOp))
+	for op := range byOp {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	fmt.Fprintf(&b, "%-10s %8s %9s %9s %9s %9s %9s  %s\n", "op", "count", "req/s", "p50", "p99", "p999", "max", "status")
+	for _, op := range ops {
+		rs := byOp[op]
+		lat := make([]time.Duration, len(rs))
+		status := map[int]int{}
+		for i, r := range rs {
+			lat[i] = r.latency
+			status[r.status]++
+		}
+		slices.Sort(lat)
+		fmt.Fprintf(&b, "%-10s %8d %9.0f %9s %9s %9s %9s  %s\n", op, len(rs), float64(len(rs))/elapsed.Seconds(),
+			pct(lat, 0.50), pct(lat, 0.99), pct(lat, 0.999), pct(lat, 1), statusLine(status))
+	}
+	if len(rss) > 0 {
+		first, last := rss[0], rss[len(rss)-1]
+		lo, hi := first.rss, first.rss
+		for _, s := range rss {
+			lo, hi = min(lo, s.rss), max(hi, s.rss)
+		}
+		// Flatness: the last third's mean against the middle third's.
+		third := len(rss) / 3
+		fmt.Fprintf(&b, "target pid %d RSS (KiB): first %d  last %d  min %d  max %d  peak(VmHWM) %d  samples %d",
+			o.pid, first.rss, last.rss, lo, hi, last.hwm, len(rss))
+		if third > 0 {
+			mid, end := meanRSS(rss[third:2*third]), meanRSS(rss[2*third:])
+			fmt.Fprintf(&b, "  middle-third mean %.0f  last-third mean %.0f (%+.1f%%)", mid, end, 100*(end-mid)/mid)
+		}
+		b.WriteString("\n")
+	}
+	_, _ = w.Write(b.Bytes())
+}
+
+func meanRSS(s []rssSample) float64 {
+	var sum int64
+	for _, x := range s {
+		sum += x.rss
+	}
+	return float64(sum) / float64(len(s))
+}
+
+// pct is the q-quantile of sorted latencies (nearest rank).
+func pct(sorted []time.Duration, q float64) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	i = max(0, min(i, len(sorted)-1))
+	d := sorted[i]
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/1e6)
+	}
+	return fmt.Sprintf("%.0fµs", float64(d)/1e3)
+}
+
+func statusLine(m map[int]int) string {
+	codes := make([]int, 0, len(m))
+	for c := range m {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		name := strconv.Itoa(c)
+		if c == 0 {
+			name = "error"
+		}
+		parts[i] = fmt.Sprintf("%s:%d", name, m[c])
+	}
+	return strings.Join(parts, " ")
+}

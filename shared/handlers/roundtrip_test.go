@@ -1,0 +1,370 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/jwtgate/jwtgate/shared/config"
+	"github.com/jwtgate/jwtgate/shared/dynamolocal"
+	"github.com/jwtgate/jwtgate/shared/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/handlers"
+	"github.com/jwtgate/jwtgate/shared/password"
+	"github.com/jwtgate/jwtgate/shared/tokens"
+	"github.com/jwtgate/jwtgate/shared/users"
+)
+
+// rtSecret is a throwaway 32-byte HS256 key.
+const rtSecret = "roundtrip-secret-0123456789abcdef-012345"
+
+// opCounter is SDK middleware that records every DynamoDB operation (one
+// per API call, before retries) as "Operation table".
+type opCounter struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+// register adds the counter to a client's middleware stack.
+func (c *opCounter) register(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("jwtgateCountOps",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				c.mu.Lock()
+				c.ops = append(c.ops, awsmiddleware.GetOperationName(ctx)+" "+tableOf(in.Parameters))
+				c.mu.Unlock()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	})
+}
+
+// take returns the operations recorded since the last take, sorted.
+func (c *opCounter) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.ops
+	c.ops = nil
+	slices.Sort(out)
+	return out
+}
+
+// tableOf names the table an operation's input addresses, as "users" or
+// "revocations" (the random suffix dropped).
+func tableOf(params any) string {
+	var name string
+	switch in := params.(type) {
+	case *dynamodb.GetItemInput:
+		name = aws.ToString(in.TableName)
+	case *dynamodb.PutItemInput:
+		name = aws.ToString(in.TableName)
+	case *dynamodb.UpdateItemInput:
+		name = aws.ToString(in.TableName)
+	case *dynamodb.BatchGetItemInput:
+		for t := range in.RequestItems {
+			name = t
+		}
+	}
+	short, _, _ := strings.Cut(name, "-")
+	return short
+}
+
+// rtEnv is one handler set over DynamoDB Local, with the counter on its
+// client and a user "testuser" whose hash has password.Default's cost.
+type rtEnv struct {
+	set     *handlers.Set
+	counter *opCounter
+}
+
+func newRTEnv(t *testing.T) rtEnv {
+	t.Helper()
+	srv := dynamolocal.Start(t)
+	counter := &opCounter{}
+	client := srv.Client(t, counter.register)
+	revTable, usersTable := srv.CreateTables(t, client)
+	hash, err := password.HashDefault("testpass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := dynamostore.NewUsers(client, usersTable)
+	if err := us.Add(context.Background(), users.User{Name: "testuser", PasswordHash: hash, Roles: []string{"user"}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(func(k string) (string, bool) {
+		v, ok := map[string]string{"JWT_SECRET_KEY": rtSecret}[k]
+		return v, ok
+	}, config.Lambda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := handlers.New(cfg, []tokens.Key{{Secret: []byte(rtSecret)}},
+		handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, revTable)},
+		slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter.take() // table creation and seeding are not requests
+	return rtEnv{set: set, counter: counter}
+}
+
+// invoke runs function id as the Lambda runtime does (JSON in, JSON out)
+// and returns the operations it made.
+func (e rtEnv) invoke(t *testing.T, id string, ev, resp any) []string {
+	t.Helper()
+	h, err := e.set.Lambda(id, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.Invoke(context.Background(), in)
+	if err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	if err := json.Unmarshal(out, resp); err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	return e.counter.take()
+}
+
+// rtProxy is a REST proxy event for method path with a Cookie header built
+// from jar's cookies named in names, X-CSRF-TOKEN csrf and a JSON body.
+func rtProxy(method, path string, jar map[string]string, names []string, csrf, body string) events.APIGatewayProxyRequest {
+	h := map[string]string{"Content-Type": "application/json", "Host": "abc123.execute-api.eu-west-1.amazonaws.com"}
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, n+"="+jar[n])
+	}
+	if len(parts) > 0 {
+		h["Cookie"] = strings.Join(parts, "; ")
+	}
+	if csrf != "" {
+		h["X-CSRF-TOKEN"] = csrf
+	}
+	mv := map[string][]string{}
+	for k, v := range h {
+		mv[k] = []string{v}
+	}
+	return events.APIGatewayProxyRequest{
+		Resource: path, Path: path, HTTPMethod: method, Headers: h, MultiValueHeaders: mv, Body: body,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			Stage: "Prod", HTTPMethod: method, ResourcePath: path, Path: "/Prod" + path, RequestID: "rt",
+		},
+	}
+}
+
+// rtJar reads the Set-Cookie headers of a proxy response.
+func rtJar(t *testing.T, resp events.APIGatewayProxyResponse) map[string]string {
+	t.Helper()
+	jar := map[string]string{}
+	for _, line := range resp.MultiValueHeaders["Set-Cookie"] {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jar[c.Name] = c.Value
+	}
+	return jar
+}
+
+func wantStatus(t *testing.T, what string, resp events.APIGatewayProxyResponse, status int, body string) {
+	t.Helper()
+	if resp.StatusCode != status || resp.Body != body {
+		t.Fatalf("%s: got %d %s, want %d %s", what, resp.StatusCode, resp.Body, status, body)
+	}
+}
+
+func wantOps(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: DynamoDB operations %q, want %q", what, got, want)
+	}
+}
+
+// TestDynamoDBRoundTrips pins the DynamoDB calls each function makes per
+// request against DynamoDB Local: they are the latency and the cost of a
+// request. Login 1 (GetItem users), authorizer 1 (BatchGetItem of the
+// token, session and user keys), protected 0, refresh 3 (revocation
+// Lookup, the user re-read for roles and disabled, Consume), logout 1
+// PutItem per session, password 4 (GetItem, UpdateItem, two PutItem).
+func TestDynamoDBRoundTrips(t *testing.T) {
+	env := newRTEnv(t)
+	var resp events.APIGatewayProxyResponse
+
+	ops := env.invoke(t, handlers.LoginFunction,
+		rtProxy("POST", "/login", nil, nil, "", `{"username":"testuser","password":"testpass"}`), &resp)
+	wantStatus(t, "login", resp, 200, `{"login":true}`)
+	wantOps(t, "login", ops, "GetItem users")
+	jar := rtJar(t, resp)
+
+	authorize := func(what string, wantEffect, wantMsg string) events.APIGatewayCustomAuthorizerResponse {
+		t.Helper()
+		ev := events.APIGatewayCustomAuthorizerRequestTypeRequest{
+			Type: "REQUEST", MethodArn: "arn:aws:execute-api:eu-west-1:123456789012:abc123/Prod/GET/protected",
+			Resource: "/protected", Path: "/protected", HTTPMethod: "GET",
+			Headers:           map[string]string{"Cookie": "access_token_cookie=" + jar["access_token_cookie"]},
+			MultiValueHeaders: map[string][]string{"Cookie": {"access_token_cookie=" + jar["access_token_cookie"]}},
+		}
+		var ar events.APIGatewayCustomAuthorizerResponse
+		ops := env.invoke(t, handlers.AuthorizerFunction, ev, &ar)
+		wantOps(t, what, ops, "BatchGetItem revocations")
+		if len(ar.PolicyDocument.Statement) != 1 || ar.PolicyDocument.Statement[0].Effect != wantEffect || fmt.Sprint(ar.Context["msg"]) != wantMsg {
+			t.Fatalf("%s: got %+v, want %s msg %q", what, ar, wantEffect, wantMsg)
+		}
+		return ar
+	}
+	ar := authorize("authorizer", "Allow", "<nil>")
+
+	ops = env.invoke(t, handlers.ProtectedFunction, withAuthorizer(rtProxy("GET", "/protected", jar, nil, "", ""), ar), &resp)
+	wantStatus(t, "protected", resp, 200, resp.Body)
+	wantOps(t, "protected", ops)
+
+	ops = env.invoke(t, handlers.RefreshFunction,
+		rtProxy("POST", "/refresh", jar, []string{"refresh_token_cookie"}, jar["csrf_refresh_token"], ""), &resp)
+	wantStatus(t, "refresh", resp, 200, `{"refresh":true}`)
+	wantOps(t, "refresh", ops, "BatchGetItem revocations", "GetItem users", "PutItem revocations")
+	for k, v := range rtJar(t, resp) {
+		jar[k] = v
+	}
+
+	ops = env.invoke(t, handlers.LogoutFunction,
+		rtProxy("POST", "/logout", jar, []string{"access_token_cookie", "refresh_token_cookie"}, jar["csrf_access_token"], ""), &resp)
+	wantStatus(t, "logout", resp, 200, `{"logout":true}`)
+	wantOps(t, "logout", ops, "PutItem revocations")
+	authorize("authorizer after logout", "Deny", "Token has been revoked")
+
+	// A fresh login for the password change (it needs a fresh token).
+	env.invoke(t, handlers.LoginFunction,
+		rtProxy("POST", "/login", nil, nil, "", `{"username":"testuser","password":"testpass"}`), &resp)
+	jar = rtJar(t, resp)
+	ar = authorize("authorizer before password change", "Allow", "<nil>")
+	ops = env.invoke(t, handlers.PasswordFunction, withAuthorizer(rtProxy("POST", "/password", jar,
+		[]string{"access_token_cookie"}, jar["csrf_access_token"], `{"old_password":"testpass","new_password":"a much longer passphrase 42"}`), ar), &resp)
+	wantStatus(t, "password", resp, 200, `{"password_changed":true}`)
+	wantOps(t, "password", ops, "GetItem users", "UpdateItem users", "PutItem revocations", "PutItem revocations")
+}
+
+// withAuthorizer puts an Allow's principal and context where API Gateway
+// puts them for the function behind the authorizer.
+func withAuthorizer(ev events.APIGatewayProxyRequest, ar events.APIGatewayCustomAuthorizerResponse) events.APIGatewayProxyRequest {
+	ev.RequestContext.Authorizer = map[string]any{"principalId": ar.PrincipalID}
+	for k, v := range ar.Context {
+		ev.RequestContext.Authorizer[k] = v
+	}
+	return ev
+}
+
+// TestAuthorizerFromEnv runs the lean authorizer wiring (the one that keeps
+// its bootstrap under 10 MB) against DynamoDB Local: configuration, key
+// and table from the environment, decisions as the full wiring makes them.
+func TestAuthorizerFromEnv(t *testing.T) {
+	srv := dynamolocal.Start(t)
+	client := srv.Client(t)
+	revTable, _ := srv.CreateTables(t, client)
+	env := map[string]string{
+		"JWT_SECRET_KEY": rtSecret, "REVOCATION_TABLE": revTable, "DYNAMODB_ENDPOINT": srv.URL, "LOG_LEVEL": "error",
+	}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	h, err := handlers.AuthorizerFromEnv(context.Background(), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, ok := h.(func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error))
+	if !ok {
+		t.Fatalf("AuthorizerFromEnv returned %T, want the REST authorizer", h)
+	}
+	ts, err := tokens.New(tokens.Options{Keys: []tokens.Key{{Secret: []byte(rtSecret)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := ts.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}}, "sid-1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, cookie, effect, msg string
+	}{
+		{"valid cookie", "access_token_cookie=" + pair.Access.Token, "Allow", "<nil>"},
+		{"refresh token", "access_token_cookie=" + pair.Refresh.Token, "Deny", "Only non-refresh tokens are allowed"},
+		{"tampered", "access_token_cookie=" + pair.Access.Token + "x", "Deny", "Signature verification failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := rest(context.Background(), events.APIGatewayCustomAuthorizerRequestTypeRequest{
+				Type: "REQUEST", MethodArn: "arn:aws:execute-api:eu-west-1:123456789012:abc123/Prod/GET/protected",
+				Resource: "/protected", Path: "/protected", HTTPMethod: "GET",
+				MultiValueHeaders: map[string][]string{"Cookie": {tt.cookie}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.PolicyDocument.Statement[0].Effect != tt.effect || fmt.Sprint(resp.Context["msg"]) != tt.msg {
+				t.Errorf("got %s msg %v, want %s msg %q", resp.PolicyDocument.Statement[0].Effect, resp.Context["msg"], tt.effect, tt.msg)
+			}
+		})
+	}
+	t.Run("v2 payload", func(t *testing.T) {
+		env["JWTGATE_PAYLOAD"] = "v2"
+		defer delete(env, "JWTGATE_PAYLOAD")
+		h, err := handlers.AuthorizerFromEnv(context.Background(), getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := h.(func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error)); !ok {
+			t.Fatalf("got %T, want the HTTP API authorizer", h)
+		}
+	})
+}
+
+// TestEnvAWSConfig: the environment-only AWS configuration needs a region
+// and credentials, except against a local endpoint.
+func TestEnvAWSConfig(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		endpoint string
+		region   string
+		key      string
+		err      error
+	}{
+		{"lambda", map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"}, "", "eu-west-1", "AKIA", nil},
+		{"default region", map[string]string{"AWS_DEFAULT_REGION": "eu-north-1", "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"}, "", "eu-north-1", "AKIA", nil},
+		{"no region", map[string]string{"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"}, "", "", "", handlers.ErrNoEnvRegion},
+		{"no credentials", map[string]string{"AWS_REGION": "eu-west-1"}, "", "", "", handlers.ErrNoEnvCredentials},
+		{"local endpoint", map[string]string{}, "http://127.0.0.1:8000", "us-east-1", "dummy", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := handlers.EnvAWSConfig(func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }, tt.endpoint)
+			if tt.err != nil {
+				if err != tt.err {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			creds, err := cfg.Credentials.Retrieve(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Region != tt.region || creds.AccessKeyID != tt.key || creds.SessionToken != tt.env["AWS_SESSION_TOKEN"] {
+				t.Errorf("got region %q key %q token %q", cfg.Region, creds.AccessKeyID, creds.SessionToken)
+			}
+		})
+	}
+}
