@@ -95,6 +95,7 @@ func wantEnv(function string) map[string]string {
 		"JWT_SECRET_ARN":            "!Ref JwtSecret",
 		"REVOCATION_TABLE":          "!Ref RevocationTable",
 		"DYNAMODB_ENDPOINT":         "",
+		"JWTGATE_CORS_ORIGINS":      "!Ref CorsAllowOrigin",
 	}
 	switch function {
 	case "LoginFunction", "PasswordFunction":
@@ -409,6 +410,14 @@ func checkRESTAPI(t *testing.T, cfn template, wantTTL string) {
 		if ct := r.ResponseParameters[contentType]; ct != "'application/json'" {
 			t.Errorf("gateway response %s: Content-Type %q, want 'application/json'", name, ct)
 		}
+		// Cross-origin front ends must be able to read a 401 to refresh:
+		// the CORS headers are there exactly when CorsAllowOrigin is set.
+		for _, h := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"} {
+			v, _ := json.Marshal(r.ResponseParameters["gatewayresponse.header."+h])
+			if !strings.Contains(string(v), `"Fn::If":["HasCors"`) {
+				t.Errorf("gateway response %s: %s = %s, want conditional on HasCors", name, h, v)
+			}
+		}
 	}
 	checkMap(t, "gateway responses", got, wantResponses)
 
@@ -471,6 +480,15 @@ func checkRoutes(t *testing.T, body openAPI, payload string) {
 				security = append(security, sortedKeys(req)...)
 			}
 			uri := describe(op.Integration.URI)
+			if strings.EqualFold(method, "options") {
+				// CORS preflights (template Cors): a mock integration that
+				// must not meet the cookie authorizer, since preflights carry
+				// no cookies.
+				if len(security) != 0 || op.Integration.Type != "mock" {
+					t.Errorf("OPTIONS %s: security %v, integration %q; want none and mock", path, security, op.Integration.Type)
+				}
+				continue
+			}
 			function := "?"
 			for id := range functionDirs {
 				if strings.Contains(uri, "${"+id+".Arn}") {
@@ -584,12 +602,13 @@ type openAPI struct {
 		Integration struct {
 			URI                  any
 			PayloadFormatVersion string
+			Type                 string
 		} `json:"x-amazon-apigateway-integration"`
 	}
 	GatewayResponses map[string]struct {
 		StatusCode         string
 		ResponseTemplates  map[string]string
-		ResponseParameters map[string]string
+		ResponseParameters map[string]any
 	} `json:"x-amazon-apigateway-gateway-responses"`
 }
 

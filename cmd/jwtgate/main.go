@@ -17,8 +17,10 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/admin"
+	"github.com/jwtgate/jwtgate/shared/cors"
 	"github.com/jwtgate/jwtgate/shared/devserver"
 	"github.com/jwtgate/jwtgate/shared/logging"
+	"github.com/jwtgate/jwtgate/shared/webapp"
 )
 
 const usage = `usage: jwtgate <command> [flags]
@@ -82,7 +84,9 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := logging.New(stderr, os.Getenv("LOG_LEVEL"))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := devserver.Options{Template: src, Getenv: os.LookupEnv, Log: log}
+	// The demo web app answers the paths no route matches, like a static
+	// site deployed beside the API.
+	opts := devserver.Options{Template: src, Getenv: os.LookupEnv, Log: log, Fallback: webapp.Handler()}
 	storeDesc := "in-memory stores"
 	if *endpoint != "" {
 		stores, err := devserver.DynamoStores(ctx, *endpoint, os.LookupEnv)
@@ -100,7 +104,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "jwtgate dev: http://%s (stage %q, %s)\n", ln.Addr(), srv.Gateway.Stage, storeDesc)
+	fmt.Fprintf(stdout, "jwtgate dev: http://%s (stage %q, %s); demo web app at http://%s/\n", ln.Addr(), srv.Gateway.Stage, storeDesc, ln.Addr())
 	for _, u := range devserver.DemoUsers {
 		fmt.Fprintf(stdout, "  demo user %-9s password %-10s roles %v\n", u.Name, u.Password, u.Roles)
 	}
@@ -108,7 +112,9 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "  signing secret: random per process (set JWT_SECRET_KEY to keep tokens across restarts)")
 	}
 	fmt.Fprintln(stdout, "  cookies: Secure", srv.Config.Cookies.Secure, "- dev mode only; production defaults to Secure")
-	hs := &http.Server{Handler: srv.Gateway, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	// API Gateway answers CORS preflights itself (the template's Cors
+	// settings); the local gateway has no OPTIONS routes, so it wraps all.
+	hs := &http.Server{Handler: cors.Middleware(srv.Config.CORS, srv.Gateway), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

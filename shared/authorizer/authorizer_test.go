@@ -133,6 +133,23 @@ func wantStringContext(t *testing.T, ctx map[string]any) {
 	}
 }
 
+// accessDeniedMsg renders the template's ACCESS_DENIED response body
+// {"msg":"$context.authorizer.msg"} the way API Gateway does (verbatim
+// substitution) and returns the msg a client decodes from it.
+func accessDeniedMsg(t *testing.T, ctx map[string]any) string {
+	t.Helper()
+	v, ok := ctx["msg"].(string)
+	if !ok {
+		t.Fatalf("context msg %v is not a string", ctx["msg"])
+	}
+	body := `{"msg":"` + v + `"}`
+	var out struct{ Msg string }
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatalf("ACCESS_DENIED body %s is not valid JSON: %v", body, err)
+	}
+	return out.Msg
+}
+
 func wantPolicy(t *testing.T, resp events.APIGatewayCustomAuthorizerResponse, effect, arn string) {
 	t.Helper()
 	p := resp.PolicyDocument
@@ -282,8 +299,8 @@ func TestDeny(t *testing.T) {
 				t.Fatalf("REST = %v, want a Deny policy", err)
 			}
 			wantPolicy(t, resp, "Deny", ev.MethodArn)
-			if resp.Context["msg"] != tc.msg || len(resp.Context) != 1 {
-				t.Fatalf("context %v, want msg %q only", resp.Context, tc.msg)
+			if got := accessDeniedMsg(t, resp.Context); got != tc.msg || len(resp.Context) != 1 {
+				t.Fatalf("context %v (client sees %q), want msg %q only", resp.Context, got, tc.msg)
 			}
 		})
 	}
@@ -363,7 +380,7 @@ func TestCachedPolicy(t *testing.T) {
 				t.Errorf("cached policy on %s = %v, want %v", arn, got, want)
 			}
 		}
-		if _, ok := resp.Context["forbidden"]; ok || resp.Context["msg"] != "Forbidden: requires role admin" {
+		if _, ok := resp.Context["forbidden"]; ok || accessDeniedMsg(t, resp.Context) != "Forbidden: requires role admin" {
 			t.Errorf("context %v: want msg for the ACCESS_DENIED response and no per-route forbidden", resp.Context)
 		}
 		wantStringContext(t, resp.Context)

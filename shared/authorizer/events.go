@@ -2,6 +2,7 @@ package authorizer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -25,7 +26,7 @@ func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthori
 		return events.APIGatewayCustomAuthorizerResponse{
 			PrincipalID:    "anonymous",
 			PolicyDocument: policy("Deny", ev.MethodArn),
-			Context:        map[string]any{"msg": d.Msg},
+			Context:        map[string]any{"msg": templateSafe(d.Msg)},
 		}, nil
 	}
 	principal := "anonymous"
@@ -49,7 +50,7 @@ func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthori
 		for _, r := range d.Denied {
 			resp.PolicyDocument.Statement = append(resp.PolicyDocument.Statement,
 				policy("Deny", stage+"/"+r.Method+r.Path).Statement...)
-			resp.Context["msg"] = r.Message()
+			resp.Context["msg"] = templateSafe(r.Message())
 		}
 	}
 	return resp, nil
@@ -75,6 +76,15 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false, Context: map[string]any{"msg": d.Msg}}, nil
 	}
 	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: d.Context()}, nil
+}
+
+// templateSafe escapes msg for the ACCESS_DENIED gateway response body
+// {"msg":"$context.authorizer.msg"}: API Gateway substitutes context values
+// verbatim (gateway response templates are not VTL, so no $util), and
+// flask's messages contain double quotes.
+func templateSafe(msg string) string {
+	b, _ := json.Marshal(msg)
+	return string(b[1 : len(b)-1])
 }
 
 func policy(effect, resource string) events.APIGatewayCustomAuthorizerPolicy {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/cookies"
+	"github.com/jwtgate/jwtgate/shared/cors"
 	"github.com/jwtgate/jwtgate/shared/rbac"
 	"github.com/jwtgate/jwtgate/shared/tokens"
 )
@@ -44,12 +45,15 @@ const (
 
 // Config is the whole validated configuration.
 type Config struct {
-	Mode              Mode
-	Tokens            tokens.Options // Keys is filled by the secret loader
-	Cookies           cookies.Options
-	CSRF              cookies.CSRF
-	Locations         cookies.Locations
-	Rules             rbac.Rules
+	Mode      Mode
+	Tokens    tokens.Options // Keys is filled by the secret loader
+	Cookies   cookies.Options
+	CSRF      cookies.CSRF
+	Locations cookies.Locations
+	Rules     rbac.Rules
+	// CORS lists the exact origins of front ends on other origins
+	// (JWTGATE_CORS_ORIGINS); empty means same-origin only.
+	CORS              cors.Options
 	RefreshReuseGrace time.Duration
 	AuthorizerCache   time.Duration
 	// LoginFailuresUser and LoginFailuresIP are how many failed logins a

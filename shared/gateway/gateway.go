@@ -364,31 +364,31 @@ func defaultResponse(kind string) Response {
 	return Response{StatusCode: status}
 }
 
-// substitute fills the template variables gateway responses support. Values
-// are inserted as JSON string contents, so a context value cannot break out
-// of the body's JSON.
+// substitute fills the variables gateway responses support, verbatim as
+// API Gateway does (their templates are not VTL): a context value that is
+// not JSON-safe breaks the body there too. $context.error.messageString is
+// the quoted form.
 func substitute(tmpl string, authCtx map[string]any, errMsg string) string {
-	esc := func(s string) string {
-		b, _ := json.Marshal(s)
-		return string(b[1 : len(b)-1])
-	}
-	out := strings.ReplaceAll(tmpl, "$context.error.messageString", `"`+esc(errMsg)+`"`)
-	out = strings.ReplaceAll(out, "$context.error.message", esc(errMsg))
+	quoted, _ := json.Marshal(errMsg)
+	out := strings.ReplaceAll(tmpl, "$context.error.messageString", string(quoted))
+	out = strings.ReplaceAll(out, "$context.error.message", errMsg)
+	var b strings.Builder
 	for {
 		i := strings.Index(out, "$context.authorizer.")
 		if i < 0 {
-			return out
+			b.WriteString(out)
+			return b.String()
 		}
 		j := i + len("$context.authorizer.")
 		k := j
 		for k < len(out) && (out[k] == '_' || out[k] >= 'a' && out[k] <= 'z' || out[k] >= 'A' && out[k] <= 'Z' || out[k] >= '0' && out[k] <= '9') {
 			k++
 		}
-		val := ""
+		b.WriteString(out[:i])
 		if v, ok := authCtx[out[j:k]]; ok {
-			val = fmt.Sprint(v)
+			b.WriteString(fmt.Sprint(v))
 		}
-		out = out[:i] + esc(val) + out[k:]
+		out = out[k:]
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/jwtgate/jwtgate"
@@ -132,47 +133,74 @@ func (f *fakeInvoker) Invoke(_ context.Context, fn string, _ []byte) ([]byte, er
 	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: 200, Body: `{"ok":true}`})
 }
 
-func TestDenyMessageEscaped(t *testing.T) {
+// denyWith serves GET /protected through the gateway with an authorizer
+// that denies with context msg, and returns the response.
+func denyWith(t *testing.T, api *gateway.API, msg string) (int, string, []string) {
+	t.Helper()
+	inv := &fakeInvoker{authz: events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID: "anonymous",
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17",
+			Statement: []events.IAMPolicyStatement{stmt("Deny", "*")}},
+		Context: map[string]any{"msg": msg},
+	}}
+	srv := httptest.NewServer(&gateway.Gateway{API: api, Invoker: inv, Stage: "prod"})
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/protected", nil)
+	req.Header.Set("Cookie", "access_token_cookie=x")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := srv.Client().Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), inv.called
+}
+
+// TestDenyMessageSubstitution: like API Gateway, the local gateway inserts
+// $context.authorizer.* verbatim, so the authorizer must send JSON-safe
+// values (it escapes its msg); a value is never expanded twice.
+func TestDenyMessageSubstitution(t *testing.T) {
 	api, err := gateway.ParseTemplate([]byte(jwtgate.Template))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, msg := range []string{
 		`plain`,
+		`Missing cookie "access_token_cookie"`,
 		`"}, "admin": true, "x": "`,
 		"line\nbreak\ttab \\ back\\slash",
-		`<script>alert(1)</script> & $context.authorizer.msg`,
-		"\u2028\u2029 \x00 ünïcødé",
+		`<script>alert(1)</script> & more`,
+		"\u2028\u2029 \u0000 ünïcødé",
 	} {
 		t.Run(msg, func(t *testing.T) {
-			inv := &fakeInvoker{authz: events.APIGatewayCustomAuthorizerResponse{
-				PrincipalID: "anonymous",
-				PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17",
-					Statement: []events.IAMPolicyStatement{stmt("Deny", "*")}},
-				Context: map[string]any{"msg": msg},
-			}}
-			srv := httptest.NewServer(&gateway.Gateway{API: api, Invoker: inv, Stage: "prod"})
-			defer srv.Close()
-			req, _ := http.NewRequest("GET", srv.URL+"/protected", nil)
-			req.Header.Set("Cookie", "access_token_cookie=x")
-			resp, err := srv.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
+			escaped, _ := json.Marshal(msg)
+			status, body, called := denyWith(t, api, string(escaped[1:len(escaped)-1]))
 			var got map[string]string
-			if err := json.Unmarshal(body, &got); err != nil {
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
 				t.Fatalf("body %q is not valid JSON: %v", body, err)
 			}
-			if resp.StatusCode != 401 || len(got) != 1 || got["msg"] != msg {
-				t.Fatalf("%d %s, want 401 with msg %q only", resp.StatusCode, body, msg)
+			if status != 401 || len(got) != 1 || got["msg"] != msg {
+				t.Fatalf("%d %s, want 401 with msg %q only", status, body, msg)
 			}
-			if strings.Join(inv.called, ",") != "AuthorizerFunction" {
-				t.Errorf("invoked %v, want the authorizer only", inv.called)
+			if strings.Join(called, ",") != "AuthorizerFunction" {
+				t.Errorf("invoked %v, want the authorizer only", called)
 			}
 		})
 	}
+	t.Run("verbatim", func(t *testing.T) {
+		_, body, _ := denyWith(t, api, `a"b`)
+		if body != `{"msg":"a"b"}` {
+			t.Fatalf("body %q, want the value inserted verbatim, as API Gateway does", body)
+		}
+	})
+	t.Run("not expanded twice", func(t *testing.T) {
+		_, body, _ := denyWith(t, api, "$context.authorizer.msg!")
+		if body != `{"msg":"$context.authorizer.msg!"}` {
+			t.Fatalf("body %q", body)
+		}
+	})
 	t.Run("no Cookie header: authorizer not invoked", func(t *testing.T) {
 		inv := &fakeInvoker{}
 		srv := httptest.NewServer(&gateway.Gateway{API: api, Invoker: inv, Stage: "prod"})

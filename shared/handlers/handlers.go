@@ -12,6 +12,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/jwtgate/jwtgate/shared/authorizer"
 	"github.com/jwtgate/jwtgate/shared/config"
+	"github.com/jwtgate/jwtgate/shared/cors"
 	"github.com/jwtgate/jwtgate/shared/demo"
 	"github.com/jwtgate/jwtgate/shared/identity"
 	"github.com/jwtgate/jwtgate/shared/session"
@@ -82,21 +83,25 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 	return s, nil
 }
 
-// HTTP returns the net/http handler of a proxy-integrated function.
+// HTTP returns the net/http handler of a proxy-integrated function, with
+// the CORS rules of JWTGATE_CORS_ORIGINS around it.
 func (s *Set) HTTP(logicalID string) (http.Handler, error) {
+	var h http.Handler
 	switch logicalID {
 	case LoginFunction:
-		return s.session.Login(), nil
+		h = s.session.Login()
 	case RefreshFunction:
-		return s.session.Refresh(), nil
+		h = s.session.Refresh()
 	case LogoutFunction:
-		return s.session.Logout(), nil
+		h = s.session.Logout()
 	case PasswordFunction:
-		return identity.Require(s.session.Password()), nil
+		h = identity.Require(s.session.Password())
 	case ProtectedFunction:
-		return demo.Handler(), nil
+		h = demo.Handler()
+	default:
+		return nil, fmt.Errorf("handlers: no HTTP function %q", logicalID)
 	}
-	return nil, fmt.Errorf("handlers: no HTTP function %q", logicalID)
+	return cors.Middleware(s.cfg.CORS, h), nil
 }
 
 // REST returns the REST API (payload 1.0) handler of a function, as

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jwtgate/jwtgate/shared/config"
+	"github.com/jwtgate/jwtgate/shared/cors"
 	"github.com/jwtgate/jwtgate/shared/demo"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/logging"
@@ -29,10 +30,11 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 	v2 := payload == "v2"
 	if logicalID == ProtectedFunction {
 		// The demo routes only read the authorizer context: no key, no tables.
+		h := cors.Middleware(cfg.CORS, demo.Handler())
 		if v2 {
-			return v2Proxy(demo.Handler()), nil
+			return v2Proxy(h), nil
 		}
-		return restProxy(demo.Handler()), nil
+		return restProxy(h), nil
 	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {

@@ -26,11 +26,11 @@ func TestParse(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"garbage",
-		"GET /admin*",             // no roles
-		"GET /admin*=",            // empty roles
-		"GET admin*=admin",        // path without /
-		"/admin*=admin",           // no method
-		"GET /a b=admin",          // three fields
+		"GET /admin*",              // no roles
+		"GET /admin*=",             // empty roles
+		"GET admin*=admin",         // path without /
+		"/admin*=admin",            // no method
+		"GET /a b=admin",           // three fields
 		"GET /admin=admin; broken", // one bad rule spoils the set
 	} {
 		if rs, err := rbac.Parse(bad); !errors.Is(err, rbac.ErrSyntax) {
@@ -58,7 +58,7 @@ func TestCheck(t *testing.T) {
 		{"DELETE", "/items", []string{"editor"}, false},
 		{"DELETE", "/items", []string{"user"}, true},
 		{"DELETE", "/items/1", []string{"user"}, false}, // exact path without *
-		{"GET", "/Admin", []string{"user"}, false},       // paths are case-sensitive
+		{"GET", "/Admin", []string{"user"}, false},      // paths are case-sensitive
 	}
 	for _, tc := range tests {
 		rule, denied := rs.Check(tc.method, tc.path, tc.roles)

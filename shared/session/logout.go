@@ -16,10 +16,13 @@ import (
 // When a cookie token is presented, the CSRF header must match the csrf
 // claim of one of the presented tokens (normally the access token's), so
 // another site cannot log the user out. Expired tokens still name their
-// session; when no token is presented, or none can be read, there is
-// nothing to revoke and the cookies are cleared all the same. When the
-// revocation cannot be stored the answer is 503 and the cookies stay, so
-// the client can retry.
+// session; when tokens are presented but none can be read, there is
+// nothing to revoke and the cookies are cleared all the same. When no token
+// is presented at all the answer is {"logout":true} without clearing: a
+// cross-site form POST arrives without the SameSite=Lax cookies, yet the
+// browser applies the Set-Cookie of that top-level navigation, so clearing
+// there would let any site log the user out. When the revocation cannot be
+// stored the answer is 503 and the cookies stay, so the client can retry.
 func (s *Service) Logout() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowPOST(w, r) {
@@ -29,7 +32,7 @@ func (s *Service) Logout() http.Handler {
 		defer cancel()
 		log := s.log().With("op", "logout")
 		var readable []*tokens.Claims
-		csrfNeeded := false
+		csrfNeeded, presented := false, false
 		for _, k := range []struct {
 			cookie string
 			typ    tokens.Type
@@ -38,6 +41,7 @@ func (s *Service) Logout() http.Handler {
 			if err != nil {
 				continue
 			}
+			presented = true
 			csrfNeeded = csrfNeeded || s.CSRF.Applies(r.Method, found)
 			claims, err := s.Tokens.Parse(found.Token)
 			if claims == nil || (err != nil && !errors.Is(err, tokens.ErrExpired)) || tokens.CheckType(claims, k.typ) != nil {
@@ -46,6 +50,10 @@ func (s *Service) Logout() http.Handler {
 				continue
 			}
 			readable = append(readable, claims)
+		}
+		if !presented {
+			reply.JSON(w, http.StatusOK, map[string]bool{"logout": true})
+			return
 		}
 		if csrfNeeded {
 			if msg := s.logoutCSRF(r, readable); msg != "" {

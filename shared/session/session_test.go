@@ -188,7 +188,10 @@ func (h *harness) wantAuthorizer(what, accessToken, wantMsg string) {
 		}
 		return
 	}
-	if effect != "Deny" || resp.Context["msg"] != wantMsg {
+	// The context msg is escaped for the ACCESS_DENIED template body.
+	var got struct{ Msg string }
+	msg, _ := resp.Context["msg"].(string)
+	if err := json.Unmarshal([]byte(`{"msg":"`+msg+`"}`), &got); effect != "Deny" || err != nil || got.Msg != wantMsg {
 		h.t.Errorf("%s: authorizer %s %v, want Deny %q", what, effect, resp.Context, wantMsg)
 	}
 }
@@ -488,10 +491,12 @@ func TestLogout(t *testing.T) {
 		}
 	})
 	t.Run("no cookies", func(t *testing.T) {
+		// Nothing to clear: a cross-site form POST comes without the Lax
+		// cookies, and clearing them from its answer would log the user out.
 		h := newHarness(t)
 		resp := h.invoke(handlers.LogoutFunction, withSession(event(t, "logout.json"), nil, nil, ""))
 		wantReply(t, resp, 200, `{"logout":true}`)
-		wantCleared(t, resp)
+		wantNoCookies(t, resp)
 	})
 	t.Run("unreadable cookie", func(t *testing.T) {
 		h := newHarness(t)

@@ -13,6 +13,16 @@ function message(r) {
   return "HTTP " + r.status;
 }
 
+// loggedOutReason says why a 401 ends the session, in words.
+function loggedOutReason(r) {
+  switch (message(r)) {
+    case "Missing cookie \"access_token_cookie\"": return "Not logged in.";
+    // The client already tried a refresh: it failed.
+    case "Token has expired": return "Your session ended: please log in again.";
+    default: return message(r);
+  }
+}
+
 function showResult(el, r, okText) {
   el.dataset.state = r.ok ? "ok" : "denied";
   el.textContent = r.ok ? okText : r.status + " " + message(r);
@@ -50,7 +60,7 @@ async function checkSession() {
     showSession(r.body.logged_in_as);
     setStatus("Session checked at " + new Date().toLocaleTimeString() + ".");
   } else if (r.status === 401) {
-    showLogin(r.body && r.body.msg === "Missing cookie \"access_token_cookie\"" ? "Not logged in." : message(r));
+    showLogin(loggedOutReason(r));
   } else {
     setStatus("Session check failed: " + message(r));
   }
@@ -82,7 +92,7 @@ $("check").addEventListener("click", () => busy($("check"), checkSession));
 
 $("admin-load").addEventListener("click", () => busy($("admin-load"), async () => {
   const r = await api.json("/admin");
-  if (r.status === 401) { showLogin(message(r)); return; }
+  if (r.status === 401) { showLogin(loggedOutReason(r)); return; }
   showResult($("admin-result"), r, "OK: admin data for " + (r.body && r.body.user));
 }));
 
@@ -102,7 +112,7 @@ $("password-form").addEventListener("submit", (ev) => {
       $("password-result").textContent = "401 Fresh token required: log out and in again first.";
       return;
     }
-    if (r.status === 401) { showLogin(message(r)); return; }
+    if (r.status === 401) { showLogin(loggedOutReason(r)); return; }
     showResult($("password-result"), r, "Password changed: every other session is logged out.");
   });
 });

@@ -1,0 +1,47 @@
+# Benchmarks of the hot paths against their baselines (see BENCHMARKS.md). Included
+# from the root Makefile; also usable alone: make -f mk/bench.mk bench
+#
+# bench        builds the benchmark binaries once, runs every benchmark BENCH_COUNT times
+#              into .bench/*.txt, prints benchstat's summary and the ratio-to-baseline table.
+#              Rounds are interleaved (each round runs every benchmark once) rather than
+#              -count=N back to back, so load drift on a shared machine hits a benchmark and
+#              its baseline alike. Each result also carries cpu-ns/op (process CPU time per
+#              op), which leaves out time spent waiting for a CPU.
+# tools-benchstat  installs golang.org/x/perf/cmd/benchstat into .tools/bin when missing.
+
+TOOLS_DIR         ?= $(CURDIR)/.tools
+BENCHSTAT         ?= $(TOOLS_DIR)/bin/benchstat
+BENCHSTAT_VERSION ?= latest
+BENCH_DIR         ?= $(CURDIR)/.bench
+BENCH_COUNT       ?= 6
+BENCH_TIME        ?= 1s
+# argon2id with password.Default costs tens of milliseconds: a fixed count keeps it bounded.
+BENCH_LOGIN_TIME  ?= 10x
+
+.PHONY: bench tools-benchstat
+
+tools-benchstat: $(BENCHSTAT)
+	@:
+
+$(BENCHSTAT):
+	@echo "installing benchstat ($(BENCHSTAT_VERSION)) into $(dir $(BENCHSTAT))"
+	GOBIN=$(dir $(BENCHSTAT)) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+bench: $(BENCHSTAT)
+	@mkdir -p $(BENCH_DIR)
+	go test -c -o $(BENCH_DIR)/authorizer.test ./shared/authorizer
+	go test -c -o $(BENCH_DIR)/session.test ./shared/session
+	@rm -f $(BENCH_DIR)/authorizer.txt $(BENCH_DIR)/session.txt
+	@set -e; for i in $$(seq $(BENCH_COUNT)); do \
+		echo "round $$i/$(BENCH_COUNT)"; \
+		(cd shared/authorizer && $(BENCH_DIR)/authorizer.test -test.run '^$$' -test.bench . \
+			-test.benchmem -test.benchtime $(BENCH_TIME)) >> $(BENCH_DIR)/authorizer.txt; \
+		(cd shared/session && $(BENCH_DIR)/session.test -test.run '^$$' -test.bench 'Refresh|IssuePair|Logout|ParseTwo' \
+			-test.benchmem -test.benchtime $(BENCH_TIME)) >> $(BENCH_DIR)/session.txt; \
+		(cd shared/session && $(BENCH_DIR)/session.test -test.run '^$$' -test.bench 'Login|Argon2' \
+			-test.benchmem -test.benchtime $(BENCH_LOGIN_TIME)) >> $(BENCH_DIR)/session.txt; \
+	done
+	@{ echo "machine: $$(nproc) CPUs, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $$(go version | cut -d' ' -f3-), load average $$(cut -d' ' -f1-3 /proc/loadavg)"; } | tee $(BENCH_DIR)/machine.txt
+	$(BENCHSTAT) $(BENCH_DIR)/authorizer.txt
+	$(BENCHSTAT) $(BENCH_DIR)/session.txt
+	@awk -f $(CURDIR)/mk/benchratio.awk $(BENCH_DIR)/authorizer.txt $(BENCH_DIR)/session.txt | tee $(BENCH_DIR)/ratios.txt
