@@ -87,13 +87,13 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The demo web app answers the paths no route matches, like a static
 	// site deployed beside the API.
 	opts := devserver.Options{Template: src, Getenv: os.LookupEnv, Log: log, Fallback: webapp.Handler()}
-	storeDesc := "in-memory stores"
+	storeDesc, seeded := "in-memory stores", true
 	if *endpoint != "" {
-		stores, err := devserver.DynamoStores(ctx, *endpoint, os.LookupEnv)
+		stores, fresh, err := devserver.DynamoStores(ctx, *endpoint, os.LookupEnv)
 		if err != nil {
 			return err
 		}
-		opts.Stores = stores
+		opts.Stores, seeded = stores, fresh
 		storeDesc = "DynamoDB at " + *endpoint
 	}
 	srv, err := devserver.New(ctx, opts)
@@ -105,8 +105,12 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "jwtgate dev: http://%s (stage %q, %s); demo web app at http://%s/\n", ln.Addr(), srv.Gateway.Stage, storeDesc, ln.Addr())
-	for _, u := range devserver.DemoUsers {
-		fmt.Fprintf(stdout, "  demo user %-9s password %-10s roles %v\n", u.Name, u.Password, u.Roles)
+	if seeded {
+		for _, u := range devserver.DemoUsers {
+			fmt.Fprintf(stdout, "  demo user %-9s password %-10s roles %v\n", u.Name, u.Password, u.Roles)
+		}
+	} else {
+		fmt.Fprintln(stdout, "  users: the existing users table (demo users are seeded only into an empty one)")
 	}
 	if srv.RandomSecret {
 		fmt.Fprintln(stdout, "  signing secret: random per process (set JWT_SECRET_KEY to keep tokens across restarts)")

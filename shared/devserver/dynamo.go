@@ -11,29 +11,31 @@ import (
 
 // DynamoStores opens the tables named by REVOCATION_TABLE and USERS_TABLE
 // (defaults jwtgate-revocations, jwtgate-users) at endpoint, creates them
-// when absent, and seeds the demo users only when the users table is empty.
-func DynamoStores(ctx context.Context, endpoint string, getenv config.Getenv) (*handlers.Stores, error) {
+// when absent, and seeds the demo users only when the users table is empty
+// (seeded reports whether it did).
+func DynamoStores(ctx context.Context, endpoint string, getenv config.Getenv) (stores *handlers.Stores, seeded bool, err error) {
 	cfg, err := config.Load(getenv, config.Dev)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	client, err := dynamostore.NewClient(ctx, endpoint)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := dynamostore.CreateTables(ctx, client, cfg.RevocationTable, cfg.UsersTable); err != nil {
-		return nil, fmt.Errorf("devserver: %w", err)
+		return nil, false, fmt.Errorf("devserver: %w", err)
 	}
 	us := dynamostore.NewUsers(client, cfg.UsersTable)
 	existing, err := us.List(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("devserver: %w", err)
+		return nil, false, fmt.Errorf("devserver: %w", err)
 	}
 	if len(existing) == 0 {
 		if err := Seed(ctx, us); err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		seeded = true
 	}
 	return &handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, cfg.RevocationTable),
-		Throttle: dynamostore.NewThrottle(client, cfg.RevocationTable, nil)}, nil
+		Throttle: dynamostore.NewThrottle(client, cfg.RevocationTable, nil)}, seeded, nil
 }

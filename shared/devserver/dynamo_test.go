@@ -114,13 +114,13 @@ func TestDynamoDBFlow(t *testing.T) {
 		"JWTGATE_STORE_TIMEOUT": "10s",
 	}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	stores, err := devserver.DynamoStores(ctx, ddb.URL, getenv)
-	if err != nil {
-		t.Fatal(err)
+	stores, seeded, err := devserver.DynamoStores(ctx, ddb.URL, getenv)
+	if err != nil || !seeded {
+		t.Fatalf("first open: seeded=%v err=%v", seeded, err)
 	}
 	// Second open: tables exist, users are not seeded twice.
-	if _, err := devserver.DynamoStores(ctx, ddb.URL, getenv); err != nil {
-		t.Fatalf("reopen: %v", err)
+	if _, seeded, err := devserver.DynamoStores(ctx, ddb.URL, getenv); err != nil || seeded {
+		t.Fatalf("reopen: seeded=%v err=%v", seeded, err)
 	}
 	client := ddb.Client(t)
 	revs := dynamostore.NewRevocations(client, env["REVOCATION_TABLE"], dynamostore.WithClock(clock.Now))
