@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -68,7 +69,7 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 	s.session = &session.Service{
 		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF, Locations: cfg.Locations,
 		Users: st.Users, Revocations: st.Revocations, ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
-		Clock: clock, Log: log,
+		HashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)), Clock: clock, Log: log,
 	}
 	if st.Throttle != nil {
 		s.session.Throttle = &throttle.Limiter{Store: st.Throttle, Clock: clock,

@@ -69,14 +69,20 @@ func (s *Service) Login() http.Handler {
 		reason := ""
 		switch {
 		case errors.Is(err, users.ErrNotFound):
-			_ = password.VerifyDummy(*body.Password)
+			if s.hashing(r, func() { _ = password.VerifyDummy(*body.Password) }) != nil {
+				return // the client left while waiting for a hash slot
+			}
 			reason = "unknown user"
 		case err != nil:
 			log.ErrorContext(ctx, "login failed closed", "reason", "user store", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		default:
-			if err := password.Verify(u.PasswordHash, *body.Password); err != nil {
+			var err error
+			if s.hashing(r, func() { err = password.Verify(u.PasswordHash, *body.Password) }) != nil {
+				return // the client left while waiting for a hash slot
+			}
+			if err != nil {
 				reason = "wrong password"
 				if errors.Is(err, password.ErrFormat) {
 					reason = "unreadable password hash"

@@ -66,14 +66,21 @@ func (s *Service) Password() http.Handler {
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
-		if err := password.Verify(u.PasswordHash, *body.Old); err != nil {
+		var verr error
+		if s.hashing(r, func() { verr = password.Verify(u.PasswordHash, *body.Old) }) != nil {
+			return // the client left while waiting for a hash slot
+		}
+		if err := verr; err != nil {
 			if !errors.Is(err, password.ErrMismatch) {
 				log.ErrorContext(ctx, "password change: unreadable hash", "err", err)
 			}
 			reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
 			return
 		}
-		hash, err := password.HashDefault(*body.New)
+		var hash string
+		if s.hashing(r, func() { hash, err = password.HashDefault(*body.New) }) != nil {
+			return
+		}
 		if err != nil {
 			log.ErrorContext(ctx, "password change: hash", "err", err)
 			reply.Msg(w, http.StatusInternalServerError, "Could not change the password")

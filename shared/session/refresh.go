@@ -26,6 +26,9 @@ func (s *Service) Refresh() http.Handler {
 		}
 		claims, msg, _ := s.presented(r, s.Cookies.RefreshName, s.CSRF.RefreshHeader, tokens.Refresh, false)
 		if claims == nil {
+			// Logged like every other refusal: a CSRF or token failure here is
+			// an auth decision (and a probe) the log must show.
+			s.log().InfoContext(r.Context(), "refresh refused", "op", "refresh", "reason", msg)
 			reply.Msg(w, http.StatusUnauthorized, msg)
 			return
 		}

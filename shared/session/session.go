@@ -56,8 +56,14 @@ type Service struct {
 	// StoreTimeout bounds one store call; a request's store calls together
 	// get three times that before the handler fails closed with 503.
 	StoreTimeout time.Duration
-	Clock        func() time.Time
-	Log          *slog.Logger
+	// HashSlots, when not nil, caps the argon2id hashes running at once at
+	// its capacity (handlers.New uses GOMAXPROCS). Each hash holds a core
+	// and 19 MiB for tens of milliseconds; unbounded, a burst of logins in
+	// one process (the dev gateway) starves every other request until
+	// store calls miss their bound and fail closed with 503.
+	HashSlots chan struct{}
+	Clock     func() time.Time
+	Log       *slog.Logger
 }
 
 // Messages of the session endpoints beyond the token contract.
@@ -90,6 +96,24 @@ func (s *Service) bounded(r *http.Request) (context.Context, context.CancelFunc)
 		d = time.Second
 	}
 	return context.WithTimeout(r.Context(), 3*d)
+}
+
+// hashing runs one password hash in a free slot of HashSlots, waiting for
+// one while the client is still there; it returns the client's error when
+// the client left first.
+func (s *Service) hashing(r *http.Request, hash func()) error {
+	if s.HashSlots == nil {
+		hash()
+		return nil
+	}
+	select {
+	case s.HashSlots <- struct{}{}:
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
+	defer func() { <-s.HashSlots }()
+	hash()
+	return nil
 }
 
 func (s *Service) log() *slog.Logger {

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package rie
+
+import "os/exec"
+
+// setParentDeathSignal does nothing where Pdeathsig does not exist.
+func setParentDeathSignal(*exec.Cmd) {}
