@@ -50,35 +50,35 @@ var wantRoutes = map[string]route{
 // wantPermissions lists, per function, every "action resource" pair its role grants besides
 // the AWSLambdaBasicExecutionRole managed policy: least privilege, compared exactly.
 var wantPermissions = map[string][]string{
+	// Users read for the password check; revocation reads and writes for the
+	// failed-login counters (Put falls back to UpdateItem against a longer record).
 	"LoginFunction": {
 		"dynamodb:GetItem UsersTable",
 		"dynamodb:BatchGetItem RevocationTable",
-		"dynamodb:GetItem RevocationTable",
 		"dynamodb:PutItem RevocationTable",
 		"dynamodb:UpdateItem RevocationTable",
 	},
+	// Revocation lookup and the conditional consume; the user is re-read.
 	"RefreshFunction": {
+		"dynamodb:GetItem UsersTable",
 		"dynamodb:BatchGetItem RevocationTable",
-		"dynamodb:GetItem RevocationTable",
 		"dynamodb:PutItem RevocationTable",
 		"dynamodb:UpdateItem RevocationTable",
 	},
 	"LogoutFunction": {
-		"dynamodb:BatchGetItem RevocationTable",
-		"dynamodb:GetItem RevocationTable",
 		"dynamodb:PutItem RevocationTable",
+		"dynamodb:UpdateItem RevocationTable",
 	},
 	"PasswordFunction": {
 		"dynamodb:GetItem UsersTable",
 		"dynamodb:UpdateItem UsersTable",
-		"dynamodb:BatchGetItem RevocationTable",
-		"dynamodb:GetItem RevocationTable",
 		"dynamodb:PutItem RevocationTable",
+		"dynamodb:UpdateItem RevocationTable",
 	},
 	"ProtectedFunction": {},
+	// The authorizer only reads the revocation table, in one BatchGetItem.
 	"AuthorizerFunction": {
 		"dynamodb:BatchGetItem RevocationTable",
-		"dynamodb:GetItem RevocationTable",
 	},
 }
 
@@ -96,12 +96,14 @@ func wantEnv(function string) map[string]string {
 		"REVOCATION_TABLE":          "!Ref RevocationTable",
 		"DYNAMODB_ENDPOINT":         "",
 		"JWTGATE_CORS_ORIGINS":      "!Ref CorsAllowOrigin",
+		"JWT_SECRET_KEY":            "",
 	}
 	switch function {
 	case "LoginFunction", "PasswordFunction":
 		env["USERS_TABLE"] = "!Ref UsersTable"
 	case "RefreshFunction":
 		env["JWTGATE_REFRESH_REUSE_GRACE"] = "!Ref RefreshReuseGrace"
+		env["USERS_TABLE"] = "!Ref UsersTable"
 	case "AuthorizerFunction":
 		env["JWTGATE_ROLE_RULES"] = "!Ref RoleRules"
 		env["JWTGATE_AUTHORIZER_CACHE_TTL"] = "!Ref AuthorizerCacheTtl"

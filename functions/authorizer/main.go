@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	h, err := handlers.FromEnv(context.Background(), handlers.AuthorizerFunction, os.LookupEnv)
+	h, err := handlers.AuthorizerFromEnv(context.Background(), os.LookupEnv)
 	if err != nil {
 		log.Fatalf("authorizer: %v", err)
 	}

@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jwtgate/jwtgate/shared/authorizer"
 	"github.com/jwtgate/jwtgate/shared/config"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
-	"github.com/jwtgate/jwtgate/shared/logging"
-	"github.com/jwtgate/jwtgate/shared/secret"
 	"github.com/jwtgate/jwtgate/shared/tokens"
 )
 
@@ -46,37 +41,20 @@ func AuthorizerFromEnv(ctx context.Context, getenv config.Getenv) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := EnvAWSConfig(getenv, cfg.DynamoDBEndpoint)
+	d, err := loadDeps(ctx, cfg, getenv)
 	if err != nil {
 		return nil, err
 	}
-	var sm secret.SecretsAPI
-	if cfg.SecretKey == "" {
-		sm = secretsmanager.NewFromConfig(awsCfg)
-	}
-	loader := secret.Loader{Config: cfg, API: sm}
-	keys, err := loader.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if sm != nil {
-		cfg.Tokens.Reload = loader.Reload
-	}
-	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
-		if cfg.DynamoDBEndpoint != "" {
-			o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
-		}
-	})
-	topts := cfg.Tokens
-	topts.Keys = keys
+	topts := d.cfg.Tokens
+	topts.Keys = d.keys
 	ts, err := tokens.New(topts)
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
 	a := &authorizer.Authorizer{
 		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
-		Rules: cfg.Rules, Revocations: dynamostore.NewRevocations(db, cfg.RevocationTable),
-		CacheTTL: cfg.AuthorizerCache, Log: logging.New(os.Stderr, cfg.LogLevel),
+		Rules: cfg.Rules, Revocations: dynamostore.NewRevocations(d.db, cfg.RevocationTable),
+		CacheTTL: cfg.AuthorizerCache, StoreTimeout: cfg.StoreTimeout, Log: d.log,
 	}
 	if payload, _ := getenv("JWTGATE_PAYLOAD"); payload == "v2" {
 		return a.HTTP, nil

@@ -2,11 +2,10 @@ package handlers
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jwtgate/jwtgate/shared/config"
@@ -15,12 +14,14 @@ import (
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/logging"
 	"github.com/jwtgate/jwtgate/shared/secret"
+	"github.com/jwtgate/jwtgate/shared/tokens"
 )
 
 // FromEnv builds the handler of function logicalID as its Lambda container
-// runs it: configuration from the environment, one AWS configuration, the
-// signing key from Secrets Manager and the DynamoDB stores, each created
-// once per container. JWTGATE_PAYLOAD=v2 selects HTTP API payload 2.0.
+// runs it: configuration from the environment, the signing keys from
+// Secrets Manager and the DynamoDB stores, each created once per container.
+// JWTGATE_PAYLOAD=v2 selects HTTP API payload 2.0. The authorizer has its
+// own, lighter wiring: AuthorizerFromEnv.
 func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, error) {
 	cfg, err := config.Load(getenv, config.Lambda)
 	if err != nil {
@@ -36,9 +37,40 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 		}
 		return restProxy(h), nil
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	d, err := loadDeps(ctx, cfg, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("handlers: AWS config: %w", err)
+		return nil, err
+	}
+	stores := Stores{
+		Users:       dynamostore.NewUsers(d.db, cfg.UsersTable),
+		Revocations: dynamostore.NewRevocations(d.db, cfg.RevocationTable),
+		Throttle:    dynamostore.NewThrottle(d.db, cfg.RevocationTable, nil),
+	}
+	set, err := New(d.cfg, d.keys, stores, d.log, nil)
+	if err != nil {
+		return nil, err
+	}
+	if v2 {
+		return set.V2(logicalID)
+	}
+	return set.REST(logicalID)
+}
+
+// deps is what every keyed function reads at init.
+type deps struct {
+	cfg  config.Config // with Tokens.Reload set when keys come from Secrets Manager
+	keys []tokens.Key
+	db   *dynamodb.Client
+	log  *slog.Logger
+}
+
+// loadDeps reads the AWS configuration from the environment the Lambda
+// runtime sets (EnvAWSConfig: no shared-file, SSO or IMDS providers linked
+// or consulted), the keys, and builds one DynamoDB client.
+func loadDeps(ctx context.Context, cfg config.Config, getenv config.Getenv) (deps, error) {
+	awsCfg, err := EnvAWSConfig(getenv, cfg.DynamoDBEndpoint)
+	if err != nil {
+		return deps{}, err
 	}
 	var sm secret.SecretsAPI
 	if cfg.SecretKey == "" {
@@ -47,7 +79,7 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 	loader := secret.Loader{Config: cfg, API: sm}
 	keys, err := loader.Load(ctx)
 	if err != nil {
-		return nil, err
+		return deps{}, err
 	}
 	if sm != nil {
 		// Keys rotated after this container started are picked up the first
@@ -59,17 +91,5 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 			o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
 		}
 	})
-	stores := Stores{
-		Users:       dynamostore.NewUsers(db, cfg.UsersTable),
-		Revocations: dynamostore.NewRevocations(db, cfg.RevocationTable),
-		Throttle:    dynamostore.NewThrottle(db, cfg.RevocationTable, nil),
-	}
-	set, err := New(cfg, keys, stores, logging.New(os.Stderr, cfg.LogLevel), nil)
-	if err != nil {
-		return nil, err
-	}
-	if v2 {
-		return set.V2(logicalID)
-	}
-	return set.REST(logicalID)
+	return deps{cfg: cfg, keys: keys, db: db, log: logging.New(os.Stderr, cfg.LogLevel)}, nil
 }
