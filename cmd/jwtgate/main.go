@@ -70,6 +70,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
 	tmpl := fs.String("template", "", "SAM template to serve (default: the embedded template.yaml)")
 	endpoint := fs.String("dynamodb-endpoint", "", "serve on DynamoDB tables at this endpoint (created when absent) instead of in-memory stores")
+	invoke := fs.String("invoke", "inprocess", `how functions run: "inprocess", or "rie" (built bootstraps under the Lambda runtime emulator; needs --dynamodb-endpoint)`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,14 +88,29 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// The demo web app answers the paths no route matches, like a static
 	// site deployed beside the API.
 	opts := devserver.Options{Template: src, Getenv: os.LookupEnv, Log: log, Fallback: webapp.Handler()}
+	switch *invoke {
+	case "inprocess":
+	case "rie":
+		pool, getenv, closePool, err := emulatorInvoker(ctx, *endpoint, os.LookupEnv, stderr)
+		if err != nil {
+			return err
+		}
+		defer closePool()
+		opts.Invoker, opts.Getenv = pool, getenv
+	default:
+		return fmt.Errorf("--invoke %q: want inprocess or rie", *invoke)
+	}
 	storeDesc, seeded := "in-memory stores", true
 	if *endpoint != "" {
-		stores, fresh, err := devserver.DynamoStores(ctx, *endpoint, os.LookupEnv)
+		stores, fresh, err := devserver.DynamoStores(ctx, *endpoint, opts.Getenv)
 		if err != nil {
 			return err
 		}
 		opts.Stores, seeded = stores, fresh
 		storeDesc = "DynamoDB at " + *endpoint
+	}
+	if *invoke == "rie" {
+		storeDesc += ", functions under the Lambda runtime emulator"
 	}
 	srv, err := devserver.New(ctx, opts)
 	if err != nil {
