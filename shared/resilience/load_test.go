@@ -50,7 +50,10 @@ type loadTally struct {
 // logged out must be revoked in the table.
 func TestLoadWithoutLoss(t *testing.T) {
 	duration := loadDuration(t)
-	f := newGateway(t, setup{})
+	// This test is about loss, not latency: a generous store bound keeps a
+	// CI machine that also runs Chromium and the emulators from turning a
+	// slow DynamoDB Local reply into a (correct) fail-closed 503.
+	f := newGateway(t, setup{Env: map[string]string{"JWTGATE_STORE_TIMEOUT": "10s"}})
 	demo := []struct{ user, pw string }{{"testuser", "testpass"}, {"admin", "adminpass"}}
 
 	begin := time.Now()
