@@ -108,7 +108,8 @@ func newRTEnv(t *testing.T) rtEnv {
 		t.Fatal(err)
 	}
 	set, err := handlers.New(cfg, []tokens.Key{{Secret: []byte(rtSecret)}},
-		handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, revTable)},
+		handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, revTable),
+			Throttle: dynamostore.NewThrottle(client, revTable, nil)},
 		slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +162,7 @@ func rtProxy(method, path string, jar map[string]string, names []string, csrf, b
 		Resource: path, Path: path, HTTPMethod: method, Headers: h, MultiValueHeaders: mv, Body: body,
 		RequestContext: events.APIGatewayProxyRequestContext{
 			Stage: "Prod", HTTPMethod: method, ResourcePath: path, Path: "/Prod" + path, RequestID: "rt",
+			Identity: events.APIGatewayRequestIdentity{SourceIP: "198.51.100.7"},
 		},
 	}
 }
@@ -196,7 +198,8 @@ func wantOps(t *testing.T, what string, got []string, want ...string) {
 
 // TestDynamoDBRoundTrips pins the DynamoDB calls each function makes per
 // request against DynamoDB Local: they are the latency and the cost of a
-// request. Login 1 (GetItem users), authorizer 1 (BatchGetItem of the
+// request. Login 2 (the failure counters, the user; plus a counter reset
+// after earlier failures, or two counter updates on a failure), authorizer 1 (BatchGetItem of the
 // token, session and user keys), protected 0, refresh 3 (revocation
 // Lookup, the user re-read for roles and disabled, Consume), logout 1
 // PutItem per session, password 4 (GetItem, UpdateItem, two PutItem).
@@ -204,10 +207,17 @@ func TestDynamoDBRoundTrips(t *testing.T) {
 	env := newRTEnv(t)
 	var resp events.APIGatewayProxyResponse
 
+	// A failed login reads the user and IP counters and the user, then
+	// counts the failure on both.
 	ops := env.invoke(t, handlers.LoginFunction,
+		rtProxy("POST", "/login", nil, nil, "", `{"username":"testuser","password":"wrong"}`), &resp)
+	wantStatus(t, "failed login", resp, 401, `{"msg":"Bad username or password"}`)
+	wantOps(t, "failed login", ops, "BatchGetItem revocations", "GetItem users", "UpdateItem revocations", "UpdateItem revocations")
+	// A good login after it also resets the user's counter.
+	ops = env.invoke(t, handlers.LoginFunction,
 		rtProxy("POST", "/login", nil, nil, "", `{"username":"testuser","password":"testpass"}`), &resp)
 	wantStatus(t, "login", resp, 200, `{"login":true}`)
-	wantOps(t, "login", ops, "GetItem users")
+	wantOps(t, "login", ops, "BatchGetItem revocations", "GetItem users", "PutItem revocations")
 	jar := rtJar(t, resp)
 
 	authorize := func(what string, wantEffect, wantMsg string) events.APIGatewayCustomAuthorizerResponse {
