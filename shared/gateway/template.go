@@ -72,6 +72,12 @@ func ParseTemplate(src []byte) (*API, error) {
 				fmt.Sscan(scalar(get(gr, "StatusCode")), &r.StatusCode)
 				r.Template = scalar(get(get(gr, "ResponseTemplates"), "application/json"))
 				for h, v := range pairs(get(get(gr, "ResponseParameters"), "Headers")) {
+					// Conditional values (!If on a template condition, as the
+					// CORS headers are) cannot be evaluated here; locally the
+					// CORS middleware in front of the gateway sets those.
+					if v.Kind != yaml.ScalarNode {
+						continue
+					}
 					r.Headers[h] = strings.Trim(scalar(v), "'")
 				}
 				api.Responses[typ] = r
