@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/awsclient"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/password"
 	"github.com/jwtgate/jwtgate/shared/revocation"
@@ -55,7 +56,7 @@ type Env struct {
 	// region.
 	Getenv func(string) string
 	// NewClient builds the DynamoDB client for endpoint ("" means AWS
-	// itself); nil means dynamostore.NewClient.
+	// itself); nil means awsclient.NewDynamoDB.
 	NewClient func(ctx context.Context, endpoint string) (Client, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -127,7 +128,7 @@ func (env Env) withDefaults() Env {
 	}
 	if env.NewClient == nil {
 		env.NewClient = func(ctx context.Context, endpoint string) (Client, error) {
-			return dynamostore.NewClient(ctx, endpoint)
+			return awsclient.NewDynamoDB(ctx, endpoint)
 		}
 	}
 	if env.Now == nil {
@@ -145,10 +146,10 @@ func describe(err error) string {
 	switch {
 	case errors.As(err, &mt):
 		return fmt.Sprintf("table %s does not exist: run `jwtgate tables create` (with the same --endpoint and table names)", mt.Table)
-	case errors.Is(err, dynamostore.ErrNoCredentials):
+	case errors.Is(err, awsclient.ErrNoCredentials):
 		return "no AWS credentials: configure AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a role), " +
 			"or pass --endpoint / DYNAMODB_ENDPOINT for DynamoDB Local (" + err.Error() + ")"
-	case errors.Is(err, dynamostore.ErrNoRegion):
+	case errors.Is(err, awsclient.ErrNoRegion):
 		return "no AWS region: set AWS_REGION, or pass --endpoint / DYNAMODB_ENDPOINT for DynamoDB Local"
 	}
 	return err.Error()

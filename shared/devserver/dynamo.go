@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jwtgate/jwtgate/shared/awsclient"
 	"github.com/jwtgate/jwtgate/shared/config"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/handlers"
@@ -18,7 +19,7 @@ func DynamoStores(ctx context.Context, endpoint string, getenv config.Getenv) (s
 	if err != nil {
 		return nil, false, err
 	}
-	client, err := dynamostore.NewClient(ctx, endpoint)
+	client, err := awsclient.NewDynamoDB(ctx, endpoint)
 	if err != nil {
 		return nil, false, err
 	}

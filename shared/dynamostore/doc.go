@@ -29,7 +29,6 @@
 // # Errors
 //
 // A table that does not exist is ErrTableMissing (as a *MissingTableError that
-// names it); a client built by NewClient that finds no credentials fails with
-// ErrNoCredentials. Users methods return users.ErrNotFound and users.ErrExists
+// names it). Users methods return users.ErrNotFound and users.ErrExists
 // like the memory store.
 package dynamostore

@@ -12,10 +12,6 @@ var (
 	// ErrTableMissing means the table does not exist (DynamoDB's
 	// ResourceNotFoundException); `jwtgate tables create` makes it.
 	ErrTableMissing = errors.New("dynamostore: table does not exist")
-	// ErrNoCredentials means the AWS SDK found no credentials to sign with.
-	ErrNoCredentials = errors.New("dynamostore: no AWS credentials")
-	// ErrNoRegion means no AWS region is configured and no endpoint given.
-	ErrNoRegion = errors.New("dynamostore: no AWS region configured")
 	// ErrContention means a conditional write kept losing to concurrent
 	// writers of the same key and gave up after a few attempts.
 	ErrContention = errors.New("dynamostore: too much contention")

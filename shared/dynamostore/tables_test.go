@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/jwtgate/jwtgate/shared/awsclient"
 	"github.com/jwtgate/jwtgate/shared/dynamolocal"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/revocation"
@@ -102,7 +103,7 @@ func TestNewClient(t *testing.T) {
 	ctx := context.Background()
 	t.Run("endpoint without credentials or region", func(t *testing.T) {
 		isolateAWSConfig(t)
-		c, err := dynamostore.NewClient(ctx, server.URL)
+		c, err := awsclient.NewDynamoDB(ctx, server.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,14 +118,14 @@ func TestNewClient(t *testing.T) {
 	t.Run("no credentials", func(t *testing.T) {
 		isolateAWSConfig(t)
 		t.Setenv("AWS_REGION", "eu-west-1")
-		c, err := dynamostore.NewClient(ctx, "")
+		c, err := awsclient.NewDynamoDB(ctx, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
 		_, err = dynamostore.NewUsers(c, "t").Get(ctx, "x")
-		if !errors.Is(err, dynamostore.ErrNoCredentials) {
+		if !errors.Is(err, awsclient.ErrNoCredentials) {
 			t.Fatalf("Get = %v, want ErrNoCredentials", err)
 		}
 	})
@@ -132,7 +133,7 @@ func TestNewClient(t *testing.T) {
 		isolateAWSConfig(t)
 		t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-		c, err := dynamostore.NewClient(ctx, server.URL)
+		c, err := awsclient.NewDynamoDB(ctx, server.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +149,7 @@ func TestNewClient(t *testing.T) {
 
 func TestNewClientNoRegion(t *testing.T) {
 	isolateAWSConfig(t)
-	if _, err := dynamostore.NewClient(context.Background(), ""); !errors.Is(err, dynamostore.ErrNoRegion) {
+	if _, err := awsclient.NewDynamoDB(context.Background(), ""); !errors.Is(err, awsclient.ErrNoRegion) {
 		t.Fatalf("NewClient = %v, want ErrNoRegion", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/shared/awsclient"
 	"github.com/jwtgate/jwtgate/shared/devserver"
 	"github.com/jwtgate/jwtgate/shared/dynamolocal"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
@@ -55,7 +56,7 @@ func run(m *testing.M) int {
 // JVM compiles), which the fault tests' 300 ms bound would count as a
 // failure before any fault is injected.
 func warmUp(ctx context.Context, endpoint string) error {
-	client, err := dynamostore.NewClient(ctx, endpoint)
+	client, err := awsclient.NewDynamoDB(ctx, endpoint)
 	if err != nil {
 		return err
 	}

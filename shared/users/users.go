@@ -134,6 +134,7 @@ func (m *MemoryStore) List(_ context.Context) ([]User, error) {
 	defer m.mu.RUnlock()
 	out := make([]User, 0, len(m.users))
 	for _, u := range m.users {
+		u.Roles = slices.Clone(u.Roles)
 		out = append(out, u)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
