@@ -1,18 +1,18 @@
-// Command protected is the ProtectedFunction Lambda function: it wires the configuration and
-// dependencies from the environment and hands the handler to the runtime.
+// Command protected is the ProtectedFunction Lambda function (the demo
+// routes GET /protected and GET /admin): it wires the configuration and
+// hands the handler to the runtime.
 package main
 
 import (
-	"context"
 	"log"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/jwtgate/jwtgate/shared/handlers"
+	"github.com/jwtgate/jwtgate/shared/demo"
 )
 
 func main() {
-	h, err := handlers.FromEnv(context.Background(), handlers.ProtectedFunction, os.LookupEnv)
+	h, err := demo.FromEnv(os.LookupEnv)
 	if err != nil {
 		log.Fatalf("protected: %v", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jwtgate/jwtgate/shared/config"
-	"github.com/jwtgate/jwtgate/shared/cors"
 	"github.com/jwtgate/jwtgate/shared/demo"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/logging"
@@ -20,8 +19,10 @@ import (
 // FromEnv builds the handler of function logicalID as its Lambda container
 // runs it: configuration from the environment, the signing keys from
 // Secrets Manager and the DynamoDB stores, each created once per container.
-// JWTGATE_PAYLOAD=v2 selects HTTP API payload 2.0. The authorizer has its
-// own, lighter wiring: AuthorizerFromEnv.
+// JWTGATE_PAYLOAD=v2 selects HTTP API payload 2.0. The authorizer and the
+// demo function have their own, lighter wiring (AuthorizerFromEnv,
+// demo.FromEnv); this one still answers for them, for tools that build
+// every function the same way.
 func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, error) {
 	cfg, err := config.Load(getenv, config.Lambda)
 	if err != nil {
@@ -31,11 +32,7 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 	v2 := payload == "v2"
 	if logicalID == ProtectedFunction {
 		// The demo routes only read the authorizer context: no key, no tables.
-		h := cors.Middleware(cfg.CORS, demo.Handler())
-		if v2 {
-			return v2Proxy(h), nil
-		}
-		return restProxy(h), nil
+		return demo.FromEnv(getenv)
 	}
 	d, err := loadDeps(ctx, cfg, getenv)
 	if err != nil {
