@@ -17,21 +17,9 @@ import (
 	"github.com/jwtgate/jwtgate/shared/devserver"
 	"github.com/jwtgate/jwtgate/shared/dynamolocal"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/fakeclock"
 	"github.com/jwtgate/jwtgate/shared/revocation"
 )
-
-// dynClock is a settable clock shared by the gateway and the stores.
-type dynClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *dynClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *dynClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // dynSession is the four cookies of one login, sent by hand so a test can
 // replay old ones.
@@ -103,7 +91,7 @@ func (r dynReply) want(t *testing.T, status int, body string) {
 func TestDynamoDBFlow(t *testing.T) {
 	ddb := dynamolocal.Start(t)
 	ctx := context.Background()
-	clock := &dynClock{t: time.Now()}
+	clock := fakeclock.New(time.Now())
 	env := map[string]string{
 		"JWT_SECRET_KEY":           "a-test-secret-that-is-long-enough-for-hs256",
 		"REVOCATION_TABLE":         "revocations-" + dynamolocal.RandomName(),

@@ -11,13 +11,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/devserver"
+	"github.com/jwtgate/jwtgate/shared/fakeclock"
 )
 
 // testSecret signs every token of the test servers; tests that forge tokens
@@ -30,30 +30,11 @@ const (
 // start is the fixed time every test clock begins at, so runs are hermetic.
 var start = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// testClock is the injected clock: tests advance it to expire tokens
-// instead of sleeping.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // harness is one dev gateway served on a loopback port.
 type harness struct {
 	t     *testing.T
 	URL   string
-	Clock *testClock
+	Clock *fakeclock.Clock
 }
 
 // newHarness serves devserver.New's gateway over real HTTP. env is the
@@ -69,7 +50,7 @@ func newHarnessTemplate(t *testing.T, template string, env map[string]string) *h
 	for k, v := range env {
 		vars[k] = v
 	}
-	clock := &testClock{now: start}
+	clock := fakeclock.New(start)
 	srv, err := devserver.New(context.Background(), devserver.Options{
 		Template: []byte(template),
 		Getenv:   func(k string) (string, bool) { v, ok := vars[k]; return v, ok },

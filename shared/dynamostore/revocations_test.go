@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/fakeclock"
 	"github.com/jwtgate/jwtgate/shared/revocation"
 )
 
@@ -33,30 +34,6 @@ var (
 	_ revocationStore = (*dynamostore.Revocations)(nil)
 )
 
-// fakeClock is a settable clock shared by a store and its test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	// Whole seconds (the table keeps expiry in seconds) near the real time,
-	// so DynamoDB Local's own TTL sweeps agree with the fake clock.
-	return &fakeClock{t: time.Now().Truncate(time.Second)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // revocationStores builds each implementation under test around clock.
 var revocationStores = map[string]func(t *testing.T, clock func() time.Time) revocationStore{
 	"memory": func(_ *testing.T, clock func() time.Time) revocationStore { return revocation.NewMemoryStore(clock) },
@@ -72,7 +49,7 @@ func TestRevocationContract(t *testing.T) {
 	ctx := context.Background()
 	type env struct {
 		s     revocationStore
-		clock *fakeClock
+		clock *fakeclock.Clock
 		now   time.Time // the clock at the start
 	}
 	rec := func(key string, at, exp time.Time) revocation.Record {
@@ -466,3 +443,7 @@ func mustConsume(t *testing.T, s revocationStore, r revocation.Record, wantWon b
 func sameRecord(a, b revocation.Record) bool {
 	return a.Key == b.Key && a.At.Equal(b.At) && a.ExpiresAt.Equal(b.ExpiresAt)
 }
+
+// newClock starts at a whole second, as DynamoDB's epoch-second TTL would
+// round anyway.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Now().Truncate(time.Second)) }

@@ -9,26 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/shared/fakeclock"
 )
-
-// testClock is the gateway's settable clock: the test moves it past the
-// refresh reuse grace window instead of sleeping.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // wireSecrets records every secret value that crosses the wire: cookie
 // values and CSRF headers sent, and cookie values set.
@@ -80,7 +63,7 @@ func (w *wireSecrets) values() []string {
 // value, CSRF value, password or signing secret anywhere.
 func TestLogHygiene(t *testing.T) {
 	logs := &syncBuffer{}
-	clock := &testClock{now: time.Now()}
+	clock := fakeclock.New(time.Now())
 	f := newGateway(t, setup{Log: logs, Clock: clock.Now})
 	wire := &wireSecrets{next: f.Client.Transport, seen: map[string]bool{}}
 	f.Client = &http.Client{Transport: wire, Timeout: f.Client.Timeout}
