@@ -215,28 +215,11 @@ func BenchmarkTokensParse(b *testing.B) {
 	done()
 }
 
-// slimRequest is the subset of the REST REQUEST authorizer event that
-// Authorizer.REST reads; BenchmarkInvokeJSONSlim measures what decoding
-// only these fields would save.
-type slimRequest struct {
-	MethodArn         string              `json:"methodArn"`
-	Resource          string              `json:"resource"`
-	Path              string              `json:"path"`
-	HTTPMethod        string              `json:"httpMethod"`
-	Headers           map[string]string   `json:"headers"`
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-}
-
-// BenchmarkInvokeJSONSlim is BenchmarkInvokeJSON with the event decoded
-// into slimRequest (the rest of the event is skipped, not stored).
+// BenchmarkInvokeJSONSlim is the invoke path the Lambda function runs:
+// the event decoded into authorizer.RESTEvent (the rest is skipped).
 func BenchmarkInvokeJSONSlim(b *testing.B) {
 	f := newBenchFixture(b, io.Discard)
-	h := lambda.NewHandler(func(ctx context.Context, ev slimRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-		return f.authz.REST(ctx, events.APIGatewayCustomAuthorizerRequestTypeRequest{
-			MethodArn: ev.MethodArn, Resource: ev.Resource, Path: ev.Path, HTTPMethod: ev.HTTPMethod,
-			Headers: ev.Headers, MultiValueHeaders: ev.MultiValueHeaders,
-		})
-	})
+	h := lambda.NewHandler(f.authz.RESTSlim)
 	ctx := context.Background()
 	out, err := h.Invoke(ctx, f.raw)
 	if err != nil {

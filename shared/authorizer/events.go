@@ -10,11 +10,32 @@ import (
 	"github.com/jwtgate/jwtgate/shared/cookies"
 )
 
-// REST answers a REST API REQUEST authorizer event. A denial is a Deny
-// policy with context msg (the template's ACCESS_DENIED gateway response
-// turns it into 401 {"msg": ...}); a failure to decide is an error, which
-// API Gateway answers with its AUTHORIZER_FAILURE response.
+// RESTEvent is the part of a REST API REQUEST authorizer event that the
+// decision reads. The Lambda runtime decodes the event JSON into the
+// handler's argument type, so handing it this struct instead of the full
+// events type skips decoding requestContext, query strings and the rest:
+// about a fifth of an invocation's cost (BenchmarkInvokeJSON*).
+type RESTEvent struct {
+	MethodArn         string              `json:"methodArn"`
+	Resource          string              `json:"resource"`
+	Path              string              `json:"path"`
+	HTTPMethod        string              `json:"httpMethod"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+}
+
+// REST answers a REST API REQUEST authorizer event; see RESTSlim.
 func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	return a.RESTSlim(ctx, RESTEvent{MethodArn: ev.MethodArn, Resource: ev.Resource, Path: ev.Path,
+		HTTPMethod: ev.HTTPMethod, Headers: ev.Headers, MultiValueHeaders: ev.MultiValueHeaders})
+}
+
+// RESTSlim answers a REST API REQUEST authorizer event; it is what the
+// Lambda function runs. A denial is a Deny policy with context msg (the
+// template's ACCESS_DENIED gateway response turns it into 401
+// {"msg": ...}); a failure to decide is an error, which API Gateway
+// answers with its AUTHORIZER_FAILURE response.
+func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (events.APIGatewayCustomAuthorizerResponse, error) {
 	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource,
 		Headers: cookies.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}}
 	d := a.Decide(ctx, req)

@@ -59,7 +59,7 @@ func AuthorizerFromEnv(ctx context.Context, getenv config.Getenv) (any, error) {
 	if payload, _ := getenv("JWTGATE_PAYLOAD"); payload == "v2" {
 		return a.HTTP, nil
 	}
-	return a.REST, nil
+	return a.RESTSlim, nil
 }
 
 // EnvAWSConfig is the AWS configuration of a Lambda function read from its

@@ -109,7 +109,7 @@ func (s *Set) HTTP(logicalID string) (http.Handler, error) {
 // lambda.Start would run it.
 func (s *Set) REST(logicalID string) (any, error) {
 	if logicalID == AuthorizerFunction {
-		return s.authz.REST, nil
+		return s.authz.RESTSlim, nil
 	}
 	h, err := s.HTTP(logicalID)
 	if err != nil {

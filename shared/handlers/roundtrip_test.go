@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -292,9 +293,20 @@ func TestAuthorizerFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest, ok := h.(func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error))
-	if !ok {
-		t.Fatalf("AuthorizerFromEnv returned %T, want the REST authorizer", h)
+	// Invoke it as the runtime does: the full event's JSON in, whatever
+	// argument type the handler decodes it into.
+	invoke := lambda.NewHandler(h)
+	rest := func(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+		var resp events.APIGatewayCustomAuthorizerResponse
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			return resp, err
+		}
+		out, err := invoke.Invoke(ctx, raw)
+		if err != nil {
+			return resp, err
+		}
+		return resp, json.Unmarshal(out, &resp)
 	}
 	ts, err := tokens.New(tokens.Options{Keys: []tokens.Key{{Secret: []byte(rtSecret)}}})
 	if err != nil {
