@@ -34,7 +34,6 @@ func (c *fakeClock) Now() time.Time          { return c.now }
 func (c *fakeClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 
 type proxyFunc = func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
-type authorizerFunc = func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error)
 
 type harness struct {
 	t      *testing.T
@@ -157,22 +156,27 @@ func (h *harness) invoke(id string, ev events.APIGatewayProxyRequest) events.API
 // authorize runs the authorizer function on GET /protected with cookie.
 func (h *harness) authorize(accessToken string) events.APIGatewayCustomAuthorizerResponse {
 	h.t.Helper()
-	fn, err := h.set.REST(handlers.AuthorizerFunction)
+	// As the runtime runs it: the full event's JSON in, JSON out.
+	fn, err := h.set.Lambda(handlers.AuthorizerFunction, false)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	f, ok := fn.(authorizerFunc)
-	if !ok {
-		h.t.Fatalf("authorizer is %T", fn)
-	}
-	resp, err := f(context.Background(), events.APIGatewayCustomAuthorizerRequestTypeRequest{
+	raw, err := json.Marshal(events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type: "REQUEST", MethodArn: "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/protected",
 		Resource: "/protected", Path: "/protected", HTTPMethod: "GET",
 		Headers:           map[string]string{"Cookie": "access_token_cookie=" + accessToken},
 		MultiValueHeaders: map[string][]string{"Cookie": {"access_token_cookie=" + accessToken}},
 	})
 	if err != nil {
+		h.t.Fatal(err)
+	}
+	out, err := fn.Invoke(context.Background(), raw)
+	if err != nil {
 		h.t.Fatalf("authorizer: %v", err)
+	}
+	var resp events.APIGatewayCustomAuthorizerResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		h.t.Fatal(err)
 	}
 	return resp
 }
