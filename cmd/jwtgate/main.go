@@ -122,7 +122,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "jwtgate dev: http://%s (stage %q, %s); demo web app at http://%s/\n", ln.Addr(), srv.Gateway.Stage, storeDesc, ln.Addr())
 	if seeded {
-		for _, u := range devserver.DemoUsers {
+		for _, u := range devserver.DemoUsers() {
 			fmt.Fprintf(stdout, "  demo user %-9s password %-10s roles %v\n", u.Name, u.Password, u.Roles)
 		}
 	} else {

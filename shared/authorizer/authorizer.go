@@ -113,7 +113,10 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 	if revocation.Check(recs, subj, a.now()) != nil {
 		return Decision{Msg: "Token has been revoked"}
 	}
-	d := Decision{Allow: true, Claims: claims, Denied: a.Rules.Denied(claims.Roles)}
+	d := Decision{Allow: true, Claims: claims}
+	if a.CacheTTL > 0 {
+		d.Denied = a.Rules.Denied(claims.Roles) // only a stage-wide cached policy needs them
+	}
 	for _, p := range []string{req.Path, req.Resource} {
 		if rule, failed := a.Rules.Check(req.Method, p, claims.Roles); failed && p != "" {
 			d.Forbidden = rule.Message()

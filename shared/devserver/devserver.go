@@ -27,11 +27,13 @@ type DemoUser struct {
 	Roles          []string
 }
 
-// DemoUsers are the seed app's accounts. Their passwords are dev-only demo
-// values: they exist only in the in-memory store of `jwtgate dev`.
-var DemoUsers = []DemoUser{
-	{Name: "testuser", Password: "testpass", Roles: []string{"user"}},
-	{Name: "admin", Password: "adminpass", Roles: []string{"admin", "user"}},
+// DemoUsers returns the seed app's accounts. Their passwords are dev-only
+// demo values: they exist only in `jwtgate dev`'s stores.
+func DemoUsers() []DemoUser {
+	return []DemoUser{
+		{Name: "testuser", Password: "testpass", Roles: []string{"user"}},
+		{Name: "admin", Password: "adminpass", Roles: []string{"admin", "user"}},
+	}
 }
 
 // Options configure a dev server.
@@ -56,8 +58,6 @@ type Server struct {
 	// RandomSecret is true when no JWT_SECRET_KEY was given: tokens then
 	// die with the process.
 	RandomSecret bool
-	Revocations  handlers.Revocations
-	Users        handlers.Stores
 }
 
 // New builds the gateway.
@@ -102,7 +102,6 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		stores = &handlers.Stores{Users: mem, Revocations: revocation.NewMemoryStore(o.Clock),
 			Throttle: throttle.NewMemoryStore(o.Clock)}
 	}
-	s.Users, s.Revocations = *stores, stores.Revocations
 	set, err := handlers.New(cfg, keys, *stores, o.Log, o.Clock)
 	if err != nil {
 		return nil, err
@@ -131,7 +130,7 @@ type UserAdder interface {
 
 // Seed adds the demo users (existing ones are left alone).
 func Seed(ctx context.Context, st UserAdder) error {
-	for _, d := range DemoUsers {
+	for _, d := range DemoUsers() {
 		hash, err := password.HashDefault(d.Password)
 		if err != nil {
 			return err

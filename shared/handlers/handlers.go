@@ -29,7 +29,7 @@ type Revocations interface {
 
 // Stores are the state behind the functions.
 type Stores struct {
-	Users       session.PasswordUsers
+	Users       session.Users
 	Revocations Revocations
 	// Throttle counts failed logins; nil disables login throttling.
 	Throttle throttle.Store

@@ -120,20 +120,6 @@ func (m *MemoryStore) Consume(_ context.Context, r Record) (Record, bool, error)
 	return r, true, nil
 }
 
-// Len counts live records; tests and the load report read it.
-func (m *MemoryStore) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := m.clock()
-	n := 0
-	for _, r := range m.recs {
-		if r.Live(now) {
-			n++
-		}
-	}
-	return n
-}
-
 // sweep drops expired records every 1024 writes, so a long-running dev
 // gateway does not grow without bound (the TTL's job in DynamoDB).
 func (m *MemoryStore) sweep() {

@@ -35,11 +35,6 @@ func (s *Service) Password() http.Handler {
 			reply.Msg(w, http.StatusUnauthorized, "Fresh token required")
 			return
 		}
-		store, ok := s.Users.(PasswordUsers)
-		if !ok {
-			reply.Msg(w, http.StatusNotImplemented, "Password change is not available")
-			return
-		}
 		var body struct {
 			Old *string `json:"old_password"`
 			New *string `json:"new_password"`
@@ -60,7 +55,7 @@ func (s *Service) Password() http.Handler {
 		ctx, cancel := s.bounded(r)
 		defer cancel()
 		log := s.log().With("op", "password", "user", id.Subject)
-		u, err := store.Get(ctx, id.Subject)
+		u, err := s.Users.Get(ctx, id.Subject)
 		if err != nil {
 			log.ErrorContext(ctx, "password change failed closed", "reason", "user store", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
@@ -87,7 +82,7 @@ func (s *Service) Password() http.Handler {
 			return
 		}
 		now := s.now()
-		if err := store.SetPassword(ctx, u.Name, hash, now); err != nil {
+		if err := s.Users.SetPassword(ctx, u.Name, hash, now); err != nil {
 			log.ErrorContext(ctx, "password change failed closed", "reason", "user store", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return

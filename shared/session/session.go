@@ -14,14 +14,10 @@ import (
 	"github.com/jwtgate/jwtgate/shared/users"
 )
 
-// Users is what the session handlers need of a user store.
+// Users is what the session handlers need of a user store: lookups for
+// login and refresh, and the hash update of a password change.
 type Users interface {
 	Get(ctx context.Context, name string) (users.User, error)
-}
-
-// PasswordUsers is what the password handler needs of a user store.
-type PasswordUsers interface {
-	Users
 	SetPassword(ctx context.Context, name, hash string, at time.Time) error
 }
 

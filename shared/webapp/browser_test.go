@@ -373,10 +373,6 @@ func pageFetch(t *testing.T, ctx context.Context, url, init string) fetchResult 
 	return res
 }
 
-func csrfInit(method string) string {
-	return fmt.Sprintf(`{method: %q, headers: {"X-CSRF-TOKEN": (document.cookie.match(/csrf_access_token=([^;]+)/) || [])[1] || ""}}`, method)
-}
-
 // TestBrowserFlow (a): log in as testuser, the admin panel shows 403, change
 // the password through the page (a state-changing call with X-CSRF-TOKEN),
 // log out, log in as admin and open the admin panel.
