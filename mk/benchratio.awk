@@ -6,8 +6,11 @@
 # pairs: benchmark, its baseline, the target ratio ("-" when none).
 BEGIN {
 	npairs = split("Decide BaselineParseWithClaims 1.3;" \
+		"DecideEventsTypes BaselineParseWithClaims -;" \
+		"DecideLogged BaselineParseWithClaims -;" \
 		"TokensParse BaselineParseWithClaims -;" \
 		"InvokeJSON InvokeJSONNoop -;" \
+		"InvokeJSONSlim InvokeJSONSlimNoop -;" \
 		"Login BaselineArgon2Verify -;" \
 		"Refresh BaselineIssuePair -;" \
 		"Logout BaselineParseTwo -", pairs, ";")

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
@@ -116,7 +117,7 @@ func withAccess(ev events.APIGatewayCustomAuthorizerRequestTypeRequest, token, c
 
 // wantStringContext fails unless every context value marshals as a JSON
 // string: API Gateway answers 500 for anything nested.
-func wantStringContext(t *testing.T, ctx map[string]any) {
+func wantStringContext[V any](t *testing.T, ctx map[string]V) {
 	t.Helper()
 	raw, err := json.Marshal(ctx)
 	if err != nil {
@@ -418,42 +419,28 @@ func (f failingStore) Lookup(context.Context, ...string) (map[string]revocation.
 	return nil, f.err
 }
 
-// blockingStore answers only when its context ends, like an SDK call to a
-// DynamoDB endpoint that does not respond.
-type blockingStore struct{}
-
-func (blockingStore) Lookup(ctx context.Context, _ ...string) (map[string]revocation.Record, error) {
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
+// TestStoreFailure: when the revocation store fails, or gives up at its
+// bound (dynamostore.WithCallTimeout, covered in shared/dynamostore and end
+// to end in shared/resilience), the authorizer refuses with an error.
 func TestStoreFailure(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		store authorizer.Revocations
 	}{
 		{"error", failingStore{errors.New("dynamodb: ProvisionedThroughputExceededException")}},
-		{"timeout", blockingStore{}},
+		{"timeout", failingStore{fmt.Errorf("dynamostore: lookup: %w", context.DeadlineExceeded)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newAZ(t)
 			e.authz.Revocations = tc.store
-			e.authz.StoreTimeout = 50 * time.Millisecond
 			p := e.issue(t, "testuser", "user")
-			start := time.Now()
 			resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "get_protected.json"), p.Access.Token, ""))
-			elapsed := time.Since(start)
 			if !errors.Is(err, authorizer.ErrUnavailable) {
 				t.Fatalf("REST = %+v, %v; want ErrUnavailable (API Gateway answers AUTHORIZER_FAILURE)", resp, err)
 			}
 			if len(resp.PolicyDocument.Statement) != 0 {
 				t.Errorf("policy returned with the error: %+v", resp.PolicyDocument)
 			}
-			if elapsed > time.Second {
-				t.Errorf("decided after %v, want within the 50ms store bound", elapsed)
-			}
-			t.Logf("failed closed after %v", elapsed)
-
 			v2, err := e.authz.HTTP(context.Background(), azV2(t, p.Access.Token))
 			if !errors.Is(err, authorizer.ErrUnavailable) || v2.IsAuthorized {
 				t.Fatalf("HTTP = %+v, %v; want ErrUnavailable", v2, err)

@@ -32,7 +32,8 @@ type benchFixture struct {
 	authz *authorizer.Authorizer
 	pair  tokens.Pair
 	event events.APIGatewayCustomAuthorizerRequestTypeRequest
-	raw   []byte // the event as the Lambda runtime hands it over
+	slim  authorizer.RESTEvent // the same event as the function decodes it
+	raw   []byte               // the event as the Lambda runtime hands it over
 }
 
 func newBenchFixture(tb testing.TB, logOut io.Writer) benchFixture {
@@ -69,11 +70,27 @@ func newBenchFixture(tb testing.TB, logOut io.Writer) benchFixture {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		tb.Fatal(err)
 	}
-	return benchFixture{authz: a, pair: pair, event: ev, raw: raw}
+	var slim authorizer.RESTEvent
+	if err := json.Unmarshal(raw, &slim); err != nil {
+		tb.Fatal(err)
+	}
+	return benchFixture{authz: a, pair: pair, event: ev, slim: slim, raw: raw}
 }
 
 // benchCheckAllow fails tb unless resp is an Allow of testuser with its context.
 func benchCheckAllow(tb testing.TB, resp events.APIGatewayCustomAuthorizerResponse, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if resp.PrincipalID != "testuser" || len(resp.PolicyDocument.Statement) != 1 ||
+		resp.PolicyDocument.Statement[0].Effect != "Allow" || resp.Context["sub"] != "testuser" {
+		tb.Fatalf("want Allow for testuser, got %+v", resp)
+	}
+}
+
+// benchCheckAllowSlim is benchCheckAllow for the function's own response type.
+func benchCheckAllowSlim(tb testing.TB, resp authorizer.RESTResponse, err error) {
 	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
@@ -89,6 +106,10 @@ func benchCheckAllow(tb testing.TB, resp events.APIGatewayCustomAuthorizerRespon
 func TestBenchFixtureAllows(t *testing.T) {
 	f := newBenchFixture(t, io.Discard)
 	t.Run("struct", func(t *testing.T) {
+		resp, err := f.authz.RESTSlim(context.Background(), f.slim)
+		benchCheckAllowSlim(t, resp, err)
+	})
+	t.Run("events types", func(t *testing.T) {
 		resp, err := f.authz.REST(context.Background(), f.event)
 		benchCheckAllow(t, resp, err)
 	})
@@ -103,10 +124,28 @@ func TestBenchFixtureAllows(t *testing.T) {
 	})
 }
 
-// BenchmarkDecide is one authorizer decision on a valid cookie: the REST
-// event struct in, the response struct out, with the revocation lookup in
-// memory and the decision log line formatted (to io.Discard).
+// BenchmarkDecide is one authorizer decision on a valid cookie as the
+// function makes it: the REST event struct in (authorizer.RESTEvent, what
+// the function decodes), the response struct out, with the revocation
+// lookup in memory and the logger at the default level (info: an allow is
+// not logged, see Authorizer.record).
 func BenchmarkDecide(b *testing.B) {
+	f := newBenchFixture(b, io.Discard)
+	ctx := context.Background()
+	resp, err := f.authz.RESTSlim(ctx, f.slim)
+	benchCheckAllowSlim(b, resp, err)
+	b.ReportAllocs()
+	done := cpuPerOp(b)
+	for b.Loop() {
+		resp, err = f.authz.RESTSlim(ctx, f.slim)
+	}
+	done()
+	benchCheckAllowSlim(b, resp, err)
+}
+
+// BenchmarkDecideEventsTypes is the same decision through REST, which takes
+// and returns aws-lambda-go's types: the adapter's copies on top.
+func BenchmarkDecideEventsTypes(b *testing.B) {
 	f := newBenchFixture(b, io.Discard)
 	ctx := context.Background()
 	resp, err := f.authz.REST(ctx, f.event)
@@ -118,6 +157,23 @@ func BenchmarkDecide(b *testing.B) {
 	}
 	done()
 	benchCheckAllow(b, resp, err)
+}
+
+// BenchmarkDecideLogged is Decide with LOG_LEVEL=debug, so that every
+// allow formats its JSON log line (to io.Discard): the price of that line.
+func BenchmarkDecideLogged(b *testing.B) {
+	f := newBenchFixture(b, io.Discard)
+	f.authz.Log = logging.New(io.Discard, "debug")
+	ctx := context.Background()
+	resp, err := f.authz.RESTSlim(ctx, f.slim)
+	benchCheckAllowSlim(b, resp, err)
+	b.ReportAllocs()
+	done := cpuPerOp(b)
+	for b.Loop() {
+		resp, err = f.authz.RESTSlim(ctx, f.slim)
+	}
+	done()
+	benchCheckAllowSlim(b, resp, err)
 }
 
 // BenchmarkBaselineParseWithClaims is golang-jwt verifying the same token
@@ -228,6 +284,28 @@ func BenchmarkInvokeJSONSlim(b *testing.B) {
 	var resp events.APIGatewayCustomAuthorizerResponse
 	err = json.Unmarshal(out, &resp)
 	benchCheckAllow(b, resp, err)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(f.raw)))
+	done := cpuPerOp(b)
+	for b.Loop() {
+		if _, err := h.Invoke(ctx, f.raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+}
+
+// BenchmarkInvokeJSONSlimNoop is the runtime's JSON work of the slim path
+// alone: the event decoded into authorizer.RESTEvent and a typical Allow
+// (built once) encoded, with no decision in between.
+func BenchmarkInvokeJSONSlimNoop(b *testing.B) {
+	f := newBenchFixture(b, io.Discard)
+	ctx := context.Background()
+	canned, err := f.authz.RESTSlim(ctx, f.slim)
+	benchCheckAllowSlim(b, canned, err)
+	h := lambda.NewHandler(func(context.Context, authorizer.RESTEvent) (authorizer.RESTResponse, error) {
+		return canned, nil
+	})
 	b.ReportAllocs()
 	b.SetBytes(int64(len(f.raw)))
 	done := cpuPerOp(b)

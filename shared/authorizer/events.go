@@ -24,10 +24,41 @@ type RESTEvent struct {
 	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
 }
 
-// REST answers a REST API REQUEST authorizer event; see RESTSlim.
+// RESTResponse is a REST API authorizer's answer: the JSON of
+// events.APIGatewayCustomAuthorizerResponse, with the context typed as the
+// strings it holds. API Gateway takes only strings, numbers and booleans as
+// context values, and a map[string]string spares boxing each value into an
+// interface on every request.
+type RESTResponse struct {
+	PrincipalID    string                                  `json:"principalId"`
+	PolicyDocument events.APIGatewayCustomAuthorizerPolicy `json:"policyDocument"`
+	Context        map[string]string                       `json:"context,omitempty"`
+}
+
+// HTTPResponse is an HTTP API (payload 2.0) authorizer's simple response:
+// the JSON of events.APIGatewayV2CustomAuthorizerSimpleResponse with a
+// string context, as RESTResponse.
+type HTTPResponse struct {
+	IsAuthorized bool              `json:"isAuthorized"`
+	Context      map[string]string `json:"context,omitempty"`
+}
+
+// REST answers a REST API REQUEST authorizer event given and answered in
+// aws-lambda-go's types; the function runs RESTSlim, which this wraps.
 func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-	return a.RESTSlim(ctx, RESTEvent{MethodArn: ev.MethodArn, Resource: ev.Resource, Path: ev.Path,
+	r, err := a.RESTSlim(ctx, RESTEvent{MethodArn: ev.MethodArn, Resource: ev.Resource, Path: ev.Path,
 		HTTPMethod: ev.HTTPMethod, Headers: ev.Headers, MultiValueHeaders: ev.MultiValueHeaders})
+	if err != nil {
+		return events.APIGatewayCustomAuthorizerResponse{}, err
+	}
+	out := events.APIGatewayCustomAuthorizerResponse{PrincipalID: r.PrincipalID, PolicyDocument: r.PolicyDocument}
+	if r.Context != nil {
+		out.Context = make(map[string]any, len(r.Context))
+		for k, v := range r.Context {
+			out.Context[k] = v
+		}
+	}
+	return out, nil
 }
 
 // RESTSlim answers a REST API REQUEST authorizer event; it is what the
@@ -35,26 +66,26 @@ func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthori
 // template's ACCESS_DENIED gateway response turns it into 401
 // {"msg": ...}); a failure to decide is an error, which API Gateway
 // answers with its AUTHORIZER_FAILURE response.
-func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (events.APIGatewayCustomAuthorizerResponse, error) {
+func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, error) {
 	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource,
 		Headers: cookies.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}}
 	d := a.Decide(ctx, req)
 	a.record(ctx, req, d)
 	if d.Err != nil {
-		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
+		return RESTResponse{}, ErrUnavailable
 	}
 	if !d.Allow {
-		return events.APIGatewayCustomAuthorizerResponse{
+		return RESTResponse{
 			PrincipalID:    "anonymous",
 			PolicyDocument: policy("Deny", ev.MethodArn),
-			Context:        map[string]any{"msg": templateSafe(d.Msg)},
+			Context:        map[string]string{"msg": templateSafe(d.Msg)},
 		}, nil
 	}
 	principal := "anonymous"
 	if d.Claims != nil {
 		principal = d.Claims.Subject
 	}
-	resp := events.APIGatewayCustomAuthorizerResponse{
+	resp := RESTResponse{
 		PrincipalID:    principal,
 		PolicyDocument: policy("Allow", ev.MethodArn),
 		Context:        d.Context(),
@@ -64,7 +95,7 @@ func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (events.APIGate
 		// and deny, explicitly, the routes whose role rules the caller fails.
 		stage, ok := stageARN(ev.MethodArn)
 		if !ok {
-			return events.APIGatewayCustomAuthorizerResponse{}, errors.New("authorizer: unexpected methodArn")
+			return RESTResponse{}, errors.New("authorizer: unexpected methodArn")
 		}
 		resp.PolicyDocument = policy("Allow", stage+"/*/*")
 		delete(resp.Context, "forbidden")
@@ -79,7 +110,7 @@ func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (events.APIGate
 
 // HTTP answers an HTTP API (payload 2.0) REQUEST authorizer event with a
 // simple response; cookies arrive in the cookies array.
-func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (HTTPResponse, error) {
 	h := cookies.EventHeaders{Single: ev.Headers}
 	if len(ev.Cookies) > 0 {
 		h.Multi = map[string][]string{"Cookie": {strings.Join(ev.Cookies, "; ")}}
@@ -91,12 +122,12 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 	d := a.Decide(ctx, req)
 	a.record(ctx, req, d)
 	if d.Err != nil {
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, ErrUnavailable
+		return HTTPResponse{}, ErrUnavailable
 	}
 	if !d.Allow {
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false, Context: map[string]any{"msg": d.Msg}}, nil
+		return HTTPResponse{IsAuthorized: false, Context: map[string]string{"msg": d.Msg}}, nil
 	}
-	return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: d.Context()}, nil
+	return HTTPResponse{IsAuthorized: true, Context: d.Context()}, nil
 }
 
 // templateSafe escapes msg for the ACCESS_DENIED gateway response body
