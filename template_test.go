@@ -58,9 +58,10 @@ var wantPermissions = map[string][]string{
 		"dynamodb:PutItem RevocationTable",
 		"dynamodb:UpdateItem RevocationTable",
 	},
-	// Revocation lookup and the conditional consume; the user is re-read.
+	// The revocation records and the user in one BatchGetItem over both
+	// tables, then the conditional consume.
 	"RefreshFunction": {
-		"dynamodb:GetItem UsersTable",
+		"dynamodb:BatchGetItem UsersTable",
 		"dynamodb:BatchGetItem RevocationTable",
 		"dynamodb:PutItem RevocationTable",
 		"dynamodb:UpdateItem RevocationTable",

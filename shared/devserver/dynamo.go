@@ -37,6 +37,6 @@ func DynamoStores(ctx context.Context, endpoint string, getenv config.Getenv) (s
 		}
 		seeded = true
 	}
-	return &handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, cfg.RevocationTable),
-		Throttle: dynamostore.NewThrottle(client, cfg.RevocationTable, nil)}, seeded, nil
+	st := handlers.DynamoStores(client, cfg, nil)
+	return &st, seeded, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,9 +32,10 @@ const (
 // Revocations stores revocation.Record values in one DynamoDB table. It has
 // the methods and semantics of revocation.MemoryStore.
 type Revocations struct {
-	api   ItemAPI
-	table string
-	clock func() time.Time
+	api     ItemAPI
+	table   string
+	clock   func() time.Time
+	timeout time.Duration
 }
 
 // Option configures a store.
@@ -43,6 +45,22 @@ type Option func(*Revocations)
 // it decides which records are still live.
 func WithClock(clock func() time.Time) Option {
 	return func(r *Revocations) { r.clock = clock }
+}
+
+// WithCallTimeout bounds each call of the store, retries included: past d
+// it returns context.DeadlineExceeded, and the caller fails closed instead
+// of holding its request (JWTGATE_STORE_TIMEOUT). The bound lives with the
+// I/O, so callers of an in-memory store do not pay for a timer.
+func WithCallTimeout(d time.Duration) Option {
+	return func(r *Revocations) { r.timeout = d }
+}
+
+// bound applies the call timeout, if any, to ctx.
+func (s *Revocations) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.timeout)
 }
 
 // NewRevocations returns a store over the table called table.
@@ -58,6 +76,8 @@ func NewRevocations(api ItemAPI, table string, opts ...Option) *Revocations {
 // one strongly consistent BatchGetItem (plus retries of keys DynamoDB left
 // unprocessed); expired items still in the table are left out.
 func (s *Revocations) Lookup(ctx context.Context, keys ...string) (map[string]revocation.Record, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	out := make(map[string]revocation.Record, len(keys))
 	seen := make(map[string]bool, len(keys))
 	var batch []map[string]types.AttributeValue
@@ -100,33 +120,53 @@ func (s *Revocations) batchGet(ctx context.Context, keys []map[string]types.Attr
 	})
 }
 
-// batchGetItems reads keys (at most 100) with one strongly consistent
-// BatchGetItem, retrying unprocessed keys a bounded number of times with
-// exponential back-off, and hands each item to use.
+// batchGetItems reads keys (at most 100) of one table; see batchGetTables.
 func batchGetItems(ctx context.Context, api ItemAPI, table string, keys []map[string]types.AttributeValue, use func(map[string]types.AttributeValue) error) error {
-	req := map[string]types.KeysAndAttributes{table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	return batchGetTables(ctx, api, map[string][]map[string]types.AttributeValue{table: keys},
+		func(_ string, item map[string]types.AttributeValue) error { return use(item) })
+}
+
+// batchGetTables reads keys of one or more tables (at most 100 in all) with
+// one strongly consistent BatchGetItem, retrying unprocessed keys a bounded
+// number of times with exponential back-off, and hands each item to use
+// with its table.
+func batchGetTables(ctx context.Context, api ItemAPI, keys map[string][]map[string]types.AttributeValue, use func(table string, item map[string]types.AttributeValue) error) error {
+	req := make(map[string]types.KeysAndAttributes, len(keys))
+	tables := make([]string, 0, len(keys))
+	n := 0
+	for table, ks := range keys {
+		req[table] = types.KeysAndAttributes{Keys: ks, ConsistentRead: aws.Bool(true)}
+		tables = append(tables, table)
+		n += len(ks)
+	}
 	for attempt := 0; ; attempt++ {
 		res, err := api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 		if err != nil {
-			return fmt.Errorf("look up %d keys: %w", len(keys), classify(table, err))
+			return fmt.Errorf("look up %d keys: %w", n, classify(strings.Join(tables, ", "), err))
 		}
-		for _, item := range res.Responses[table] {
-			if err := use(item); err != nil {
-				return err
+		for table, items := range res.Responses {
+			for _, item := range items {
+				if err := use(table, item); err != nil {
+					return err
+				}
 			}
 		}
-		left, ok := res.UnprocessedKeys[table]
-		if !ok || len(left.Keys) == 0 {
+		req = make(map[string]types.KeysAndAttributes, len(res.UnprocessedKeys))
+		for table, left := range res.UnprocessedKeys {
+			if len(left.Keys) > 0 {
+				left.ConsistentRead = aws.Bool(true)
+				req[table] = left
+			}
+		}
+		if len(req) == 0 {
 			return nil
 		}
 		if attempt == batchRetries {
-			return fmt.Errorf("look up %d keys: %w", len(keys), ErrUnprocessed)
+			return fmt.Errorf("look up %d keys: %w", n, ErrUnprocessed)
 		}
 		if err := sleep(ctx, batchBackoff<<attempt); err != nil {
-			return fmt.Errorf("look up %d keys: %w", len(keys), err)
+			return fmt.Errorf("look up %d keys: %w", n, err)
 		}
-		left.ConsistentRead = aws.Bool(true)
-		req = map[string]types.KeysAndAttributes{table: left}
 	}
 }
 
@@ -135,6 +175,8 @@ func batchGetItems(ctx context.Context, api ItemAPI, table string, keys []map[st
 // memory store does (a newer user cut-off must not be lost to an older,
 // longer one).
 func (s *Revocations) Put(ctx context.Context, r revocation.Record) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	exp := epochCeil(r.ExpiresAt)
 	for range writeAttempts {
 		now := s.clock().Unix()
@@ -188,6 +230,8 @@ func (s *Revocations) Put(ctx context.Context, r revocation.Record) error {
 // and true. The loser of a race gets the winner's record from the failed
 // condition itself (ReturnValuesOnConditionCheckFailure ALL_OLD) and false.
 func (s *Revocations) Consume(ctx context.Context, r revocation.Record) (revocation.Record, bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	for range writeAttempts {
 		_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:                           aws.String(s.table),

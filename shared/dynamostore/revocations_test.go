@@ -447,3 +447,49 @@ func sameRecord(a, b revocation.Record) bool {
 // newClock starts at a whole second, as DynamoDB's epoch-second TTL would
 // round anyway.
 func newClock() *fakeclock.Clock { return fakeclock.New(time.Now().Truncate(time.Second)) }
+
+// hanging is a fault-injecting client whose reads and writes answer only
+// when their context ends: a DynamoDB endpoint that accepted the
+// connection and never replies.
+type hanging struct{ dynamostore.ItemAPI }
+
+func (hanging) BatchGetItem(ctx context.Context, _ *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (hanging) PutItem(ctx context.Context, _ *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestCallTimeout: with WithCallTimeout every call gives up at its bound
+// with context.DeadlineExceeded, which the authorizer and the session
+// handlers turn into a fail-closed refusal.
+func TestCallTimeout(t *testing.T) {
+	t.Parallel()
+	const bound = 50 * time.Millisecond
+	st := dynamostore.NewRevocations(hanging{}, "revocations", dynamostore.WithCallTimeout(bound))
+	now := time.Now()
+	rec := revocation.Record{Key: "jti#a", At: now, ExpiresAt: now.Add(time.Hour)}
+	for _, tc := range []struct {
+		name string
+		call func(context.Context) error
+	}{
+		{"Lookup", func(ctx context.Context) error { _, err := st.Lookup(ctx, "jti#a", "sid#b"); return err }},
+		{"Put", func(ctx context.Context) error { return st.Put(ctx, rec) }},
+		{"Consume", func(ctx context.Context) error { _, _, err := st.Consume(ctx, rec); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			err := tc.call(context.Background())
+			elapsed := time.Since(start)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("%s = %v, want context.DeadlineExceeded", tc.name, err)
+			}
+			if elapsed < bound || elapsed > 20*bound {
+				t.Fatalf("%s gave up after %v, want about %v", tc.name, elapsed, bound)
+			}
+		})
+	}
+}

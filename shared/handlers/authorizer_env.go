@@ -53,8 +53,8 @@ func AuthorizerFromEnv(ctx context.Context, getenv config.Getenv) (any, error) {
 	}
 	a := &authorizer.Authorizer{
 		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
-		Rules: cfg.Rules, Revocations: dynamostore.NewRevocations(d.db, cfg.RevocationTable),
-		CacheTTL: cfg.AuthorizerCache, StoreTimeout: cfg.StoreTimeout, Log: d.log,
+		Rules: cfg.Rules, Revocations: dynamostore.NewRevocations(d.db, cfg.RevocationTable, dynamostore.WithCallTimeout(cfg.StoreTimeout)),
+		CacheTTL: cfg.AuthorizerCache, Log: d.log,
 	}
 	if payload, _ := getenv("JWTGATE_PAYLOAD"); payload == "v2" {
 		return a.HTTP, nil

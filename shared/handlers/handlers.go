@@ -31,6 +31,8 @@ type Revocations interface {
 type Stores struct {
 	Users       session.Users
 	Revocations Revocations
+	// RefreshReads batches refresh's reads of both; nil reads them apart.
+	RefreshReads session.RefreshReads
 	// Throttle counts failed logins; nil disables login throttling.
 	Throttle throttle.Store
 }
@@ -68,7 +70,8 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 	s := &Set{cfg: cfg, log: log}
 	s.session = &session.Service{
 		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF, Locations: cfg.Locations,
-		Users: st.Users, Revocations: st.Revocations, ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
+		Users: st.Users, Revocations: st.Revocations, RefreshReads: st.RefreshReads,
+		ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
 		HashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)), Clock: clock, Log: log,
 	}
 	if st.Throttle != nil {
@@ -78,7 +81,7 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 	}
 	s.authz = &authorizer.Authorizer{
 		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
-		Rules: cfg.Rules, Revocations: st.Revocations, CacheTTL: cfg.AuthorizerCache, StoreTimeout: cfg.StoreTimeout,
+		Rules: cfg.Rules, Revocations: st.Revocations, CacheTTL: cfg.AuthorizerCache,
 		Clock: clock, Log: log,
 	}
 	return s, nil

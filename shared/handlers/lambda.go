@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -38,11 +39,7 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 	if err != nil {
 		return nil, err
 	}
-	stores := Stores{
-		Users:       dynamostore.NewUsers(d.db, cfg.UsersTable),
-		Revocations: dynamostore.NewRevocations(d.db, cfg.RevocationTable),
-		Throttle:    dynamostore.NewThrottle(d.db, cfg.RevocationTable, nil),
-	}
+	stores := DynamoStores(d.db, cfg, nil)
 	set, err := New(d.cfg, d.keys, stores, d.log, nil)
 	if err != nil {
 		return nil, err
@@ -89,4 +86,24 @@ func loadDeps(ctx context.Context, cfg config.Config, getenv config.Getenv) (dep
 		}
 	})
 	return deps{cfg: cfg, keys: keys, db: db, log: logging.New(os.Stderr, cfg.LogLevel)}, nil
+}
+
+// DynamoStores are the functions' stores over DynamoDB: cfg's tables on api,
+// every revocation call bounded by cfg.StoreTimeout (JWTGATE_STORE_TIMEOUT),
+// refresh's reads batched into one call, failed logins counted in the
+// revocation table. clock decides which records are live (nil: time.Now).
+// Every wiring (Lambda, jwtgate dev, the tests) builds its stores here, so
+// none can miss the bound.
+func DynamoStores(api dynamostore.ItemAPI, cfg config.Config, clock func() time.Time) Stores {
+	opts := []dynamostore.Option{dynamostore.WithCallTimeout(cfg.StoreTimeout)}
+	if clock != nil {
+		opts = append(opts, dynamostore.WithClock(clock))
+	}
+	us := dynamostore.NewUsers(api, cfg.UsersTable)
+	revs := dynamostore.NewRevocations(api, cfg.RevocationTable, opts...)
+	return Stores{
+		Users: us, Revocations: revs,
+		RefreshReads: dynamostore.NewRefreshReads(revs, us),
+		Throttle:     dynamostore.NewThrottle(api, cfg.RevocationTable, clock),
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/jwtgate/jwtgate/shared/authorizer"
 	"github.com/jwtgate/jwtgate/shared/config"
 	"github.com/jwtgate/jwtgate/shared/dynamolocal"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
@@ -72,9 +73,13 @@ func tableOf(params any) string {
 	case *dynamodb.UpdateItemInput:
 		name = aws.ToString(in.TableName)
 	case *dynamodb.BatchGetItemInput:
+		var names []string
 		for t := range in.RequestItems {
-			name = t
+			short, _, _ := strings.Cut(t, "-")
+			names = append(names, short)
 		}
+		slices.Sort(names)
+		return strings.Join(names, "+")
 	}
 	short, _, _ := strings.Cut(name, "-")
 	return short
@@ -108,10 +113,9 @@ func newRTEnv(t *testing.T) rtEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.RevocationTable, cfg.UsersTable = revTable, usersTable
 	set, err := handlers.New(cfg, []tokens.Key{{Secret: []byte(rtSecret)}},
-		handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, revTable),
-			Throttle: dynamostore.NewThrottle(client, revTable, nil)},
-		slog.New(slog.DiscardHandler), nil)
+		handlers.DynamoStores(client, cfg, nil), slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,8 +205,9 @@ func wantOps(t *testing.T, what string, got []string, want ...string) {
 // request against DynamoDB Local: they are the latency and the cost of a
 // request. Login 2 (the failure counters, the user; plus a counter reset
 // after earlier failures, or two counter updates on a failure), authorizer 1 (BatchGetItem of the
-// token, session and user keys), protected 0, refresh 3 (revocation
-// Lookup, the user re-read for roles and disabled, Consume), logout 1
+// token, session and user keys), protected 0, refresh 2 (one BatchGetItem
+// over both tables for the session and user records and the user's roles
+// and disabled flag, then the conditional Consume), logout 1
 // PutItem per session, password 4 (GetItem, UpdateItem, two PutItem).
 func TestDynamoDBRoundTrips(t *testing.T) {
 	env := newRTEnv(t)
@@ -246,7 +251,7 @@ func TestDynamoDBRoundTrips(t *testing.T) {
 	ops = env.invoke(t, handlers.RefreshFunction,
 		rtProxy("POST", "/refresh", jar, []string{"refresh_token_cookie"}, jar["csrf_refresh_token"], ""), &resp)
 	wantStatus(t, "refresh", resp, 200, `{"refresh":true}`)
-	wantOps(t, "refresh", ops, "BatchGetItem revocations", "GetItem users", "PutItem revocations")
+	wantOps(t, "refresh", ops, "BatchGetItem revocations+users", "PutItem revocations")
 	for k, v := range rtJar(t, resp) {
 		jar[k] = v
 	}
@@ -345,7 +350,7 @@ func TestAuthorizerFromEnv(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := h.(func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error)); !ok {
+		if _, ok := h.(func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (authorizer.HTTPResponse, error)); !ok {
 			t.Fatalf("got %T, want the HTTP API authorizer", h)
 		}
 	})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/awsclient"
+	"github.com/jwtgate/jwtgate/shared/config"
 	"github.com/jwtgate/jwtgate/shared/devserver"
 	"github.com/jwtgate/jwtgate/shared/dynamolocal"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
@@ -169,12 +170,13 @@ func newGateway(t *testing.T, s setup) *fixture {
 	if out == nil {
 		out = io.Discard
 	}
-	stores := &handlers.Stores{
-		Users:       dynamostore.NewUsers(api, usersTable),
-		Revocations: dynamostore.NewRevocations(api, revTable, dynamostore.WithClock(clock)),
+	cfg, err := config.Load(getenv, config.Dev)
+	if err != nil {
+		t.Fatal(err)
 	}
+	stores := handlers.DynamoStores(api, cfg, clock)
 	srv, err := devserver.New(ctx, devserver.Options{Template: []byte(jwtgate.Template), Getenv: getenv,
-		Log: logging.New(out, "debug"), Clock: clock, Stores: stores})
+		Log: logging.New(out, "debug"), Clock: clock, Stores: &stores})
 	if err != nil {
 		t.Fatalf("devserver: %v", err)
 	}

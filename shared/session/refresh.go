@@ -36,9 +36,11 @@ func (s *Service) Refresh() http.Handler {
 		defer cancel()
 		log := s.log().With("op", "refresh", "user", claims.Subject, "sid", claims.SID)
 		subj := subjectOf(claims)
-		recs, err := s.Revocations.Lookup(ctx, revocation.SessionKey(subj.SID), revocation.UserKey(subj.Sub))
-		if err != nil {
-			log.ErrorContext(ctx, "refresh failed closed", "reason", "revocation lookup", "err", err)
+		recs, u, err := s.refreshReads().ReadForRefresh(ctx, claims.Subject,
+			revocation.SessionKey(subj.SID), revocation.UserKey(subj.Sub))
+		gone := errors.Is(err, users.ErrNotFound)
+		if err != nil && !gone {
+			log.ErrorContext(ctx, "refresh failed closed", "reason", "store", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
@@ -50,15 +52,9 @@ func (s *Service) Refresh() http.Handler {
 		}
 		// Roles and the disabled flag come from the user record, not the old
 		// token, so a demotion or a disable takes effect at the next refresh.
-		u, err := s.Users.Get(ctx, claims.Subject)
-		switch {
-		case errors.Is(err, users.ErrNotFound) || err == nil && u.Disabled:
+		if gone || u.Disabled {
 			log.InfoContext(ctx, "refresh refused", "reason", "user gone or disabled")
 			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
-			return
-		case err != nil:
-			log.ErrorContext(ctx, "refresh failed closed", "reason", "user store", "err", err)
-			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		consumed := revocation.Record{Key: revocation.TokenKey(claims.ID), At: now,

@@ -28,6 +28,15 @@ type Revocations interface {
 	Consume(ctx context.Context, r revocation.Record) (revocation.Record, bool, error)
 }
 
+// RefreshReads is what refresh reads before it rotates a token: the live
+// revocation records among keys and the user called name, with
+// users.ErrNotFound (wrapped) and the records when there is no such user.
+// dynamostore.RefreshReads does it in one round trip; without one the
+// Service makes the two calls on Revocations and Users.
+type RefreshReads interface {
+	ReadForRefresh(ctx context.Context, name string, keys ...string) (map[string]revocation.Record, users.User, error)
+}
+
 // Throttle is what login needs of the failed-login limiter
 // (*throttle.Limiter).
 type Throttle interface {
@@ -44,6 +53,8 @@ type Service struct {
 	Locations   cookies.Locations
 	Users       Users
 	Revocations Revocations
+	// RefreshReads batches refresh's reads; nil makes them separately.
+	RefreshReads RefreshReads
 	// Throttle limits failed logins; nil disables the limit.
 	Throttle Throttle
 	// ReuseGrace is how long a consumed refresh token may be presented again
@@ -110,6 +121,29 @@ func (s *Service) hashing(r *http.Request, hash func()) error {
 	defer func() { <-s.HashSlots }()
 	hash()
 	return nil
+}
+
+// separateReads is RefreshReads over stores that cannot batch: two calls.
+type separateReads struct {
+	revocations Revocations
+	users       Users
+}
+
+// ReadForRefresh implements RefreshReads.
+func (r separateReads) ReadForRefresh(ctx context.Context, name string, keys ...string) (map[string]revocation.Record, users.User, error) {
+	recs, err := r.revocations.Lookup(ctx, keys...)
+	if err != nil {
+		return nil, users.User{}, err
+	}
+	u, err := r.users.Get(ctx, name)
+	return recs, u, err
+}
+
+func (s *Service) refreshReads() RefreshReads {
+	if s.RefreshReads != nil {
+		return s.RefreshReads
+	}
+	return separateReads{revocations: s.Revocations, users: s.Users}
 }
 
 func (s *Service) log() *slog.Logger {
