@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/jwtgate/jwtgate/shared/config"
 	"github.com/jwtgate/jwtgate/shared/gateway"
 	"github.com/jwtgate/jwtgate/shared/handlers"
@@ -108,16 +107,14 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	inv := o.Invoker
 	if inv == nil {
-		local := gateway.InProcess{}
+		functions := map[string]any{}
 		for _, name := range []string{handlers.LoginFunction, handlers.RefreshFunction, handlers.LogoutFunction,
 			handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction} {
-			var h lambda.Handler
-			if h, err = set.Lambda(name, false); err != nil {
+			if functions[name], err = set.REST(name); err != nil {
 				return nil, err
 			}
-			local[name] = h
 		}
-		inv = local
+		inv = gateway.NewInProcess(functions)
 	}
 	s.Gateway = &gateway.Gateway{API: api, Invoker: inv, Stage: o.Stage, Fallback: o.Fallback, Log: o.Log, Clock: o.Clock}
 	return s, nil
