@@ -2,7 +2,8 @@
 // dev`): a bounded number of clients, each with its own cookie jar, run a
 // scenario for a bounded time and it prints throughput, latency
 // percentiles, status counts and, with -pid, the target's resident memory
-// sampled from /proc.
+// sampled from /proc. A server of several processes (gunicorn's master and
+// workers) is measured by listing every pid: their RSS is summed.
 //
 // It only talks to loopback addresses: a non-loopback host is refused, every
 // connection is checked again when dialled, and redirects are not followed.
@@ -15,6 +16,7 @@
 // Example:
 //
 //	jwtload -url http://127.0.0.1:3000 -scenario protected -clients 8 -duration 20s -pid 1234
+//	jwtload -url http://127.0.0.1:5000 -scenario protected -pid 2000,2001,2002
 package main
 
 import (
@@ -67,7 +69,7 @@ type options struct {
 	scenario string
 	clients  int
 	duration time.Duration
-	pid      int
+	pids     []int // RSS is summed over these; none: no sampling
 	user     string
 	password string
 	sample   time.Duration
@@ -81,7 +83,11 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.scenario, "scenario", "protected", "protected or mix")
 	fs.IntVar(&o.clients, "clients", 8, fmt.Sprintf("concurrent clients (1-%d)", maxClients))
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to run (at most "+maxDuration.String()+")")
-	fs.IntVar(&o.pid, "pid", 0, "target process id whose RSS to sample from /proc (0: none)")
+	fs.Func("pid", "target process id(s) whose RSS to sample from /proc, comma-separated and summed (0: none)", func(v string) error {
+		pids, err := parsePids(v)
+		o.pids = pids
+		return err
+	})
 	fs.StringVar(&o.user, "user", "testuser", "user to log in as")
 	fs.StringVar(&o.password, "password", "testpass", "its password (the dev demo user's by default)")
 	fs.DurationVar(&o.sample, "sample", time.Second, "RSS sampling interval")
@@ -110,6 +116,25 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	o.base = u
 	return o, nil
+}
+
+// parsePids reads -pid: one process id or a comma-separated list (a
+// multi-process server); "0" or "" means none.
+func parsePids(v string) ([]int, error) {
+	if v == "" || v == "0" {
+		return nil, nil
+	}
+	var pids []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q: want positive process ids, comma-separated", f)
+		}
+		if !slices.Contains(pids, n) {
+			pids = append(pids, n)
+		}
+	}
+	return pids, nil
 }
 
 // loopbackHost accepts "localhost" and loopback IP literals; any other name
@@ -273,14 +298,28 @@ func readRSS(pid int) (rss, hwm int64, err error) {
 	return rss, hwm, sc.Err()
 }
 
+// readRSSSum sums VmRSS and VmHWM over pids: the memory of a server made of
+// several processes. The summed peaks are an upper bound of the peak of the
+// sum (the processes need not peak at once).
+func readRSSSum(pids []int) (rss, hwm int64, err error) {
+	for _, pid := range pids {
+		r, h, err := readRSS(pid)
+		if err != nil {
+			return 0, 0, fmt.Errorf("pid %d: %w", pid, err)
+		}
+		rss, hwm = rss+r, hwm+h
+	}
+	return rss, hwm, nil
+}
+
 // sampleRSS reads the target's memory every interval until ctx ends.
-func sampleRSS(ctx context.Context, pid int, every time.Duration) ([]rssSample, error) {
+func sampleRSS(ctx context.Context, pids []int, every time.Duration) ([]rssSample, error) {
 	start := time.Now()
 	var out []rssSample
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		rss, hwm, err := readRSS(pid)
+		rss, hwm, err := readRSSSum(pids)
 		if err != nil {
 			return out, err
 		}
@@ -306,9 +345,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		DisableCompression:  true,
 	}
 	defer transport.CloseIdleConnections()
-	if o.pid > 0 {
-		if _, _, err := readRSS(o.pid); err != nil {
-			return fmt.Errorf("-pid %d: %w", o.pid, err)
+	if len(o.pids) > 0 {
+		if _, _, err := readRSSSum(o.pids); err != nil {
+			return fmt.Errorf("-pid: %w", err)
 		}
 	}
 	runCtx, cancel := context.WithTimeout(ctx, o.duration)
@@ -316,11 +355,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	var rss []rssSample
 	var rssErr error
 	var wg sync.WaitGroup
-	if o.pid > 0 {
+	if len(o.pids) > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rss, rssErr = sampleRSS(runCtx, o.pid, o.sample)
+			rss, rssErr = sampleRSS(runCtx, o.pids, o.sample)
 		}()
 	}
 	clients := make([]*client, o.clients)
@@ -385,8 +424,16 @@ func report(w io.Writer, o options, elapsed time.Duration, all []result, rss []r
 		}
 		// Flatness: the last third's mean against the middle third's.
 		third := len(rss) / 3
-		fmt.Fprintf(&b, "target pid %d RSS (KiB): first %d  last %d  min %d  max %d  peak(VmHWM) %d  samples %d",
-			o.pid, first.rss, last.rss, lo, hi, last.hwm, len(rss))
+		pids := make([]string, len(o.pids))
+		for i, p := range o.pids {
+			pids[i] = strconv.Itoa(p)
+		}
+		peak := "peak(VmHWM)"
+		if len(o.pids) > 1 {
+			peak = "summed peaks(VmHWM)"
+		}
+		fmt.Fprintf(&b, "target pid %s RSS (KiB): first %d  last %d  min %d  max %d  %s %d  samples %d",
+			strings.Join(pids, ","), first.rss, last.rss, lo, hi, peak, last.hwm, len(rss))
 		if third > 0 {
 			mid, end := meanRSS(rss[third:2*third]), meanRSS(rss[2*third:])
 			fmt.Fprintf(&b, "  middle-third mean %.0f  last-third mean %.0f (%+.1f%%)", mid, end, 100*(end-mid)/mid)

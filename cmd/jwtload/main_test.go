@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"io"
+	"os"
+	"slices"
 	"testing"
 )
 
@@ -51,5 +53,63 @@ func TestDialerRefusesNonLoopback(t *testing.T) {
 	}
 	if err := ctrl("tcp", "192.0.2.1:80", nil); !errors.Is(err, ErrNotLoopback) {
 		t.Errorf("192.0.2.1: err = %v, want ErrNotLoopback", err)
+	}
+}
+
+// TestParsePids: -pid takes one id or a comma-separated list (gunicorn's
+// master and workers), so a multi-process server's memory can be measured.
+func TestParsePids(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []int
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"0", nil, false},
+		{"1234", []int{1234}, false},
+		{"10,11, 12", []int{10, 11, 12}, false},
+		{"10,10", []int{10}, false},
+		{"10,", nil, true},
+		{"-5", nil, true},
+		{"abc", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parsePids(tt.in)
+			if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
+				t.Fatalf("parsePids(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+	o, err := parseFlags([]string{"-pid", "1,2,3"}, io.Discard)
+	if err != nil || !slices.Equal(o.pids, []int{1, 2, 3}) {
+		t.Fatalf("-pid 1,2,3: pids %v, err %v", o.pids, err)
+	}
+	if _, err := parseFlags([]string{"-pid", "x"}, io.Discard); err == nil {
+		t.Fatal("-pid x accepted")
+	}
+}
+
+// TestReadRSSSum: the RSS of several processes is the sum of each.
+func TestReadRSSSum(t *testing.T) {
+	self, parent := os.Getpid(), os.Getppid()
+	a, _, err := readRSS(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := readRSS(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, hwm, err := readRSSSum([]int{self, parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Our own RSS moves between reads; allow 10 %.
+	if want := a + b; sum < want*9/10 || sum > want*11/10 || hwm < sum*9/10 {
+		t.Fatalf("sum %d KiB (peaks %d), want about %d + %d", sum, hwm, a, b)
+	}
+	if _, _, err := readRSSSum([]int{self, 1 << 30}); err == nil {
+		t.Fatal("a missing pid was not reported")
 	}
 }
