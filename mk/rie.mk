@@ -6,6 +6,8 @@
 # coldstart            measures each function's init duration and peak RSS under the emulator
 #                      against a hello-world aws-lambda-go function and prints the table.
 # build-HelloFunction  builds that hello-world baseline with the functions' own GO_BUILD.
+# build-SDKFloorFunction  builds the second baseline: hello world plus the DynamoDB and
+#                      Secrets Manager clients (the SDK's share of the authorizer's init).
 #
 # shared/rie.Build runs `make -f Makefile -f mk/rie.mk build-<LogicalId>`: the guard keeps
 # this file from being read twice when the root Makefile includes mk/*.mk as well.
@@ -24,7 +26,7 @@ GOARCH        ?= arm64
 ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/manual
 GO_BUILD      ?= CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: tools tools-rie coldstart build-HelloFunction
+.PHONY: tools tools-rie coldstart build-HelloFunction build-SDKFloorFunction
 tools: tools-rie
 
 # The empty recipe keeps make quiet once installed.
@@ -38,6 +40,9 @@ $(RIE_BIN):
 
 build-HelloFunction:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./shared/rie/testdata/hello
+
+build-SDKFloorFunction:
+	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./shared/rie/testdata/sdkfloor
 
 # Needs DynamoDB Local too (make tools-dynamodb): the session functions read their tables.
 coldstart: tools-rie

@@ -29,8 +29,10 @@ const localRegion = "us-east-1"
 
 // AuthorizerFromEnv builds the AuthorizerFunction handler the way FromEnv
 // does (same configuration, key, tables and logger), but links only what
-// the authorizer runs: no session handlers, argon2id, PRECIS tables or
-// proxy adapter, and no aws-sdk-go-v2/config, whose shared-file, SSO, STS
+// the authorizer runs: no session handlers, argon2id or proxy adapter (the
+// linker drops them; of their packages only the PRECIS profiles' init
+// remains, reached through the user store), and no aws-sdk-go-v2/config,
+// whose shared-file, SSO, STS
 // and IMDS credential providers are a megabyte and a half of the binary
 // that Lambda never uses (it hands the role's credentials over in the
 // environment). That keeps the bootstrap under 10 MB.

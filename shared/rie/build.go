@@ -23,6 +23,11 @@ const BinaryName = "aws-lambda-rie"
 // function, the baseline of the cold-start report.
 const HelloFunction = "HelloFunction"
 
+// SDKFloorFunction is the logical ID of mk/rie.mk's second baseline: hello
+// world plus the DynamoDB and Secrets Manager clients, the part of the
+// authorizer's init that is the SDK's and not jwtgate's.
+const SDKFloorFunction = "SDKFloorFunction"
+
 // Find returns the emulator's path: PATH first, then repoRoot/.tools/bin,
 // where `make tools-rie` installs it.
 func Find(repoRoot string) (string, error) {
@@ -40,7 +45,8 @@ func Find(repoRoot string) (string, error) {
 // own make target (`make build-<LogicalId> ARTIFACTS_DIR=dir`, what `sam
 // build` runs), for this machine's CPU: the template may say arm64, but the
 // emulator runs the binary natively. mk/rie.mk is read too, for its
-// build-HelloFunction target; it guards against being included twice.
+// build-HelloFunction and build-SDKFloorFunction targets; it guards against
+// being included twice.
 func Build(ctx context.Context, repoRoot, logicalID, dir string) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 // init path plus their cheapest request).
 var coldStartEvents = []struct{ function, event string }{
 	{rie.HelloFunction, ""},
+	{rie.SDKFloorFunction, ""},
 	{handlers.LoginFunction, "login.json"},
 	{handlers.RefreshFunction, "refresh.json"},
 	{handlers.LogoutFunction, "logout.json"},
@@ -49,27 +50,30 @@ func TestColdStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		function string
-		init     time.Duration
-		rss      uint64
-	}
-	var results []result
-	for _, c := range coldStartEvents {
-		payload := []byte(`{}`)
+	// Rounds are interleaved (each round starts every function once, the
+	// baselines first), so load drift on a shared machine hits a function and
+	// the baseline alike; the ratio reported is the median of the per-round
+	// ratios (paired), beside the medians themselves.
+	inits := make([][]time.Duration, len(coldStartEvents))
+	rsss := make([][]uint64, len(coldStartEvents))
+	ratios := make([][]float64, len(coldStartEvents))
+	floorRatios := make([][]float64, len(coldStartEvents))
+	payloads := make([][]byte, len(coldStartEvents))
+	for j, c := range coldStartEvents {
+		payloads[j] = []byte(`{}`)
 		if c.event != "" {
-			payload = readEvent(t, c.event)
+			payloads[j] = readEvent(t, c.event)
 		}
-		var inits []time.Duration
-		var rsss []uint64
-		for i := 0; i < n; i++ {
+	}
+	for i := 0; i < n; i++ {
+		for j, c := range coldStartEvents {
 			// A new pool is a new instance: every sample is a cold start.
 			pool, err := rie.NewPool(rie.Options{Emulator: emulator, Functions: fns,
 				Env: rie.LocalEnv(db.URL, rev, us, testSecret)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = pool.Invoke(context.Background(), c.function, payload)
+			_, err = pool.Invoke(context.Background(), c.function, payloads[j])
 			_ = pool.Close()
 			if err != nil {
 				t.Fatalf("%s: %v", c.function, err)
@@ -78,19 +82,28 @@ func TestColdStart(t *testing.T) {
 			if len(st) != 1 || st[0].Init <= 0 || st[0].PeakRSS == 0 {
 				t.Fatalf("%s: stats not recorded: %+v", c.function, st)
 			}
-			inits, rsss = append(inits, st[0].Init), append(rsss, st[0].PeakRSS)
+			inits[j], rsss[j] = append(inits[j], st[0].Init), append(rsss[j], st[0].PeakRSS)
+			ratios[j] = append(ratios[j], float64(st[0].Init)/float64(inits[0][i]))
+			if j > 0 { // coldStartEvents[1] is the SDK floor, started just before
+				floorRatios[j] = append(floorRatios[j], float64(st[0].Init)/float64(inits[1][i]))
+			}
 		}
-		results = append(results, result{c.function, median(inits), median(rsss)})
 	}
-	hello := results[0]
+	helloRSS := median(rsss[0])
 	var b strings.Builder
-	fmt.Fprintf(&b, "Cold starts under aws-lambda-rie (median of %d, GOARCH=%s, %s)\n\n", n, goarch(), time.Now().UTC().Format("2006-01-02"))
-	b.WriteString("| Function | Init (ms) | x hello | Peak RSS (MB) | x hello |\n|---|---:|---:|---:|---:|\n")
-	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %.1f | %.2f | %.1f | %.2f |\n", r.function,
-			float64(r.init.Microseconds())/1000, float64(r.init)/float64(hello.init),
-			float64(r.rss)/(1<<20), float64(r.rss)/float64(hello.rss))
+	fmt.Fprintf(&b, "Cold starts under aws-lambda-rie (%d interleaved rounds, GOARCH=%s, %s, load average %s)\n\n",
+		n, goarch(), time.Now().UTC().Format("2006-01-02"), loadAverage())
+	b.WriteString("| Function | Init median (ms) | Init min (ms) | x hello | x SDK floor | Peak RSS (MB) | x hello |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for j, c := range coldStartEvents {
+		floor := "-"
+		if j > 0 {
+			floor = fmt.Sprintf("%.2f", medianFloat(floorRatios[j]))
+		}
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f | %s | %.1f | %.2f |\n", c.function,
+			float64(median(inits[j]).Microseconds())/1000, float64(slices.Min(inits[j]).Microseconds())/1000,
+			medianFloat(ratios[j]), floor, float64(median(rsss[j]))/(1<<20), float64(median(rsss[j]))/float64(helloRSS))
 	}
+	b.WriteString("\nx hello and x SDK floor are medians of per-round ratios (each round starts every function once).\n")
 	t.Log("\n" + b.String())
 	if err := os.MkdirAll(filepath.Dir(report), 0o755); err != nil {
 		t.Fatal(err)
@@ -100,7 +113,7 @@ func TestColdStart(t *testing.T) {
 	}
 }
 
-// templateWithHello adds the baseline function (no environment) to the
+// templateWithHello adds the baseline functions (no environment) to the
 // template FromTemplate reads.
 func templateWithHello(t *testing.T) []byte {
 	t.Helper()
@@ -108,8 +121,11 @@ func templateWithHello(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hello := "\n  " + rie.HelloFunction + ":\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n"
-	s := strings.Replace(string(b), "\nResources:\n", "\nResources:"+hello, 1)
+	var extra string
+	for _, id := range []string{rie.HelloFunction, rie.SDKFloorFunction} {
+		extra += "\n  " + id + ":\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n"
+	}
+	s := strings.Replace(string(b), "\nResources:\n", "\nResources:"+extra, 1)
 	return []byte(s)
 }
 
@@ -117,6 +133,29 @@ func median[T int64 | uint64 | time.Duration](xs []T) T {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+func medianFloat(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+// loadAverage is the 1-, 5- and 15-minute load of the machine, for the
+// report: timings on a busy machine are read with it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func goarch() string { return runtime.GOARCH }

@@ -54,7 +54,7 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()
-	if bootstraps, err = rie.BuildAll(ctx, root, dir, append(functionIDs, rie.HelloFunction)...); err != nil {
+	if bootstraps, err = rie.BuildAll(ctx, root, dir, append(functionIDs, rie.HelloFunction, rie.SDKFloorFunction)...); err != nil {
 		return fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "built %d functions in %s\n", len(bootstraps), time.Since(start).Round(time.Millisecond))
