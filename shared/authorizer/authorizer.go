@@ -179,6 +179,10 @@ func (a *Authorizer) record(ctx context.Context, req Request, d Decision) {
 	l := a.log()
 	level, msg := slog.LevelDebug, "allow"
 	switch {
+	case errors.Is(d.Err, context.Canceled):
+		// The caller went away (a client hanging up on jwtgate dev), not the
+		// store: worth a line, not an alarm.
+		level, msg = slog.LevelInfo, "authorizer abandoned: request cancelled"
 	case d.Err != nil:
 		level, msg = slog.LevelError, "authorizer failed closed"
 	case !d.Allow:

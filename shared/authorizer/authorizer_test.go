@@ -1,6 +1,7 @@
 package authorizer_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/config"
 	"github.com/jwtgate/jwtgate/shared/cookies"
 	"github.com/jwtgate/jwtgate/shared/gateway"
+	"github.com/jwtgate/jwtgate/shared/logging"
 	"github.com/jwtgate/jwtgate/shared/rbac"
 	"github.com/jwtgate/jwtgate/shared/revocation"
 	"github.com/jwtgate/jwtgate/shared/tokens"
@@ -490,5 +492,54 @@ func TestHTTPAPI(t *testing.T) {
 	resp, err = e.authz.HTTP(context.Background(), admin)
 	if err != nil || !resp.IsAuthorized || resp.Context["forbidden"] != "Forbidden: requires role admin" {
 		t.Fatalf("GET /admin as user: %+v, %v; want authorized with forbidden", resp, err)
+	}
+}
+
+// TestDecisionLogLevels pins which decisions log at which level: failures
+// at error (they page someone), a caller hanging up at info, denials at
+// info with their reason, allows only at debug (they are nearly every
+// request; see Authorizer.record).
+func TestDecisionLogLevels(t *testing.T) {
+	tests := []struct {
+		name      string
+		store     authorizer.Revocations // nil: the in-memory store
+		cookie    bool                   // send the access token
+		level     string                 // LOG_LEVEL
+		wantLevel string                 // "" means no decision line
+		wantMsg   string
+	}{
+		{"allow at info", nil, true, "info", "", ""},
+		{"allow at debug", nil, true, "debug", "DEBUG", "allow"},
+		{"deny", nil, false, "info", "INFO", "deny"},
+		{"store failure", failingStore{fmt.Errorf("dynamostore: lookup: %w", context.DeadlineExceeded)}, true, "info", "ERROR", "authorizer failed closed"},
+		{"caller went away", failingStore{fmt.Errorf("dynamostore: lookup: %w", context.Canceled)}, true, "info", "INFO", "authorizer abandoned: request cancelled"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAZ(t)
+			var buf bytes.Buffer
+			e.authz.Log = logging.New(&buf, tc.level)
+			if tc.store != nil {
+				e.authz.Revocations = tc.store
+			}
+			ev := azEvent(t, "get_protected.json")
+			if tc.cookie {
+				ev = withAccess(ev, e.issue(t, "testuser", "user").Access.Token, "")
+			}
+			_, _ = e.authz.REST(context.Background(), ev)
+			if tc.wantLevel == "" {
+				if buf.Len() != 0 {
+					t.Fatalf("logged %q, want nothing", buf.String())
+				}
+				return
+			}
+			var line struct{ Level, Msg string }
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatalf("log %q: %v", buf.String(), err)
+			}
+			if line.Level != tc.wantLevel || line.Msg != tc.wantMsg {
+				t.Fatalf("logged %s %q, want %s %q", line.Level, line.Msg, tc.wantLevel, tc.wantMsg)
+			}
+		})
 	}
 }
