@@ -43,9 +43,14 @@ type Subject struct {
 	IssuedAt      time.Time
 }
 
-// Keys returns the keys Check looks at, for one batched lookup.
+// Keys returns the keys Check looks at, for one batched lookup:
+// TokenKey(JTI), SessionKey(SID), UserKey(Sub). They are cut from one
+// string, one allocation instead of three on every authorization.
 func (s Subject) Keys() []string {
-	return []string{TokenKey(s.JTI), SessionKey(s.SID), UserKey(s.Sub)}
+	all := tokenPrefix + s.JTI + sessionPrefix + s.SID + userPrefix + s.Sub
+	i := len(tokenPrefix) + len(s.JTI)
+	j := i + len(sessionPrefix) + len(s.SID)
+	return []string{all[:i], all[i:j], all[j:]}
 }
 
 // Check returns ErrRevoked when records (a lookup of s.Keys()) revoke s at
