@@ -274,14 +274,17 @@ func checkFunctions(t *testing.T, cfn template) {
 	for id, fn := range functions {
 		var p lambdaFunction
 		decode(t, fn.Properties, &p)
-		wantTimeout := 5
-		if id == "AuthorizerFunction" {
+		wantTimeout, wantMemory := 5, 128
+		switch id {
+		case "AuthorizerFunction":
 			wantTimeout = 3
+		case "LoginFunction", "PasswordFunction": // argon2id wants CPU, which comes with memory
+			wantMemory = 512
 		}
 		if p.Runtime != "provided.al2023" || !slices.Equal(p.Architectures, []string{"arm64"}) ||
-			p.Handler != "bootstrap" || p.MemorySize != 128 || p.Timeout != wantTimeout {
-			t.Errorf("%s: runtime %q, architectures %v, handler %q, memory %d, timeout %d; want provided.al2023, [arm64], bootstrap, 128, %d",
-				id, p.Runtime, p.Architectures, p.Handler, p.MemorySize, p.Timeout, wantTimeout)
+			p.Handler != "bootstrap" || p.MemorySize != wantMemory || p.Timeout != wantTimeout {
+			t.Errorf("%s: runtime %q, architectures %v, handler %q, memory %d, timeout %d; want provided.al2023, [arm64], bootstrap, %d, %d",
+				id, p.Runtime, p.Architectures, p.Handler, p.MemorySize, p.Timeout, wantMemory, wantTimeout)
 		}
 		if got := fn.Metadata["BuildMethod"]; got != "makefile" {
 			t.Errorf("%s: Metadata.BuildMethod = %v, want makefile", id, got)
