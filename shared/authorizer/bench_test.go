@@ -80,23 +80,21 @@ func newBenchFixture(tb testing.TB, logOut io.Writer) benchFixture {
 // benchCheckAllow fails tb unless resp is an Allow of testuser with its context.
 func benchCheckAllow(tb testing.TB, resp events.APIGatewayCustomAuthorizerResponse, err error) {
 	tb.Helper()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if resp.PrincipalID != "testuser" || len(resp.PolicyDocument.Statement) != 1 ||
-		resp.PolicyDocument.Statement[0].Effect != "Allow" || resp.Context["sub"] != "testuser" {
-		tb.Fatalf("want Allow for testuser, got %+v", resp)
-	}
+	checkAllow(tb, resp.PrincipalID, resp.PolicyDocument, resp.Context["sub"], resp, err)
 }
 
 // benchCheckAllowSlim is benchCheckAllow for the function's own response type.
 func benchCheckAllowSlim(tb testing.TB, resp authorizer.RESTResponse, err error) {
 	tb.Helper()
+	checkAllow(tb, resp.PrincipalID, resp.PolicyDocument, resp.Context["sub"], resp, err)
+}
+
+func checkAllow(tb testing.TB, principal string, p events.APIGatewayCustomAuthorizerPolicy, sub, resp any, err error) {
+	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if resp.PrincipalID != "testuser" || len(resp.PolicyDocument.Statement) != 1 ||
-		resp.PolicyDocument.Statement[0].Effect != "Allow" || resp.Context["sub"] != "testuser" {
+	if principal != "testuser" || len(p.Statement) != 1 || p.Statement[0].Effect != "Allow" || sub != "testuser" {
 		tb.Fatalf("want Allow for testuser, got %+v", resp)
 	}
 }
@@ -132,15 +130,7 @@ func TestBenchFixtureAllows(t *testing.T) {
 func BenchmarkDecide(b *testing.B) {
 	f := newBenchFixture(b, io.Discard)
 	ctx := context.Background()
-	resp, err := f.authz.RESTSlim(ctx, f.slim)
-	benchCheckAllowSlim(b, resp, err)
-	b.ReportAllocs()
-	done := cpuPerOp(b)
-	for b.Loop() {
-		resp, err = f.authz.RESTSlim(ctx, f.slim)
-	}
-	done()
-	benchCheckAllowSlim(b, resp, err)
+	benchDecisions(b, func() (authorizer.RESTResponse, error) { return f.authz.RESTSlim(ctx, f.slim) }, benchCheckAllowSlim)
 }
 
 // BenchmarkDecideEventsTypes is the same decision through REST, which takes
@@ -148,15 +138,7 @@ func BenchmarkDecide(b *testing.B) {
 func BenchmarkDecideEventsTypes(b *testing.B) {
 	f := newBenchFixture(b, io.Discard)
 	ctx := context.Background()
-	resp, err := f.authz.REST(ctx, f.event)
-	benchCheckAllow(b, resp, err)
-	b.ReportAllocs()
-	done := cpuPerOp(b)
-	for b.Loop() {
-		resp, err = f.authz.REST(ctx, f.event)
-	}
-	done()
-	benchCheckAllow(b, resp, err)
+	benchDecisions(b, func() (events.APIGatewayCustomAuthorizerResponse, error) { return f.authz.REST(ctx, f.event) }, benchCheckAllow)
 }
 
 // BenchmarkDecideLogged is Decide with LOG_LEVEL=debug, so that every
@@ -165,15 +147,20 @@ func BenchmarkDecideLogged(b *testing.B) {
 	f := newBenchFixture(b, io.Discard)
 	f.authz.Log = logging.New(io.Discard, "debug")
 	ctx := context.Background()
-	resp, err := f.authz.RESTSlim(ctx, f.slim)
-	benchCheckAllowSlim(b, resp, err)
+	benchDecisions(b, func() (authorizer.RESTResponse, error) { return f.authz.RESTSlim(ctx, f.slim) }, benchCheckAllowSlim)
+}
+
+// benchDecisions times call, after and before checking its answer.
+func benchDecisions[R any](b *testing.B, call func() (R, error), check func(testing.TB, R, error)) {
+	resp, err := call()
+	check(b, resp, err)
 	b.ReportAllocs()
 	done := cpuPerOp(b)
 	for b.Loop() {
-		resp, err = f.authz.RESTSlim(ctx, f.slim)
+		resp, err = call()
 	}
 	done()
-	benchCheckAllowSlim(b, resp, err)
+	check(b, resp, err)
 }
 
 // BenchmarkBaselineParseWithClaims is golang-jwt verifying the same token
@@ -202,17 +189,7 @@ func BenchmarkBaselineParseWithClaims(b *testing.B) {
 // event JSON bytes in, response JSON bytes out.
 func BenchmarkInvokeJSON(b *testing.B) {
 	f := newBenchFixture(b, io.Discard)
-	h := lambda.NewHandler(f.authz.REST)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(f.raw)))
-	done := cpuPerOp(b)
-	for b.Loop() {
-		if _, err := h.Invoke(ctx, f.raw); err != nil {
-			b.Fatal(err)
-		}
-	}
-	done()
+	benchInvoke(b, lambda.NewHandler(f.authz.REST), f.raw)
 }
 
 // BenchmarkInvokeJSONNoop is the runtime's JSON work alone: the same event
@@ -226,11 +203,17 @@ func BenchmarkInvokeJSONNoop(b *testing.B) {
 	h := lambda.NewHandler(func(_ context.Context, _ events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 		return canned, nil
 	})
+	benchInvoke(b, h, f.raw)
+}
+
+// benchInvoke times h on the event JSON raw, as the Lambda runtime calls it.
+func benchInvoke(b *testing.B, h lambda.Handler, raw []byte) {
+	ctx := context.Background()
 	b.ReportAllocs()
-	b.SetBytes(int64(len(f.raw)))
+	b.SetBytes(int64(len(raw)))
 	done := cpuPerOp(b)
 	for b.Loop() {
-		if _, err := h.Invoke(ctx, f.raw); err != nil {
+		if _, err := h.Invoke(ctx, raw); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -284,15 +267,7 @@ func BenchmarkInvokeJSONSlim(b *testing.B) {
 	var resp events.APIGatewayCustomAuthorizerResponse
 	err = json.Unmarshal(out, &resp)
 	benchCheckAllow(b, resp, err)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(f.raw)))
-	done := cpuPerOp(b)
-	for b.Loop() {
-		if _, err := h.Invoke(ctx, f.raw); err != nil {
-			b.Fatal(err)
-		}
-	}
-	done()
+	benchInvoke(b, h, f.raw)
 }
 
 // BenchmarkInvokeJSONSlimNoop is the runtime's JSON work of the slim path
@@ -306,13 +281,5 @@ func BenchmarkInvokeJSONSlimNoop(b *testing.B) {
 	h := lambda.NewHandler(func(context.Context, authorizer.RESTEvent) (authorizer.RESTResponse, error) {
 		return canned, nil
 	})
-	b.ReportAllocs()
-	b.SetBytes(int64(len(f.raw)))
-	done := cpuPerOp(b)
-	for b.Loop() {
-		if _, err := h.Invoke(ctx, f.raw); err != nil {
-			b.Fatal(err)
-		}
-	}
-	done()
+	benchInvoke(b, h, f.raw)
 }
