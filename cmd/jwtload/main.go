@@ -7,6 +7,9 @@
 //
 // It only talks to loopback addresses: a non-loopback host is refused, every
 // connection is checked again when dialled, and redirects are not followed.
+// -allow-private also admits private and link-local networks (a reference
+// app in a container, say), by name or address; every dialled address is
+// still checked, so a name that resolves to a public address is refused.
 //
 // Scenarios:
 //
@@ -48,8 +51,9 @@ const (
 	maxDuration = 30 * time.Minute
 )
 
-// ErrNotLoopback refuses targets (and dialled addresses) off this host.
-var ErrNotLoopback = errors.New("jwtload: only loopback targets are allowed")
+// ErrNotLoopback refuses targets (and dialled addresses) off this host, or
+// with -allow-private off private networks.
+var ErrNotLoopback = errors.New("jwtload: only loopback targets are allowed (and private networks with -allow-private)")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -70,6 +74,7 @@ type options struct {
 	clients  int
 	duration time.Duration
 	pids     []int // RSS is summed over these; none: no sampling
+	private  bool  // -allow-private
 	user     string
 	password string
 	sample   time.Duration
@@ -78,8 +83,9 @@ type options struct {
 func parseFlags(args []string, out io.Writer) (options, error) {
 	fs := flag.NewFlagSet("jwtload", flag.ContinueOnError)
 	fs.SetOutput(out)
-	rawURL := fs.String("url", "http://127.0.0.1:3000", "base URL of the target (loopback only)")
+	rawURL := fs.String("url", "http://127.0.0.1:3000", "base URL of the target (loopback only, see -allow-private)")
 	o := options{}
+	fs.BoolVar(&o.private, "allow-private", false, "also allow targets on private and link-local networks (never public addresses)")
 	fs.StringVar(&o.scenario, "scenario", "protected", "protected or mix")
 	fs.IntVar(&o.clients, "clients", 8, fmt.Sprintf("concurrent clients (1-%d)", maxClients))
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to run (at most "+maxDuration.String()+")")
@@ -111,7 +117,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return o, fmt.Errorf("-url %q: want http or https", *rawURL)
 	}
-	if !loopbackHost(u.Hostname()) {
+	if !allowedHost(u.Hostname(), o.private) {
 		return o, fmt.Errorf("-url host %q: %w", u.Hostname(), ErrNotLoopback)
 	}
 	o.base = u
@@ -137,19 +143,29 @@ func parsePids(v string) ([]int, error) {
 	return pids, nil
 }
 
-// loopbackHost accepts "localhost" and loopback IP literals; any other name
-// is refused without being resolved.
-func loopbackHost(host string) bool {
+// allowedHost accepts "localhost" and loopback IP literals. With private,
+// it also accepts private and link-local IP literals and any other name
+// (the dialer checks what it resolves to); without, other names are refused
+// without being resolved.
+func allowedHost(host string, private bool) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	if ip := net.ParseIP(host); ip != nil {
+		return allowedIP(ip, private)
+	}
+	return private
+}
+
+// allowedIP is the rule every dialled address must pass.
+func allowedIP(ip net.IP, private bool) bool {
+	return ip.IsLoopback() || private && (ip.IsPrivate() || ip.IsLinkLocalUnicast())
 }
 
 // loopbackDialer refuses, at connect time, any address that is not
-// loopback (a "localhost" resolving elsewhere, say).
-func loopbackDialer() *net.Dialer {
+// loopback (a "localhost" resolving elsewhere, say), or with private not
+// loopback, private or link-local.
+func loopbackDialer(private bool) *net.Dialer {
 	return &net.Dialer{
 		Timeout: 5 * time.Second,
 		Control: func(_, address string, _ syscall.RawConn) error {
@@ -157,7 +173,7 @@ func loopbackDialer() *net.Dialer {
 			if err != nil {
 				return err
 			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			if ip := net.ParseIP(host); ip == nil || !allowedIP(ip, private) {
 				return fmt.Errorf("dial %s: %w", address, ErrNotLoopback)
 			}
 			return nil
@@ -338,7 +354,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	transport := &http.Transport{
-		DialContext:         loopbackDialer().DialContext,
+		DialContext:         loopbackDialer(o.private).DialContext,
 		MaxIdleConnsPerHost: o.clients,
 		MaxIdleConns:        o.clients,
 		IdleConnTimeout:     90 * time.Second,

@@ -24,6 +24,11 @@ func TestParseFlagsLoopbackOnly(t *testing.T) {
 		{"private address", []string{"-url", "http://10.0.0.1:3000"}, ErrNotLoopback},
 		{"any address", []string{"-url", "http://0.0.0.0:3000"}, ErrNotLoopback},
 		{"name ending in localhost", []string{"-url", "http://evil.localhost.example:3000"}, ErrNotLoopback},
+		{"private address, allowed", []string{"-allow-private", "-url", "http://10.0.0.1:3000"}, nil},
+		{"docker bridge, allowed", []string{"-allow-private", "-url", "http://172.17.0.2:5000"}, nil},
+		{"compose service name, allowed (checked when dialled)", []string{"-allow-private", "-url", "http://flask:5000"}, nil},
+		{"public address, even with -allow-private", []string{"-allow-private", "-url", "http://8.8.8.8"}, ErrNotLoopback},
+		{"any address, even with -allow-private", []string{"-allow-private", "-url", "http://0.0.0.0:3000"}, ErrNotLoopback},
 		{"too many clients", []string{"-clients", "100000"}, errAny},
 		{"too long", []string{"-duration", "24h"}, errAny},
 		{"unknown scenario", []string{"-scenario", "flood"}, errAny},
@@ -47,12 +52,27 @@ var errAny = errors.New("any error")
 // TestDialerRefusesNonLoopback: the dial-time check catches a name that
 // resolves off-host.
 func TestDialerRefusesNonLoopback(t *testing.T) {
-	ctrl := loopbackDialer().Control
-	if err := ctrl("tcp", "127.0.0.1:80", nil); err != nil {
-		t.Errorf("loopback refused: %v", err)
+	tests := []struct {
+		address string
+		private bool
+		allowed bool
+	}{
+		{"127.0.0.1:80", false, true},
+		{"[::1]:80", false, true},
+		{"192.0.2.1:80", false, false},
+		{"10.1.2.3:80", false, false},
+		{"10.1.2.3:80", true, true},
+		{"172.17.0.2:5000", true, true},
+		{"[fd00::1]:80", true, true},
+		{"169.254.1.1:80", true, true},
+		{"192.0.2.1:80", true, false}, // a public name resolving off the private networks
+		{"8.8.8.8:443", true, false},
 	}
-	if err := ctrl("tcp", "192.0.2.1:80", nil); !errors.Is(err, ErrNotLoopback) {
-		t.Errorf("192.0.2.1: err = %v, want ErrNotLoopback", err)
+	for _, tt := range tests {
+		err := loopbackDialer(tt.private).Control("tcp", tt.address, nil)
+		if tt.allowed && err != nil || !tt.allowed && !errors.Is(err, ErrNotLoopback) {
+			t.Errorf("dial %s (allow-private %v): err = %v, want allowed %v", tt.address, tt.private, err, tt.allowed)
+		}
 	}
 }
 
