@@ -20,7 +20,13 @@ BENCH_TIME        ?= 1s
 # argon2id with password.Default costs tens of milliseconds: a fixed count keeps it bounded.
 BENCH_LOGIN_TIME  ?= 10x
 
-.PHONY: bench tools-benchstat
+# sizes        builds every function's bootstrap as `sam build` does (GOARCH, arm64 by default)
+#              into .bench/sizes/ and prints their sizes; fails when one is over SIZE_LIMIT bytes
+#              (10 MB, issue 6's target): a new import that drags in a megabyte shows here.
+SIZE_LIMIT        ?= 10000000
+SIZE_FUNCTIONS    ?= AuthorizerFunction LoginFunction RefreshFunction LogoutFunction PasswordFunction ProtectedFunction
+
+.PHONY: bench tools-benchstat sizes
 
 tools-benchstat: $(BENCHSTAT)
 	@:
@@ -53,3 +59,14 @@ bench: $(BENCHSTAT)
 	$(BENCHSTAT) $(BENCH_DIR)/authorizer.txt
 	$(BENCHSTAT) $(BENCH_DIR)/session.txt
 	@awk -f $(CURDIR)/mk/benchratio.awk $(BENCH_DIR)/authorizer.txt $(BENCH_DIR)/session.txt | tee $(BENCH_DIR)/ratios.txt
+
+sizes:
+	@set -e; over=0; \
+	for f in $(SIZE_FUNCTIONS); do \
+		$(MAKE) --no-print-directory -s build-$$f ARTIFACTS_DIR=$(BENCH_DIR)/sizes/$$f; \
+		n=$$(stat -c %s $(BENCH_DIR)/sizes/$$f/bootstrap); \
+		if [ $$n -gt $(SIZE_LIMIT) ]; then verdict=OVER; over=1; else verdict=ok; fi; \
+		printf '%-20s %10d bytes  %s\n' $$f $$n "$$verdict"; \
+	done; \
+	echo "limit $(SIZE_LIMIT) bytes, GOARCH=$(GOARCH), $$(go version | cut -d' ' -f3)"; \
+	exit $$over
