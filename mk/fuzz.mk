@@ -12,9 +12,21 @@ FUZZ_TARGETS ?= \
 	./shared/session:FuzzLoginBody
 
 .PHONY: fuzz
+# Go 1.26's fuzz coordinator can fail a target with a bare "context deadline exceeded" when
+# -fuzztime ends while a worker is mid-input (golang/go#75804, fixed in Go 1.27). A failure
+# counts only when it wrote a reproducer under testdata/fuzz/<FuzzName>/ or is anything else.
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
+		pkg=$${t%%:*}; name=$${t##*:}; dir="$$pkg/testdata/fuzz/$$name"; \
+		log=$$(mktemp); rc=$$(mktemp); \
+		before=$$(ls "$$dir" 2>/dev/null | wc -l); \
 		echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
-		go test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
+		{ if go test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$pkg"; then s=0; else s=$$?; fi; echo "$$s" > "$$rc"; } 2>&1 | tee "$$log"; \
+		status=$$(cat "$$rc"); after=$$(ls "$$dir" 2>/dev/null | wc -l); \
+		if [ "$$status" -ne 0 ] && [ "$$after" -eq "$$before" ] && grep -q '^    context deadline exceeded$$' "$$log"; then \
+			echo "fuzz: $$name stopped on Go's fuzztime deadline race (golang/go#75804), no reproducer written: not a failure"; \
+			status=0; \
+		fi; \
+		rm -f "$$log" "$$rc"; \
+		[ "$$status" -eq 0 ] || exit "$$status"; \
 	done
