@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/cookies"
-	"github.com/jwtgate/jwtgate/shared/identity"
 	"github.com/jwtgate/jwtgate/shared/rbac"
 	"github.com/jwtgate/jwtgate/shared/revocation"
 	"github.com/jwtgate/jwtgate/shared/tokens"
@@ -131,27 +130,35 @@ func deny(err error) Decision {
 	return Decision{Msg: "Invalid token"}
 }
 
-// Context is the authorizer context of an Allow (API Gateway passes it to
-// the function behind, see shared/identity), sized for every key up front.
-func (d Decision) Context() map[string]string {
+// Context is the authorizer context API Gateway passes to the function
+// behind (shared/identity reads it). API Gateway takes only string, number
+// and boolean values; a struct of strings says so in its type and encodes
+// without the map, its hashing or the key sort of a map's JSON. Its JSON
+// names are identity's keys (TestContextKeys pins them); empty fields are
+// left out.
+type Context struct {
+	Subject   string `json:"sub,omitempty"`
+	Roles     string `json:"roles,omitempty"` // comma-separated
+	JTI       string `json:"jti,omitempty"`
+	SID       string `json:"sid,omitempty"`
+	Fresh     string `json:"fresh,omitempty"` // "true" or "false"
+	IssuedAt  string `json:"iat,omitempty"`   // epoch seconds
+	Forbidden string `json:"forbidden,omitempty"`
+	Msg       string `json:"msg,omitempty"`
+}
+
+// Context is the authorizer context of an Allow.
+func (d Decision) Context() Context {
 	if d.Claims == nil {
-		return map[string]string{}
+		return Context{}
 	}
 	c := d.Claims
-	m := make(map[string]string, 7)
-	m[identity.KeySubject] = c.Subject
-	m[identity.KeyRoles] = strings.Join(c.Roles, ",")
-	m[identity.KeyJTI] = c.ID
-	m[identity.KeySID] = c.SID
-	m[identity.KeyFresh] = "false"
+	fresh := "false"
 	if c.Fresh {
-		m[identity.KeyFresh] = "true"
+		fresh = "true"
 	}
-	m[identity.KeyIssuedAt] = strconv.FormatInt(c.IssuedAt.Unix(), 10)
-	if d.Forbidden != "" {
-		m[identity.KeyForbidden] = d.Forbidden
-	}
-	return m
+	return Context{Subject: c.Subject, Roles: strings.Join(c.Roles, ","), JTI: c.ID, SID: c.SID, Fresh: fresh,
+		IssuedAt: strconv.FormatInt(c.IssuedAt.Unix(), 10), Forbidden: d.Forbidden}
 }
 
 func (a *Authorizer) now() time.Time {

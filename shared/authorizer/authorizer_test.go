@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/config"
 	"github.com/jwtgate/jwtgate/shared/cookies"
 	"github.com/jwtgate/jwtgate/shared/gateway"
+	"github.com/jwtgate/jwtgate/shared/identity"
 	"github.com/jwtgate/jwtgate/shared/logging"
 	"github.com/jwtgate/jwtgate/shared/rbac"
 	"github.com/jwtgate/jwtgate/shared/revocation"
@@ -119,7 +121,7 @@ func withAccess(ev events.APIGatewayCustomAuthorizerRequestTypeRequest, token, c
 
 // wantStringContext fails unless every context value marshals as a JSON
 // string: API Gateway answers 500 for anything nested.
-func wantStringContext[V any](t *testing.T, ctx map[string]V) {
+func wantStringContext(t *testing.T, ctx any) {
 	t.Helper()
 	raw, err := json.Marshal(ctx)
 	if err != nil {
@@ -476,13 +478,13 @@ func TestHTTPAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !resp.IsAuthorized || resp.Context["sub"] != "testuser" || resp.Context["sid"] != p.Access.Claims.SID || resp.Context["fresh"] != "true" {
+	if !resp.IsAuthorized || resp.Context.Subject != "testuser" || resp.Context.SID != p.Access.Claims.SID || resp.Context.Fresh != "true" {
 		t.Fatalf("simple response %+v, want authorized with testuser's context", resp)
 	}
 	wantStringContext(t, resp.Context)
 
 	resp, err = e.authz.HTTP(context.Background(), azV2(t, ""))
-	if err != nil || resp.IsAuthorized || resp.Context["msg"] != `Missing cookie "access_token_cookie"` {
+	if err != nil || resp.IsAuthorized || resp.Context.Msg != `Missing cookie "access_token_cookie"` {
 		t.Fatalf("without cookie: %+v, %v; want unauthorized with msg", resp, err)
 	}
 
@@ -490,7 +492,7 @@ func TestHTTPAPI(t *testing.T) {
 	admin.RouteKey, admin.RawPath = "GET /admin", "/admin"
 	admin.RequestContext.HTTP.Path = "/admin"
 	resp, err = e.authz.HTTP(context.Background(), admin)
-	if err != nil || !resp.IsAuthorized || resp.Context["forbidden"] != "Forbidden: requires role admin" {
+	if err != nil || !resp.IsAuthorized || resp.Context.Forbidden != "Forbidden: requires role admin" {
 		t.Fatalf("GET /admin as user: %+v, %v; want authorized with forbidden", resp, err)
 	}
 }
@@ -541,5 +543,29 @@ func TestDecisionLogLevels(t *testing.T) {
 				t.Fatalf("logged %s %q, want %s %q", line.Level, line.Msg, tc.wantLevel, tc.wantMsg)
 			}
 		})
+	}
+}
+
+// TestContextKeys pins the authorizer context's JSON names to the keys
+// shared/identity reads: a renamed field would log everyone out.
+func TestContextKeys(t *testing.T) {
+	full := authorizer.Context{Subject: "a", Roles: "b", JTI: "c", SID: "d", Fresh: "e", IssuedAt: "f", Forbidden: "g", Msg: "h"}
+	raw, err := json.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		identity.KeySubject: "a", identity.KeyRoles: "b", identity.KeyJTI: "c", identity.KeySID: "d",
+		identity.KeyFresh: "e", identity.KeyIssuedAt: "f", identity.KeyForbidden: "g", identity.KeyMsg: "h",
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("context JSON %s, want the keys of shared/identity %v", raw, want)
+	}
+	if raw, _ := json.Marshal(authorizer.Context{Msg: "x"}); string(raw) != `{"msg":"x"}` {
+		t.Fatalf("a denial's context is %s, want only msg", raw)
 	}
 }

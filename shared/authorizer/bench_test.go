@@ -86,7 +86,7 @@ func benchCheckAllow(tb testing.TB, resp events.APIGatewayCustomAuthorizerRespon
 // benchCheckAllowSlim is benchCheckAllow for the function's own response type.
 func benchCheckAllowSlim(tb testing.TB, resp authorizer.RESTResponse, err error) {
 	tb.Helper()
-	checkAllow(tb, resp.PrincipalID, resp.PolicyDocument, resp.Context["sub"], resp, err)
+	checkAllow(tb, resp.PrincipalID, resp.PolicyDocument, resp.Context.Subject, resp, err)
 }
 
 func checkAllow(tb testing.TB, principal string, p events.APIGatewayCustomAuthorizerPolicy, sub, resp any, err error) {

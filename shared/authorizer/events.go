@@ -25,22 +25,20 @@ type RESTEvent struct {
 }
 
 // RESTResponse is a REST API authorizer's answer: the JSON of
-// events.APIGatewayCustomAuthorizerResponse, with the context typed as the
-// strings it holds. API Gateway takes only strings, numbers and booleans as
-// context values, and a map[string]string spares boxing each value into an
-// interface on every request.
+// events.APIGatewayCustomAuthorizerResponse, with the context typed (see
+// Context) where aws-lambda-go has a map of interfaces.
 type RESTResponse struct {
 	PrincipalID    string                                  `json:"principalId"`
 	PolicyDocument events.APIGatewayCustomAuthorizerPolicy `json:"policyDocument"`
-	Context        map[string]string                       `json:"context,omitempty"`
+	Context        Context                                 `json:"context"`
 }
 
 // HTTPResponse is an HTTP API (payload 2.0) authorizer's simple response:
 // the JSON of events.APIGatewayV2CustomAuthorizerSimpleResponse with a
-// string context, as RESTResponse.
+// typed context, as RESTResponse.
 type HTTPResponse struct {
-	IsAuthorized bool              `json:"isAuthorized"`
-	Context      map[string]string `json:"context,omitempty"`
+	IsAuthorized bool    `json:"isAuthorized"`
+	Context      Context `json:"context"`
 }
 
 // REST answers a REST API REQUEST authorizer event given and answered in
@@ -51,14 +49,13 @@ func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthori
 	if err != nil {
 		return events.APIGatewayCustomAuthorizerResponse{}, err
 	}
+	// Through JSON, as the runtime and API Gateway see it.
 	out := events.APIGatewayCustomAuthorizerResponse{PrincipalID: r.PrincipalID, PolicyDocument: r.PolicyDocument}
-	if r.Context != nil {
-		out.Context = make(map[string]any, len(r.Context))
-		for k, v := range r.Context {
-			out.Context[k] = v
-		}
+	raw, err := json.Marshal(r.Context)
+	if err != nil {
+		return events.APIGatewayCustomAuthorizerResponse{}, err
 	}
-	return out, nil
+	return out, json.Unmarshal(raw, &out.Context)
 }
 
 // RESTSlim answers a REST API REQUEST authorizer event; it is what the
@@ -78,7 +75,7 @@ func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, 
 		return RESTResponse{
 			PrincipalID:    "anonymous",
 			PolicyDocument: policy("Deny", ev.MethodArn),
-			Context:        map[string]string{"msg": templateSafe(d.Msg)},
+			Context:        Context{Msg: templateSafe(d.Msg)},
 		}, nil
 	}
 	principal := "anonymous"
@@ -98,11 +95,11 @@ func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, 
 			return RESTResponse{}, errors.New("authorizer: unexpected methodArn")
 		}
 		resp.PolicyDocument = policy("Allow", stage+"/*/*")
-		delete(resp.Context, "forbidden")
+		resp.Context.Forbidden = ""
 		for _, r := range d.Denied {
 			resp.PolicyDocument.Statement = append(resp.PolicyDocument.Statement,
 				policy("Deny", stage+"/"+r.Method+r.Path).Statement...)
-			resp.Context["msg"] = templateSafe(r.Message())
+			resp.Context.Msg = templateSafe(r.Message())
 		}
 	}
 	return resp, nil
@@ -125,7 +122,7 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 		return HTTPResponse{}, ErrUnavailable
 	}
 	if !d.Allow {
-		return HTTPResponse{IsAuthorized: false, Context: map[string]string{"msg": d.Msg}}, nil
+		return HTTPResponse{IsAuthorized: false, Context: Context{Msg: d.Msg}}, nil
 	}
 	return HTTPResponse{IsAuthorized: true, Context: d.Context()}, nil
 }
