@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -155,8 +156,10 @@ func TestTemplateTranslated(t *testing.T) {
 			checkSecret(t, cfn)
 			if tt.template == httpTemplate {
 				checkHTTPAPI(t, cfn, tt.wantTTL)
+				checkAccessLog(t, cfn, "AWS::ApiGatewayV2::Stage", "AccessLogSettings", "$context.authorizer.sub")
 			} else {
 				checkRESTAPI(t, cfn, tt.wantTTL)
+				checkAccessLog(t, cfn, "AWS::ApiGateway::Stage", "AccessLogSetting", "$context.authorizer.principalId")
 			}
 		})
 	}
@@ -525,13 +528,71 @@ func checkAuthorizerPermission(t *testing.T, cfn template) {
 	t.Errorf("no AWS::Lambda::Permission lets API Gateway invoke AuthorizerFunction")
 }
 
+// checkAccessLog: with AccessLog=true the stage writes one JSON line per
+// request, naming the authorized user, into the stack's 30-day log group;
+// by default (the account may lack API Gateway's CloudWatch role) nothing.
+func checkAccessLog(t *testing.T, cfn template, stageType, property, userVar string) {
+	t.Helper()
+	if got, _ := json.Marshal(cfn.Conditions["HasAccessLog"]); string(got) != `{"Fn::Equals":[{"Ref":"AccessLog"},"true"]}` {
+		t.Errorf("condition HasAccessLog = %s, want AccessLog = \"true\"", got)
+	}
+	group, ok := cfn.Resources["AccessLogGroup"]
+	var props struct{ RetentionInDays int }
+	if ok {
+		decode(t, group.Properties, &props)
+	}
+	if !ok || group.Type != "AWS::Logs::LogGroup" || group.Condition != "HasAccessLog" || props.RetentionInDays != 30 {
+		t.Errorf("AccessLogGroup = %+v (retention %d), want a 30-day log group under HasAccessLog", group, props.RetentionInDays)
+	}
+	stages := cfn.ofType(stageType)
+	if len(stages) != 1 {
+		t.Fatalf("%d %s, want 1", len(stages), stageType)
+	}
+	for id, st := range stages {
+		var p map[string]json.RawMessage
+		decode(t, st.Properties, &p)
+		var cond struct {
+			If []json.RawMessage `json:"Fn::If"`
+		}
+		var name string
+		var otherwise struct{ Ref string }
+		if err := json.Unmarshal(p[property], &cond); err != nil || len(cond.If) != 3 ||
+			json.Unmarshal(cond.If[0], &name) != nil || name != "HasAccessLog" ||
+			json.Unmarshal(cond.If[2], &otherwise) != nil || otherwise.Ref != "AWS::NoValue" {
+			t.Fatalf("%s.%s = %s, want Fn::If HasAccessLog, setting, NoValue", id, property, p[property])
+		}
+		var setting struct {
+			DestinationArn any
+			Format         string
+		}
+		decode(t, cond.If[1], &setting)
+		if describe(setting.DestinationArn) != "!GetAtt AccessLogGroup.Arn" {
+			t.Errorf("%s access log goes to %v, want the AccessLogGroup", id, setting.DestinationArn)
+		}
+		// API Gateway requires $context.requestId; with every variable
+		// filled in, the line must be one JSON object.
+		line := regexp.MustCompile(`\$context\.[A-Za-z.]+`).ReplaceAllString(setting.Format, "x")
+		var fields map[string]string
+		if err := json.Unmarshal([]byte(line), &fields); err != nil {
+			t.Errorf("%s access log format is not one JSON object: %v: %s", id, err, setting.Format)
+		}
+		for _, v := range []string{"$context.requestId", "$context.status", userVar} {
+			if !strings.Contains(setting.Format, `"`+v+`"`) {
+				t.Errorf("%s access log format lacks %s: %s", id, v, setting.Format)
+			}
+		}
+	}
+}
+
 // template is the part of a CloudFormation template the tests read.
 type template struct {
-	Resources map[string]resource
+	Conditions map[string]any
+	Resources  map[string]resource
 }
 
 type resource struct {
 	Type       string
+	Condition  string
 	Properties json.RawMessage
 	Metadata   map[string]any
 }
