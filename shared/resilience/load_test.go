@@ -54,6 +54,10 @@ func TestLoadWithoutLoss(t *testing.T) {
 	// CI machine that also runs Chromium and the emulators from turning a
 	// slow DynamoDB Local reply into a (correct) fail-closed 503.
 	f := newGateway(t, setup{Env: map[string]string{"JWTGATE_STORE_TIMEOUT": "10s"}})
+	// Likewise for the clients: 200 logins queue for argon2id's GOMAXPROCS
+	// slots at the start, which on a loaded 2-CPU machine (or under -race)
+	// can outlast the usual 30 s client timeout without anything being lost.
+	f.Client.Timeout = 2 * time.Minute
 	demo := []struct{ user, pw string }{{"testuser", "testpass"}, {"admin", "adminpass"}}
 
 	begin := time.Now()
