@@ -9,6 +9,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS ?= \
 	./shared/authorizer:FuzzDecide \
 	./shared/cookies:FuzzFind \
+	./shared/cookies:FuzzCookieValue \
 	./shared/session:FuzzLoginBody
 
 .PHONY: fuzz

@@ -4,7 +4,7 @@
 #
 # tools-rie            installs aws-lambda-rie into .tools/bin when missing (about 45 s cold).
 # coldstart            measures each function's init duration and peak RSS under the emulator
-#                      against a hello-world aws-lambda-go function and prints the table.
+#                      against two baselines (hello world, the SDK floor) and prints the table.
 # build-HelloFunction  builds that hello-world baseline with the functions' own GO_BUILD.
 # build-SDKFloorFunction  builds the second baseline: hello world plus the DynamoDB and
 #                      Secrets Manager clients (the SDK's share of the authorizer's init).

@@ -3,7 +3,7 @@
 The JWT-cookie session pattern as the flask-jwt-extended documentation
 writes it (the "JWT in cookies" and "blocklist and token revoking" pages),
 on jwtgate's wire contract: cookies only, CSRF double submit on, the same
-four cookie names, the same X-CSRF-TOKEN header, the same bodies and the
+four cookie names, the same X-CSRF-TOKEN header, the same success and 401 bodies and the
 same demo users as `jwtgate dev`. It is a comparison baseline for
 `make load-flask`, not part of jwtgate.
 

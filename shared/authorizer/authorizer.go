@@ -180,8 +180,8 @@ func (a *Authorizer) log() *slog.Logger {
 // nearly every request, and at info a line per authorization would add
 // CloudWatch ingestion of about $0.09 per million (≈180 bytes at $0.50/GB),
 // some 15% of the authorization's bill, to repeat what API Gateway's access
-// log records per request (principalId, status) and the function behind
-// logs anyway. LOG_LEVEL=debug turns them on.
+// log records per request (the templates' AccessLog parameter: principalId,
+// status). LOG_LEVEL=debug turns them on.
 func (a *Authorizer) record(ctx context.Context, req Request, d Decision) {
 	l := a.log()
 	level, msg := slog.LevelDebug, "allow"

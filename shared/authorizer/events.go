@@ -14,7 +14,7 @@ import (
 // decision reads. The Lambda runtime decodes the event JSON into the
 // handler's argument type, so handing it this struct instead of the full
 // events type skips decoding requestContext, query strings and the rest:
-// about a fifth of an invocation's cost (BenchmarkInvokeJSON*).
+// about a twentieth of an invocation's cost (BenchmarkInvokeJSON*; BENCHMARKS.md).
 type RESTEvent struct {
 	MethodArn         string              `json:"methodArn"`
 	Resource          string              `json:"resource"`

@@ -1,6 +1,9 @@
-// Package dynamostore keeps jwtgate's revocation records and user accounts in
-// DynamoDB, with the same methods and semantics as revocation.MemoryStore and
-// users.MemoryStore, and creates the two tables.
+// Package dynamostore keeps jwtgate's revocation records, failed-login
+// counters and user accounts in DynamoDB, with the same methods and semantics
+// as revocation.MemoryStore, throttle.MemoryStore and users.MemoryStore, and
+// creates the two tables. Revocations bounds each call when given
+// WithCallTimeout; RefreshReads reads a refresh's revocation records and its
+// user in one BatchGetItem over both tables.
 //
 // # Revocation table
 //
@@ -9,6 +12,13 @@
 //	pk          S  "jti#<id>", "sid#<id>" or "sub#<name>" (revocation.Record.Key)
 //	at          N  Record.At in Unix nanoseconds (absent when At is zero)
 //	expires_at  N  Record.ExpiresAt in Unix seconds, rounded up; the table's TTL attribute
+//
+// The failed-login counters of Throttle share the table:
+//
+//	pk            S  "thr#user#<name>" or "thr#ip#<address>"
+//	failures      N  failures counted in the current window
+//	last_failure  N  the latest failure in Unix nanoseconds
+//	expires_at    N  as above
 //
 // DynamoDB deletes expired items late (often days), so every reader compares
 // expires_at with the store's clock itself: an expired item that is still

@@ -38,7 +38,7 @@ type Revocations struct {
 	timeout time.Duration
 }
 
-// Option configures a store.
+// Option configures a Revocations store.
 type Option func(*Revocations)
 
 // WithClock makes the store read the time from clock (default time.Now);

@@ -32,6 +32,7 @@ type FunctionError struct {
 	Type    string
 }
 
+// Error says the function failed, with its message.
 func (e *FunctionError) Error() string { return "gateway: function error: " + e.Message }
 
 // Names API Gateway would use; the account id is the documentation one.

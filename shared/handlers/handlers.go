@@ -134,7 +134,9 @@ func (s *Set) V2(logicalID string) (any, error) {
 }
 
 // Lambda returns the function as the runtime invokes it (JSON in, JSON
-// out), for in-process invocation by the local gateway.
+// out), for callers that invoke it one request at a time (tests): the
+// handler's Invoke returns a buffer it reuses for its next invocation
+// (aws/aws-lambda-go#639), so concurrent callers use gateway.NewInProcess.
 func (s *Set) Lambda(logicalID string, v2 bool) (lambda.Handler, error) {
 	get := s.REST
 	if v2 {

@@ -88,12 +88,14 @@ func loadDeps(ctx context.Context, cfg config.Config, getenv config.Getenv) (dep
 	return deps{cfg: cfg, keys: keys, db: db, log: logging.New(os.Stderr, cfg.LogLevel)}, nil
 }
 
-// DynamoStores are the functions' stores over DynamoDB: cfg's tables on api,
-// every revocation call bounded by cfg.StoreTimeout (JWTGATE_STORE_TIMEOUT),
-// refresh's reads batched into one call, failed logins counted in the
-// revocation table. clock decides which records are live (nil: time.Now).
-// Every wiring (Lambda, jwtgate dev, the tests) builds its stores here, so
-// none can miss the bound.
+// DynamoStores are the session functions' stores over DynamoDB: cfg's
+// tables on api, each revocation lookup and write and each refresh read
+// bounded by cfg.StoreTimeout (JWTGATE_STORE_TIMEOUT), refresh's reads
+// batched into one call, failed logins counted in the revocation table (those
+// calls share the session handler's 3x bound). clock decides which records
+// are live (nil: time.Now). Lambda, jwtgate dev and the tests build their
+// stores here; AuthorizerFromEnv, which needs only the revocation store,
+// applies the same bound itself.
 func DynamoStores(api dynamostore.ItemAPI, cfg config.Config, clock func() time.Time) Stores {
 	opts := []dynamostore.Option{dynamostore.WithCallTimeout(cfg.StoreTimeout)}
 	if clock != nil {

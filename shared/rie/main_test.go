@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	jwtgate "github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/shared/config"
 	"github.com/jwtgate/jwtgate/shared/devserver"
 	"github.com/jwtgate/jwtgate/shared/dynamolocal"
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
@@ -74,7 +75,10 @@ func tables(t *testing.T) (revocationTable, usersTable string, stores *handlers.
 	if err := devserver.Seed(context.Background(), us); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	return revocationTable, usersTable, &handlers.Stores{Users: us, Revocations: dynamostore.NewRevocations(client, revocationTable)}
+	// The production wiring, as the functions under the emulator have it.
+	st := handlers.DynamoStores(client, config.Config{RevocationTable: revocationTable, UsersTable: usersTable,
+		StoreTimeout: config.DefaultStoreTimeout}, nil)
+	return revocationTable, usersTable, &st
 }
 
 // newPool runs the template's functions with env on top of LocalEnv.

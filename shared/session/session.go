@@ -60,8 +60,9 @@ type Service struct {
 	// ReuseGrace is how long a consumed refresh token may be presented again
 	// (parallel tabs refreshing at once) before reuse counts as theft.
 	ReuseGrace time.Duration
-	// StoreTimeout bounds one store call; a request's store calls together
-	// get three times that before the handler fails closed with 503.
+	// StoreTimeout is the stores' per-call bound (a DynamoDB store applies
+	// it itself); a request's store calls together get three times that
+	// before the handler fails closed with 503.
 	StoreTimeout time.Duration
 	// HashSlots, when not nil, caps the argon2id hashes running at once at
 	// its capacity (handlers.New uses GOMAXPROCS). Each hash holds a core
