@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"net/http"
+	"runtime"
 	"strings"
 
 	"github.com/jwtgate/jwtgate/shared/identity"
@@ -72,6 +73,12 @@ func (s *Service) Password() http.Handler {
 			reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
 			return
 		}
+		// The check's argon2id block (19 MiB) is garbage now. Collecting it
+		// before the second hash lets that one reuse the memory instead of
+		// growing the process by another 19 MiB (50 MB peak instead of 31 at
+		// 512 MB of Lambda memory); a password change is rare, a collection
+		// of this small heap about a millisecond.
+		runtime.GC()
 		var hash string
 		if s.hashing(r, func() { hash, err = password.HashDefault(*body.New) }) != nil {
 			return
