@@ -61,9 +61,9 @@ type Config struct {
 	// LoginLockoutMax caps the doubling lockout.
 	LoginFailuresUser, LoginFailuresIP int
 	LoginLockoutMax                    time.Duration
-	// StoreTimeout bounds each revocation lookup and write and each refresh
-	// read (retries included; dynamostore.WithCallTimeout), and three of it
-	// a session request's store calls together: past it requests fail closed.
+	// StoreTimeout bounds each call to the revocation table (retries
+	// included; dynamostore.WithCallTimeout), and three of it a session
+	// request's store calls together: past it requests fail closed.
 	StoreTimeout     time.Duration
 	SecretKey        string // JWT_SECRET_KEY; empty when the secret is in Secrets Manager
 	SecretARN        string // JWT_SECRET_ARN

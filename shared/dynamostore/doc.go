@@ -1,9 +1,9 @@
 // Package dynamostore keeps jwtgate's revocation records, failed-login
 // counters and user accounts in DynamoDB, with the same methods and semantics
 // as revocation.MemoryStore, throttle.MemoryStore and users.MemoryStore, and
-// creates the two tables. Revocations bounds each call when given
-// WithCallTimeout; RefreshReads reads a refresh's revocation records and its
-// user in one BatchGetItem over both tables.
+// creates the two tables. Revocations and Throttle bound each call when
+// given WithCallTimeout; RefreshReads reads a refresh's revocation records
+// and its user in one BatchGetItem over both tables.
 //
 // # Revocation table
 //

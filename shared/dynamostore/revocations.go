@@ -32,19 +32,35 @@ const (
 // Revocations stores revocation.Record values in one DynamoDB table. It has
 // the methods and semantics of revocation.MemoryStore.
 type Revocations struct {
-	api     ItemAPI
-	table   string
+	api   ItemAPI
+	table string
+	settings
+}
+
+// settings are what Options set on a Revocations or a Throttle store.
+type settings struct {
 	clock   func() time.Time
 	timeout time.Duration
 }
 
-// Option configures a Revocations store.
-type Option func(*Revocations)
+// Option configures a Revocations or a Throttle store.
+type Option func(*settings)
+
+func newSettings(opts []Option) settings {
+	s := settings{clock: time.Now}
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	return s
+}
 
 // WithClock makes the store read the time from clock (default time.Now);
 // it decides which records are still live.
 func WithClock(clock func() time.Time) Option {
-	return func(r *Revocations) { r.clock = clock }
+	return func(s *settings) { s.clock = clock }
 }
 
 // WithCallTimeout bounds each call of the store, retries included: past d
@@ -52,11 +68,11 @@ func WithClock(clock func() time.Time) Option {
 // of holding its request (JWTGATE_STORE_TIMEOUT). The bound lives with the
 // I/O, so callers of an in-memory store do not pay for a timer.
 func WithCallTimeout(d time.Duration) Option {
-	return func(r *Revocations) { r.timeout = d }
+	return func(s *settings) { s.timeout = d }
 }
 
 // bound applies the call timeout, if any, to ctx.
-func (s *Revocations) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+func (s settings) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if s.timeout <= 0 {
 		return ctx, func() {}
 	}
@@ -65,11 +81,7 @@ func (s *Revocations) bound(ctx context.Context) (context.Context, context.Cance
 
 // NewRevocations returns a store over the table called table.
 func NewRevocations(api ItemAPI, table string, opts ...Option) *Revocations {
-	r := &Revocations{api: api, table: table, clock: time.Now}
-	for _, o := range opts {
-		o(r)
-	}
-	return r
+	return &Revocations{api: api, table: table, settings: newSettings(opts)}
 }
 
 // Lookup returns the live records among keys. Up to 100 distinct keys take

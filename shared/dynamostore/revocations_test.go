@@ -463,13 +463,21 @@ func (hanging) PutItem(ctx context.Context, _ *dynamodb.PutItemInput, _ ...func(
 	return nil, ctx.Err()
 }
 
-// TestCallTimeout: with WithCallTimeout every call gives up at its bound
+func (hanging) UpdateItem(ctx context.Context, _ *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestCallTimeout: with WithCallTimeout every call to the revocation table
+// (revocations, refresh reads, failed-login counters) gives up at its bound
 // with context.DeadlineExceeded, which the authorizer and the session
 // handlers turn into a fail-closed refusal.
 func TestCallTimeout(t *testing.T) {
 	t.Parallel()
 	const bound = 50 * time.Millisecond
 	st := dynamostore.NewRevocations(hanging{}, "revocations", dynamostore.WithCallTimeout(bound))
+	thr := dynamostore.NewThrottle(hanging{}, "revocations", dynamostore.WithCallTimeout(bound))
+	rr := dynamostore.NewRefreshReads(st, dynamostore.NewUsers(hanging{}, "users"))
 	now := time.Now()
 	rec := revocation.Record{Key: "jti#a", At: now, ExpiresAt: now.Add(time.Hour)}
 	for _, tc := range []struct {
@@ -479,6 +487,13 @@ func TestCallTimeout(t *testing.T) {
 		{"Lookup", func(ctx context.Context) error { _, err := st.Lookup(ctx, "jti#a", "sid#b"); return err }},
 		{"Put", func(ctx context.Context) error { return st.Put(ctx, rec) }},
 		{"Consume", func(ctx context.Context) error { _, _, err := st.Consume(ctx, rec); return err }},
+		{"ReadForRefresh", func(ctx context.Context) error { _, _, err := rr.ReadForRefresh(ctx, "alice", "sid#b"); return err }},
+		{"Counters", func(ctx context.Context) error { _, err := thr.Counters(ctx, "thr#user#alice"); return err }},
+		{"Fail", func(ctx context.Context) error {
+			_, err := thr.Fail(ctx, "thr#user#alice", now, now.Add(time.Hour))
+			return err
+		}},
+		{"Reset", func(ctx context.Context) error { return thr.Reset(ctx, "thr#user#alice") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()

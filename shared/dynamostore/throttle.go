@@ -23,20 +23,19 @@ const (
 type Throttle struct {
 	api   ItemAPI
 	table string
-	clock func() time.Time
+	settings
 }
 
 // NewThrottle returns a counter store over the revocation table.
-func NewThrottle(api ItemAPI, table string, clock func() time.Time) *Throttle {
-	if clock == nil {
-		clock = time.Now
-	}
-	return &Throttle{api: api, table: table, clock: clock}
+func NewThrottle(api ItemAPI, table string, opts ...Option) *Throttle {
+	return &Throttle{api: api, table: table, settings: newSettings(opts)}
 }
 
 // Counters returns the live counters among keys (at most 100) in one
 // strongly consistent BatchGetItem.
 func (s *Throttle) Counters(ctx context.Context, keys ...string) (map[string]throttle.Counter, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	out := map[string]throttle.Counter{}
 	batch := make([]map[string]types.AttributeValue, 0, len(keys))
 	for _, k := range keys {
@@ -62,6 +61,8 @@ func (s *Throttle) Counters(ctx context.Context, keys ...string) (map[string]thr
 // Fail adds one failure to key atomically. A counter whose TTL has passed
 // (but which DynamoDB has not deleted yet) starts again from one.
 func (s *Throttle) Fail(ctx context.Context, key string, now, expiresAt time.Time) (throttle.Counter, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	k := map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: key}}
 	vals := map[string]types.AttributeValue{
 		":one": number(1), ":zero": number(0), ":now": number(now.UnixNano()),
@@ -106,6 +107,8 @@ func (s *Throttle) Fail(ctx context.Context, key string, now, expiresAt time.Tim
 // Reset forgets key's failures by writing an already expired counter (the
 // login function may not delete items).
 func (s *Throttle) Reset(ctx context.Context, key string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
 		Item: map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: key},

@@ -23,7 +23,7 @@ var throttleStores = map[string]func(t *testing.T, clock func() time.Time) (thro
 	"dynamodb": func(t *testing.T, clock func() time.Time) (throttle.Store, string) {
 		c := server.Client(t)
 		table, _ := server.CreateTables(t, c)
-		return dynamostore.NewThrottle(c, table, clock), table
+		return dynamostore.NewThrottle(c, table, dynamostore.WithClock(clock)), table
 	},
 }
 
@@ -88,7 +88,7 @@ func TestLimiterLocksOutWithDoublingBackoff(t *testing.T) {
 	clock := newClock()
 	c := server.Client(t)
 	table, _ := server.CreateTables(t, c)
-	l := &throttle.Limiter{Store: dynamostore.NewThrottle(c, table, clock.Now), Clock: clock.Now,
+	l := &throttle.Limiter{Store: dynamostore.NewThrottle(c, table, dynamostore.WithClock(clock.Now)), Clock: clock.Now,
 		User: throttle.NewPolicy(5, 15*time.Minute), IP: throttle.NewPolicy(20, 15*time.Minute)}
 
 	wait := func() time.Duration {

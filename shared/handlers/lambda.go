@@ -89,23 +89,19 @@ func loadDeps(ctx context.Context, cfg config.Config, getenv config.Getenv) (dep
 }
 
 // DynamoStores are the session functions' stores over DynamoDB: cfg's
-// tables on api, each revocation lookup and write and each refresh read
-// bounded by cfg.StoreTimeout (JWTGATE_STORE_TIMEOUT), refresh's reads
-// batched into one call, failed logins counted in the revocation table (those
-// calls share the session handler's 3x bound). clock decides which records
-// are live (nil: time.Now). Lambda, jwtgate dev and the tests build their
-// stores here; AuthorizerFromEnv, which needs only the revocation store,
-// applies the same bound itself.
+// tables on api, each call to the revocation table (revocations, refresh
+// reads, failed-login counters) bounded by cfg.StoreTimeout
+// (JWTGATE_STORE_TIMEOUT), refresh's reads batched into one call. clock
+// decides which records are live (nil: time.Now). Lambda, jwtgate dev and
+// the tests build their stores here; AuthorizerFromEnv, which needs only the
+// revocation store, applies the same bound itself.
 func DynamoStores(api dynamostore.ItemAPI, cfg config.Config, clock func() time.Time) Stores {
-	opts := []dynamostore.Option{dynamostore.WithCallTimeout(cfg.StoreTimeout)}
-	if clock != nil {
-		opts = append(opts, dynamostore.WithClock(clock))
-	}
+	opts := []dynamostore.Option{dynamostore.WithCallTimeout(cfg.StoreTimeout), dynamostore.WithClock(clock)}
 	us := dynamostore.NewUsers(api, cfg.UsersTable)
 	revs := dynamostore.NewRevocations(api, cfg.RevocationTable, opts...)
 	return Stores{
 		Users: us, Revocations: revs,
 		RefreshReads: dynamostore.NewRefreshReads(revs, us),
-		Throttle:     dynamostore.NewThrottle(api, cfg.RevocationTable, clock),
+		Throttle:     dynamostore.NewThrottle(api, cfg.RevocationTable, opts...),
 	}
 }
