@@ -8,11 +8,11 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/jwtgate/jwtgate/shared/handlers"
+	"github.com/jwtgate/jwtgate/shared/lambdaenv"
 )
 
 func main() {
-	h, err := handlers.AuthorizerFromEnv(context.Background(), os.LookupEnv)
+	h, err := lambdaenv.Authorizer(context.Background(), os.LookupEnv)
 	if err != nil {
 		log.Fatalf("authorizer: %v", err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/password"
 	"github.com/jwtgate/jwtgate/shared/revocation"
-	"github.com/jwtgate/jwtgate/shared/users"
+	"github.com/jwtgate/jwtgate/shared/users/username"
 )
 
 // Exit codes of Run.
@@ -277,9 +277,9 @@ func refreshTTL(env Env) (time.Duration, error) {
 
 // userName normalises a username argument; an invalid one is a usage error.
 func userName(arg string) (string, error) {
-	n, err := users.NormalizeName(arg)
+	n, err := username.Normalize(arg)
 	if err != nil {
-		return "", usagef("invalid username %q: no spaces or control characters, at most %d bytes", arg, users.MaxNameLen)
+		return "", usagef("invalid username %q: no spaces or control characters, at most %d bytes", arg, username.MaxLen)
 	}
 	return n, nil
 }

@@ -6,6 +6,6 @@
 // Passwords are read from the first line of standard input with
 // --password-stdin, or from the terminal without echo (asked twice), never
 // from a flag, and must pass password.CheckPolicy. Usernames go through
-// users.NormalizeName. Run returns the process exit code: ExitOK,
+// username.Normalize. Run returns the process exit code: ExitOK,
 // ExitFailure, or ExitUsage for a malformed command line.
 package admin

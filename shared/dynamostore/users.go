@@ -24,7 +24,7 @@ const (
 
 // Users stores users.User values in one DynamoDB table. It has the methods
 // and semantics of users.MemoryStore; names are used as given (normalise
-// them with users.NormalizeName first).
+// them with username.Normalize first).
 type Users struct {
 	api   ItemAPI
 	table string

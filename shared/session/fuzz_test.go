@@ -19,6 +19,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/session"
 	"github.com/jwtgate/jwtgate/shared/tokens"
 	"github.com/jwtgate/jwtgate/shared/users"
+	"github.com/jwtgate/jwtgate/shared/users/username"
 )
 
 // fuzzDemoUsers are the only credentials Login may accept.
@@ -106,7 +107,7 @@ func FuzzLoginBody(f *testing.F) {
 		if err := json.Unmarshal(body, &creds); err != nil || creds.Username == nil || creds.Password == nil {
 			t.Fatalf("200 for body %q (%v)", body, err)
 		}
-		name, err := users.NormalizeName(*creds.Username)
+		name, err := username.Normalize(*creds.Username)
 		if want, ok := fuzzDemoUsers[name]; err != nil || !ok || *creds.Password != want {
 			t.Fatalf("200 for username %q password %q", *creds.Username, *creds.Password)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/throttle"
 	"github.com/jwtgate/jwtgate/shared/tokens"
 	"github.com/jwtgate/jwtgate/shared/users"
+	"github.com/jwtgate/jwtgate/shared/users/username"
 )
 
 // Login answers POST /login with {"username","password"}: 200
@@ -40,7 +41,7 @@ func (s *Service) Login() http.Handler {
 			reply.Msg(w, http.StatusBadRequest, `Missing "username" or "password"`)
 			return
 		}
-		name, err := users.NormalizeName(*body.Username)
+		name, err := username.Normalize(*body.Username)
 		if err != nil {
 			reply.Msg(w, http.StatusBadRequest, msgInvalidUsername)
 			return

@@ -8,19 +8,13 @@ import (
 	"sort"
 	"sync"
 	"time"
-
-	"golang.org/x/text/secure/precis"
 )
 
 // Sentinel errors of the user stores.
 var (
-	ErrNotFound    = errors.New("users: not found")
-	ErrExists      = errors.New("users: already exists")
-	ErrInvalidName = errors.New("users: invalid username")
+	ErrNotFound = errors.New("users: not found")
+	ErrExists   = errors.New("users: already exists")
 )
-
-// MaxNameLen bounds usernames (in bytes, after normalisation).
-const MaxNameLen = 64
 
 // User is one account.
 type User struct {
@@ -33,19 +27,6 @@ type User struct {
 
 // HasRole reports whether u has role.
 func (u User) HasRole(role string) bool { return slices.Contains(u.Roles, role) }
-
-// NormalizeName applies the PRECIS UsernameCasePreserved profile (RFC 8265):
-// width-folded, NFC-normalised, no spaces, control characters or unassigned
-// code points. Names that differ only in such details become the same name;
-// names the profile refuses (CR, LF, NUL, ...) are ErrInvalidName. Letters
-// that merely look alike across scripts stay distinct names.
-func NormalizeName(name string) (string, error) {
-	n, err := precis.UsernameCasePreserved.String(name)
-	if err != nil || n == "" || len(n) > MaxNameLen {
-		return "", fmt.Errorf("%w: %q", ErrInvalidName, name)
-	}
-	return n, nil
-}
 
 // MemoryStore keeps users in a map; `jwtgate dev` and tests use it.
 type MemoryStore struct {

@@ -1,15 +1,19 @@
-package handlers
+package lambdaenv
 
 import (
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/jwtgate/jwtgate/shared/authorizer"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
 	"github.com/jwtgate/jwtgate/shared/config"
-	"github.com/jwtgate/jwtgate/shared/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/logging"
+	"github.com/jwtgate/jwtgate/shared/secret"
 	"github.com/jwtgate/jwtgate/shared/tokens"
 )
 
@@ -17,54 +21,17 @@ import (
 var (
 	// ErrNoEnvCredentials means AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
 	// are not set (Lambda always sets them) and no local endpoint is used.
-	ErrNoEnvCredentials = errors.New("handlers: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+	ErrNoEnvCredentials = errors.New("lambdaenv: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
 	// ErrNoEnvRegion means AWS_REGION (or AWS_DEFAULT_REGION) is not set
 	// and no local endpoint is used.
-	ErrNoEnvRegion = errors.New("handlers: AWS_REGION is not set")
+	ErrNoEnvRegion = errors.New("lambdaenv: AWS_REGION is not set")
 )
 
 // localRegion signs requests to a custom endpoint (DynamoDB Local) when no
 // region is set; the emulator accepts any.
 const localRegion = "us-east-1"
 
-// AuthorizerFromEnv builds the AuthorizerFunction handler the way FromEnv
-// does (same configuration, key, tables and logger), but links only what
-// the authorizer runs: no session handlers, argon2id or proxy adapter (the
-// linker drops them; of their packages only the PRECIS profiles' init
-// remains, reached through the user store), and no aws-sdk-go-v2/config,
-// whose shared-file, SSO, STS
-// and IMDS credential providers are a megabyte and a half of the binary
-// that Lambda never uses (it hands the role's credentials over in the
-// environment). That keeps the bootstrap under 10 MB.
-//
-// JWTGATE_PAYLOAD=v2 selects the HTTP API handler, as in FromEnv.
-func AuthorizerFromEnv(ctx context.Context, getenv config.Getenv) (any, error) {
-	cfg, err := config.Load(getenv, config.Lambda)
-	if err != nil {
-		return nil, err
-	}
-	d, err := loadDeps(ctx, cfg, getenv)
-	if err != nil {
-		return nil, err
-	}
-	topts := d.cfg.Tokens
-	topts.Keys = d.keys
-	ts, err := tokens.New(topts)
-	if err != nil {
-		return nil, fmt.Errorf("handlers: %w", err)
-	}
-	a := &authorizer.Authorizer{
-		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
-		Rules: cfg.Rules, Revocations: dynamostore.NewRevocations(d.db, cfg.RevocationTable, dynamostore.WithCallTimeout(cfg.StoreTimeout)),
-		CacheTTL: cfg.AuthorizerCache, Log: d.log,
-	}
-	if payload, _ := getenv("JWTGATE_PAYLOAD"); payload == "v2" {
-		return a.HTTP, nil
-	}
-	return a.RESTSlim, nil
-}
-
-// EnvAWSConfig is the AWS configuration of a Lambda function read from its
+// AWSConfig is the AWS configuration of a Lambda function read from its
 // environment alone: AWS_REGION (or AWS_DEFAULT_REGION) and the execution
 // role's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,
 // which the Lambda runtime sets and keeps valid for the life of the
@@ -74,7 +41,7 @@ func AuthorizerFromEnv(ctx context.Context, getenv config.Getenv) (any, error) {
 //
 // Settings only the full loader reads (profiles, AWS_ENDPOINT_URL_*,
 // AWS_RETRY_MODE, AWS_MAX_ATTEMPTS) are ignored: the SDK defaults apply.
-func EnvAWSConfig(getenv config.Getenv, endpoint string) (aws.Config, error) {
+func AWSConfig(getenv config.Getenv, endpoint string) (aws.Config, error) {
 	get := func(k string) string { v, _ := getenv(k); return v }
 	region := get("AWS_REGION")
 	if region == "" {
@@ -97,4 +64,46 @@ func EnvAWSConfig(getenv config.Getenv, endpoint string) (aws.Config, error) {
 		Region:      region,
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, key, get("AWS_SESSION_TOKEN"))),
 	}, nil
+}
+
+// Deps is what every keyed function reads at init.
+type Deps struct {
+	// Config is the configuration, with Tokens.Reload set when the keys
+	// come from Secrets Manager.
+	Config config.Config
+	// Keys sign (Keys[0]) and verify tokens.
+	Keys []tokens.Key
+	// DB is the one DynamoDB client of the container.
+	DB *dynamodb.Client
+	// Log writes JSON lines to stderr at LOG_LEVEL.
+	Log *slog.Logger
+}
+
+// Load reads the AWS configuration from the environment the Lambda runtime
+// sets (AWSConfig), the keys, and builds one DynamoDB client.
+func Load(ctx context.Context, cfg config.Config, getenv config.Getenv) (Deps, error) {
+	awsCfg, err := AWSConfig(getenv, cfg.DynamoDBEndpoint)
+	if err != nil {
+		return Deps{}, err
+	}
+	var sm secret.SecretsAPI
+	if cfg.SecretKey == "" {
+		sm = secretsmanager.NewFromConfig(awsCfg)
+	}
+	loader := secret.Loader{Config: cfg, API: sm}
+	keys, err := loader.Load(ctx)
+	if err != nil {
+		return Deps{}, err
+	}
+	if sm != nil {
+		// Keys rotated after this container started are picked up the first
+		// time a token names one (at most once a minute).
+		cfg.Tokens.Reload = loader.Reload
+	}
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if cfg.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
+		}
+	})
+	return Deps{Config: cfg, Keys: keys, DB: db, Log: logging.New(os.Stderr, cfg.LogLevel)}, nil
 }
