@@ -23,7 +23,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -43,6 +42,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jwtgate/jwtgate/shared/procmem"
 )
 
 // Bounds of the flags: a load generator must not be able to run away.
@@ -288,42 +289,16 @@ type rssSample struct {
 	rss, hwm int64 // KiB
 }
 
-// readRSS reads VmRSS and VmHWM (KiB) from /proc/<pid>/status.
-func readRSS(pid int) (rss, hwm int64, err error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
-			continue
-		}
-		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("%s: %w", k, err)
-		}
-		if k == "VmRSS" {
-			rss = n
-		} else {
-			hwm = n
-		}
-	}
-	return rss, hwm, sc.Err()
-}
-
-// readRSSSum sums VmRSS and VmHWM over pids: the memory of a server made of
+// readRSSSum sums VmRSS and VmHWM (KiB) over pids: the memory of a server made of
 // several processes. The summed peaks are an upper bound of the peak of the
 // sum (the processes need not peak at once).
 func readRSSSum(pids []int) (rss, hwm int64, err error) {
 	for _, pid := range pids {
-		r, h, err := readRSS(pid)
+		u, err := procmem.Read(pid)
 		if err != nil {
-			return 0, 0, fmt.Errorf("pid %d: %w", pid, err)
+			return 0, 0, err
 		}
-		rss, hwm = rss+r, hwm+h
+		rss, hwm = rss+int64(u.RSS>>10), hwm+int64(u.Peak>>10)
 	}
 	return rss, hwm, nil
 }

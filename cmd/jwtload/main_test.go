@@ -113,11 +113,11 @@ func TestParsePids(t *testing.T) {
 // TestReadRSSSum: the RSS of several processes is the sum of each.
 func TestReadRSSSum(t *testing.T) {
 	self, parent := os.Getpid(), os.Getppid()
-	a, _, err := readRSS(self)
+	a, _, err := readRSSSum([]int{self})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, err := readRSS(parent)
+	b, _, err := readRSSSum([]int{parent})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jwtgate/jwtgate/shared/procmem"
 )
 
 // Emulator limits.
@@ -192,8 +193,8 @@ func (i *instance) afterInvoke() {
 	}
 	var peak uint64
 	for _, pid := range children(i.cmd.Process.Pid) {
-		if v, err := vmHWM(pid); err == nil && v > peak {
-			peak = v
+		if u, err := procmem.Read(pid); err == nil && u.Peak > peak {
+			peak = u.Peak
 		}
 	}
 	i.mu.Lock()
@@ -245,24 +246,6 @@ func children(pid int) []int {
 	}
 	sort.Ints(out)
 	return out
-}
-
-// vmHWM reads a process's peak resident set size in bytes.
-func vmHWM(pid int) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0, err
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, errors.New("rie: no VmHWM in status")
 }
 
 // freePorts asks the kernel for n distinct unused loopback ports.
