@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,14 +34,6 @@ func (s dynSession) update(res *http.Response) {
 		}
 		s[c.Name] = c.Value
 	}
-}
-
-func (s dynSession) clone() dynSession {
-	out := dynSession{}
-	for k, v := range s {
-		out[k] = v
-	}
-	return out
 }
 
 type dynReply struct {
@@ -138,7 +131,7 @@ func TestDynamoDBFlow(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = dynDo(t, ts.URL, "POST", "/refresh", s.clone(), "csrf_refresh_token", nil)
+				results[i] = dynDo(t, ts.URL, "POST", "/refresh", maps.Clone(s), "csrf_refresh_token", nil)
 			}()
 		}
 		wg.Wait()
@@ -147,7 +140,7 @@ func TestDynamoDBFlow(t *testing.T) {
 			if r.status != 200 || r.body != `{"refresh":true}` {
 				t.Fatalf("tab %d: %d %s", i, r.status, r.body)
 			}
-			newest = s.clone()
+			newest = maps.Clone(s)
 			newest.update(r.res)
 		}
 		dynDo(t, ts.URL, "GET", "/protected", newest, "", nil).want(t, 200, `{"logged_in_as":"testuser"}`)
@@ -166,7 +159,7 @@ func TestDynamoDBFlow(t *testing.T) {
 		r := dynDo(t, ts.URL, "POST", "/password", a, "csrf_access_token",
 			map[string]string{"old_password": "adminpass", "new_password": "correct horse battery"})
 		r.want(t, 200, `{"password_changed":true}`)
-		old := a.clone()
+		old := maps.Clone(a)
 		a.update(r.res)
 		dynDo(t, ts.URL, "GET", "/admin", a, "", nil).want(t, 200, `{"admin":true,"user":"admin"}`)
 		dynDo(t, ts.URL, "GET", "/admin", b, "", nil).want(t, 401, `{"msg":"Token has been revoked"}`)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/jwtgate/jwtgate/shared/authorizer"
 	"github.com/jwtgate/jwtgate/shared/config"
@@ -131,22 +130,6 @@ func (s *Set) V2(logicalID string) (any, error) {
 		return nil, err
 	}
 	return v2Proxy(h), nil
-}
-
-// Lambda returns the function as the runtime invokes it (JSON in, JSON
-// out), for callers that invoke it one request at a time (tests): the
-// handler's Invoke returns a buffer it reuses for its next invocation
-// (aws/aws-lambda-go#639), so concurrent callers use gateway.NewInProcess.
-func (s *Set) Lambda(logicalID string, v2 bool) (lambda.Handler, error) {
-	get := s.REST
-	if v2 {
-		get = s.V2
-	}
-	h, err := get(logicalID)
-	if err != nil {
-		return nil, err
-	}
-	return lambda.NewHandler(h), nil
 }
 
 // restProxy adapts h to REST proxy events. The adapter puts the gateway

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -125,10 +126,11 @@ func newRTEnv(t *testing.T) rtEnv {
 // and returns the operations it made.
 func (e rtEnv) invoke(t *testing.T, id string, ev, resp any) []string {
 	t.Helper()
-	h, err := e.set.Lambda(id, false)
+	fn, err := e.set.REST(id)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h := lambda.NewHandler(fn)
 	in, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package resilience_test
 import (
 	"context"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -373,7 +374,7 @@ func TestStoreFaults(t *testing.T) {
 			default:
 				t.Fatalf("session after a failed logout: got %v, want 200", r)
 			}
-			old := b.clone()
+			old := maps.Clone(b)
 			r = f.do(t, b, logoutCall).want(t, http.StatusOK, bodyLogout)
 			b.update(r.res)
 			if len(b) != 0 {

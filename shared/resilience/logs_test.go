@@ -3,6 +3,7 @@ package resilience_test
 import (
 	"bufio"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -73,7 +74,7 @@ func TestLogHygiene(t *testing.T) {
 	a := f.login(t, "testuser", "testpass")
 	f.do(t, a, protectedCall).want(t, http.StatusOK, `{"logged_in_as":"testuser"}`)
 	f.do(t, a, adminCall).want(t, http.StatusForbidden, `{"msg":"Forbidden: requires role admin"}`)
-	beforeRefresh := a.clone()
+	beforeRefresh := maps.Clone(a)
 	r := f.do(t, a, refreshCall).want(t, http.StatusOK, bodyRefresh)
 	a.update(r.res)
 	f.do(t, a, protectedCall).want(t, http.StatusOK, `{"logged_in_as":"testuser"}`)
@@ -90,7 +91,7 @@ func TestLogHygiene(t *testing.T) {
 	// An admin session, logged out.
 	b := f.login(t, "admin", "adminpass")
 	f.do(t, b, adminCall).want(t, http.StatusOK, `{"admin":true,"user":"admin"}`)
-	old := b.clone()
+	old := maps.Clone(b)
 	f.do(t, b, logoutCall).want(t, http.StatusOK, bodyLogout)
 	f.do(t, old, protectedCall).want(t, http.StatusUnauthorized, bodyRevoked)
 

@@ -206,14 +206,6 @@ func (s session) update(res *http.Response) {
 	}
 }
 
-func (s session) clone() session {
-	out := session{}
-	for k, v := range s {
-		out[k] = v
-	}
-	return out
-}
-
 // reply is one answer of the gateway.
 type reply struct {
 	Status  int

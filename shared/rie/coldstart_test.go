@@ -100,11 +100,11 @@ func TestColdStart(t *testing.T) {
 	for j, c := range coldStartEvents {
 		floor := "-"
 		if j > 0 {
-			floor = fmt.Sprintf("%.2f", medianFloat(floorRatios[j]))
+			floor = fmt.Sprintf("%.2f", median(floorRatios[j]))
 		}
 		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f | %s | %.1f | %.2f |\n", c.function,
 			float64(median(inits[j]).Microseconds())/1000, float64(slices.Min(inits[j]).Microseconds())/1000,
-			medianFloat(ratios[j]), floor, float64(median(rsss[j]))/(1<<20), float64(median(rsss[j]))/float64(helloRSS))
+			median(ratios[j]), floor, float64(median(rsss[j]))/(1<<20), float64(median(rsss[j]))/float64(helloRSS))
 	}
 	b.WriteString("\nx hello and x SDK floor are medians of per-round ratios (each round starts every function once).\n")
 	t.Log("\n" + b.String())
@@ -132,18 +132,9 @@ func templateWithHello(t *testing.T) []byte {
 	return []byte(s)
 }
 
-func median[T int64 | uint64 | time.Duration](xs []T) T {
+func median[T int64 | uint64 | float64 | time.Duration](xs []T) T {
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func medianFloat(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 0 {
-		return (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
 	return s[len(s)/2]
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/jwtgate/jwtgate/shared/config"
 	"github.com/jwtgate/jwtgate/shared/handlers"
 	"github.com/jwtgate/jwtgate/shared/password"
@@ -157,10 +158,11 @@ func (h *harness) invoke(id string, ev events.APIGatewayProxyRequest) events.API
 func (h *harness) authorize(accessToken string) events.APIGatewayCustomAuthorizerResponse {
 	h.t.Helper()
 	// As the runtime runs it: the full event's JSON in, JSON out.
-	fn, err := h.set.Lambda(handlers.AuthorizerFunction, false)
+	authz, err := h.set.REST(handlers.AuthorizerFunction)
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	fn := lambda.NewHandler(authz)
 	raw, err := json.Marshal(events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type: "REQUEST", MethodArn: "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/protected",
 		Resource: "/protected", Path: "/protected", HTTPMethod: "GET",
