@@ -222,6 +222,18 @@ func newFlags(name string, env Env) (*flag.FlagSet, *common) {
 	return fs, c
 }
 
+// parseUser is parse for subcommands whose first argument is a username:
+// it also normalises that name.
+func parseUser(fs *flag.FlagSet, args []string, wantPositional int) (pos []string, name string, err error) {
+	if pos, err = parse(fs, args, wantPositional); err != nil {
+		return nil, "", err
+	}
+	if name, err = userName(pos[0]); err != nil {
+		return nil, "", err
+	}
+	return pos, name, nil
+}
+
 // parse parses flags that may come before, between or after the
 // positional arguments, and checks the count of the latter.
 func parse(fs *flag.FlagSet, args []string, wantPositional int) ([]string, error) {

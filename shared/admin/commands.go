@@ -36,11 +36,7 @@ func userAdd(ctx context.Context, args []string, env Env) error {
 	fs.Var(&roleFlags, "role", "a role (repeatable)")
 	rolesCSV := fs.String("roles", "", "comma-separated roles")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
-	pos, err := parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	name, err := userName(pos[0])
+	_, name, err := parseUser(fs, args, 1)
 	if err != nil {
 		return err
 	}
@@ -77,11 +73,7 @@ func userAdd(ctx context.Context, args []string, env Env) error {
 func userPasswd(ctx context.Context, args []string, env Env) error {
 	fs, c := newFlags("user passwd", env)
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
-	pos, err := parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	name, err := userName(pos[0])
+	_, name, err := parseUser(fs, args, 1)
 	if err != nil {
 		return err
 	}
@@ -115,11 +107,7 @@ func userPasswd(ctx context.Context, args []string, env Env) error {
 func userSetDisabled(ctx context.Context, args []string, env Env, disabled bool) error {
 	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
 	fs, c := newFlags("user "+verb, env)
-	pos, err := parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	name, err := userName(pos[0])
+	_, name, err := parseUser(fs, args, 1)
 	if err != nil {
 		return err
 	}
@@ -148,11 +136,7 @@ func userSetDisabled(ctx context.Context, args []string, env Env, disabled bool)
 
 func userRoles(ctx context.Context, args []string, env Env) error {
 	fs, c := newFlags("user roles", env)
-	pos, err := parse(fs, args, 2)
-	if err != nil {
-		return err
-	}
-	name, err := userName(pos[0])
+	pos, name, err := parseUser(fs, args, 2)
 	if err != nil {
 		return err
 	}
