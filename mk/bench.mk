@@ -37,8 +37,8 @@ $(BENCHSTAT):
 
 bench: $(BENCHSTAT)
 	@mkdir -p $(BENCH_DIR)
-	go test -c -o $(BENCH_DIR)/authorizer.test ./shared/authorizer
-	go test -c -o $(BENCH_DIR)/session.test ./shared/session
+	go test -c -o $(BENCH_DIR)/authorizer.test ./shared/runtime/authorizer
+	go test -c -o $(BENCH_DIR)/session.test ./shared/runtime/session
 	@rm -f $(BENCH_DIR)/authorizer.txt $(BENCH_DIR)/session.txt
 	@set -e; \
 	az=$$($(BENCH_DIR)/authorizer.test -test.list '^Benchmark'); \
@@ -46,12 +46,12 @@ bench: $(BENCHSTAT)
 	for i in $$(seq $(BENCH_COUNT)); do \
 		echo "round $$i/$(BENCH_COUNT)"; \
 		for b in $$(echo $$az | awk -v r=$$i '{for (k = 0; k < NF; k++) print $$((k + r) % NF + 1)}'); do \
-			(cd shared/authorizer && $(BENCH_DIR)/authorizer.test -test.run '^$$' -test.bench "^$$b$$" \
+			(cd shared/runtime/authorizer && $(BENCH_DIR)/authorizer.test -test.run '^$$' -test.bench "^$$b$$" \
 				-test.benchmem -test.benchtime $(BENCH_TIME)) >> $(BENCH_DIR)/authorizer.txt; \
 		done; \
 		for b in $$(echo $$se | awk -v r=$$i '{for (k = 0; k < NF; k++) print $$((k + r) % NF + 1)}'); do \
 			t=$(BENCH_TIME); case $$b in *Login*|*Argon2*) t=$(BENCH_LOGIN_TIME);; esac; \
-			(cd shared/session && $(BENCH_DIR)/session.test -test.run '^$$' -test.bench "^$$b$$" \
+			(cd shared/runtime/session && $(BENCH_DIR)/session.test -test.run '^$$' -test.bench "^$$b$$" \
 				-test.benchmem -test.benchtime $$t) >> $(BENCH_DIR)/session.txt; \
 		done; \
 	done

@@ -1,4 +1,4 @@
-# Chromium for the browser tests (shared/webapp/browser_test.go drives it with
+# Chromium for the browser tests (shared/tooling/webapp/browser_test.go drives it with
 # chromedp). Included from the root Makefile; also usable alone:
 #   make -f mk/browser.mk tools-chromium
 # The tests fail (never skip) without it and name this target.
@@ -13,5 +13,5 @@ BROWSER_ARTIFACTS ?= $(or $(TMPDIR),/tmp)/jwtgate-browser-artifacts
 
 test-browser: tools-chromium
 	@mkdir -p $(BROWSER_ARTIFACTS)
-	go test -count=1 -artifacts -outputdir $(BROWSER_ARTIFACTS) -run 'TestBrowser' ./shared/webapp/
+	go test -count=1 -artifacts -outputdir $(BROWSER_ARTIFACTS) -run 'TestBrowser' ./shared/tooling/webapp/
 	@echo "screenshots: $(BROWSER_ARTIFACTS)/_artifacts"

@@ -7,10 +7,10 @@
 FUZZTIME ?= 30s
 # package:FuzzName pairs.
 FUZZ_TARGETS ?= \
-	./shared/authorizer:FuzzDecide \
-	./shared/cookies:FuzzFind \
-	./shared/cookies:FuzzCookieValue \
-	./shared/session:FuzzLoginBody
+	./shared/runtime/authorizer:FuzzDecide \
+	./shared/runtime/cookies:FuzzFind \
+	./shared/runtime/cookies:FuzzCookieValue \
+	./shared/runtime/session:FuzzLoginBody
 
 .PHONY: fuzz
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline exceeded" when

@@ -1,5 +1,5 @@
 # The Lambda Runtime Interface Emulator (what runs inside sam local's containers),
-# for shared/rie's tests and `jwtgate dev --invoke rie`. Included from the root
+# for shared/tooling/rie's tests and `jwtgate dev --invoke rie`. Included from the root
 # Makefile; also usable alone: make -f mk/rie.mk tools-rie
 #
 # tools-rie            installs aws-lambda-rie into .tools/bin when missing (about 45 s cold).
@@ -39,15 +39,15 @@ $(RIE_BIN):
 	GOBIN=$(dir $(RIE_BIN)) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 build-HelloFunction:
-	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./shared/rie/testdata/hello
+	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./shared/tooling/rie/testdata/hello
 
 build-SDKFloorFunction:
-	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./shared/rie/testdata/sdkfloor
+	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./shared/tooling/rie/testdata/sdkfloor
 
 # Needs DynamoDB Local too (make tools-dynamodb): the session functions read their tables.
 coldstart: tools-rie
 	JWTGATE_COLDSTART_N=$(COLDSTART_N) JWTGATE_COLDSTART_REPORT=$(COLDSTART_REPORT) \
-		go test -count=1 -run '^TestColdStart$$' ./shared/rie/
+		go test -count=1 -run '^TestColdStart$$' ./shared/tooling/rie/
 	@cat $(COLDSTART_REPORT)
 
 endif

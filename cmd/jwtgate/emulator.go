@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/shared/config"
-	"github.com/jwtgate/jwtgate/shared/handlers"
-	"github.com/jwtgate/jwtgate/shared/rie"
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
+	"github.com/jwtgate/jwtgate/shared/tooling/rie"
 )
 
 // emulatorInvoker builds every function's bootstrap with its Makefile

@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate"
-	"github.com/jwtgate/jwtgate/shared/admin"
-	"github.com/jwtgate/jwtgate/shared/cors"
-	"github.com/jwtgate/jwtgate/shared/devserver"
-	"github.com/jwtgate/jwtgate/shared/logging"
-	"github.com/jwtgate/jwtgate/shared/webapp"
+	"github.com/jwtgate/jwtgate/shared/runtime/cors"
+	"github.com/jwtgate/jwtgate/shared/runtime/logging"
+	"github.com/jwtgate/jwtgate/shared/tooling/admin"
+	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
+	"github.com/jwtgate/jwtgate/shared/tooling/webapp"
 )
 
 const usage = `usage: jwtgate <command> [flags]

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jwtgate/jwtgate/shared/config"
-	"github.com/jwtgate/jwtgate/shared/secret"
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/secret"
 )
 
 func TestRun(t *testing.T) {

@@ -43,7 +43,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jwtgate/jwtgate/shared/procmem"
+	"github.com/jwtgate/jwtgate/shared/tooling/procmem"
 )
 
 // Bounds of the flags: a load generator must not be able to run away.

@@ -8,7 +8,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/jwtgate/jwtgate/shared/demo"
+	"github.com/jwtgate/jwtgate/shared/runtime/demo"
 )
 
 func main() {

@@ -1,0 +1,571 @@
+package authorizer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwtgate/jwtgate/shared/runtime/authorizer"
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
+	"github.com/jwtgate/jwtgate/shared/runtime/identity"
+	"github.com/jwtgate/jwtgate/shared/runtime/logging"
+	"github.com/jwtgate/jwtgate/shared/runtime/rbac"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+	"github.com/jwtgate/jwtgate/shared/tooling/gateway"
+)
+
+// These tests feed REST REQUEST authorizer events (testdata/*.json, shaped
+// like the ones API Gateway sends) to Authorizer.REST and check the policy
+// and context API Gateway would act on.
+
+const azSecret = "authorizer-test-secret-0123456789abcdef"
+
+var azT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+type azClock struct{ now time.Time }
+
+func (c *azClock) Now() time.Time { return c.now }
+
+type azEnv struct {
+	clk   *azClock
+	ts    *tokens.Service
+	store *revocation.MemoryStore
+	authz *authorizer.Authorizer
+}
+
+func newAZ(t *testing.T) *azEnv {
+	t.Helper()
+	clk := &azClock{now: azT0}
+	ts, err := tokens.New(tokens.Options{Keys: []tokens.Key{{ID: "k1", Secret: []byte(azSecret)}}, Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := rbac.Parse(config.DefaultRoleRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := revocation.NewMemoryStore(clk.Now)
+	return &azEnv{clk: clk, ts: ts, store: store, authz: &authorizer.Authorizer{
+		Tokens: ts, CSRF: cookies.DefaultCSRF(),
+		Locations:    cookies.Locations{Cookies: true, HeaderName: "Authorization", HeaderType: "Bearer"},
+		AccessCookie: cookies.DefaultAccessName, Rules: rules, Revocations: store,
+		Clock: clk.Now, Log: slog.New(slog.DiscardHandler),
+	}}
+}
+
+func (e *azEnv) issue(t *testing.T, name string, roles ...string) tokens.Pair {
+	t.Helper()
+	p, err := e.ts.IssuePair(tokens.Subject{Name: name, Roles: roles}, "sid-"+name, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func azEvent(t *testing.T, file string) events.APIGatewayCustomAuthorizerRequestTypeRequest {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return ev
+}
+
+// azSetHeader replaces name (any case) in both header maps; "" removes it.
+func azSetHeader(ev *events.APIGatewayCustomAuthorizerRequestTypeRequest, name, value string) {
+	for k := range ev.Headers {
+		if strings.EqualFold(k, name) {
+			delete(ev.Headers, k)
+		}
+	}
+	for k := range ev.MultiValueHeaders {
+		if strings.EqualFold(k, name) {
+			delete(ev.MultiValueHeaders, k)
+		}
+	}
+	if value != "" {
+		ev.Headers[name] = value
+		ev.MultiValueHeaders[name] = []string{value}
+	}
+}
+
+// withAccess puts token in the cookie header (lower-case "cookie", as some
+// clients send it) next to an unrelated cookie, and csrf in x-csrf-token.
+func withAccess(ev events.APIGatewayCustomAuthorizerRequestTypeRequest, token, csrf string) events.APIGatewayCustomAuthorizerRequestTypeRequest {
+	cookie := "_ga=GA1.1.1234567890.1700000000"
+	if token != "" {
+		cookie += "; access_token_cookie=" + token
+	}
+	azSetHeader(&ev, "cookie", cookie)
+	azSetHeader(&ev, "x-csrf-token", csrf)
+	return ev
+}
+
+// wantStringContext fails unless every context value marshals as a JSON
+// string: API Gateway answers 500 for anything nested.
+func wantStringContext(t *testing.T, ctx any) {
+	t.Helper()
+	raw, err := json.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range back {
+		if len(v) == 0 || v[0] != '"' {
+			t.Errorf("context %q = %s, want a JSON string", k, v)
+		}
+	}
+}
+
+// accessDeniedMsg renders the template's ACCESS_DENIED response body
+// {"msg":"$context.authorizer.msg"} the way API Gateway does (verbatim
+// substitution) and returns the msg a client decodes from it.
+func accessDeniedMsg(t *testing.T, ctx map[string]any) string {
+	t.Helper()
+	v, ok := ctx["msg"].(string)
+	if !ok {
+		t.Fatalf("context msg %v is not a string", ctx["msg"])
+	}
+	body := `{"msg":"` + v + `"}`
+	var out struct{ Msg string }
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatalf("ACCESS_DENIED body %s is not valid JSON: %v", body, err)
+	}
+	return out.Msg
+}
+
+func wantPolicy(t *testing.T, resp events.APIGatewayCustomAuthorizerResponse, effect, arn string) {
+	t.Helper()
+	p := resp.PolicyDocument
+	if p.Version != "2012-10-17" || len(p.Statement) != 1 {
+		t.Fatalf("policy %+v, want one statement", p)
+	}
+	s := p.Statement[0]
+	if s.Effect != effect || len(s.Resource) != 1 || s.Resource[0] != arn || len(s.Action) != 1 || s.Action[0] != "execute-api:Invoke" {
+		t.Fatalf("statement %+v, want %s execute-api:Invoke on %s", s, effect, arn)
+	}
+	if resp.PrincipalID == "" {
+		t.Errorf("empty principalId: API Gateway refuses the response")
+	}
+	wantStringContext(t, resp.Context)
+}
+
+func TestAllow(t *testing.T) {
+	e := newAZ(t)
+	p := e.issue(t, "testuser", "user", "editor")
+	a := p.Access.Claims
+	for _, tc := range []struct {
+		file, csrf string
+	}{
+		{"get_protected.json", ""},
+		{"post_protected.json", a.CSRF},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			ev := withAccess(azEvent(t, tc.file), p.Access.Token, tc.csrf)
+			resp, err := e.authz.REST(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantPolicy(t, resp, "Allow", ev.MethodArn)
+			want := map[string]any{
+				"sub": "testuser", "roles": "user,editor", "jti": a.ID, "sid": a.SID,
+				"fresh": "true", "iat": strconv.FormatInt(azT0.Unix(), 10),
+			}
+			if resp.PrincipalID != "testuser" || len(resp.Context) != len(want) {
+				t.Errorf("principal %q context %v, want testuser %v", resp.PrincipalID, resp.Context, want)
+			}
+			for k, v := range want {
+				if resp.Context[k] != v {
+					t.Errorf("context %s = %v, want %v", k, resp.Context[k], v)
+				}
+			}
+		})
+	}
+	t.Run("preflight", func(t *testing.T) {
+		ev := azEvent(t, "get_protected.json")
+		ev.HTTPMethod = "OPTIONS"
+		azSetHeader(&ev, "cookie", "")
+		resp, err := e.authz.REST(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPolicy(t, resp, "Allow", ev.MethodArn)
+		if len(resp.Context) != 0 {
+			t.Errorf("preflight context %v, want none", resp.Context)
+		}
+	})
+}
+
+func TestDeny(t *testing.T) {
+	type setup struct {
+		e   *azEnv
+		p   tokens.Pair
+		tok string // the token to present; the access token by default
+	}
+	craft := func(t *testing.T, header map[string]any, sign bool) func(*setup) {
+		return func(s *setup) {
+			c := s.p.Access.Claims
+			claims := jwt.MapClaims{"fresh": c.Fresh, "type": "access", "csrf": c.CSRF, "sid": c.SID, "roles": []string{"admin"},
+				"sub": c.Subject, "jti": c.ID, "iat": c.IssuedAt.Unix(), "nbf": c.IssuedAt.Unix(), "exp": c.ExpiresAt.Unix()}
+			if sign {
+				tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+				tok.Header["kid"] = "k1"
+				signed, err := tok.SignedString([]byte("attacker-secret-0123456789abcdef"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.tok = signed
+				return
+			}
+			h, _ := json.Marshal(header)
+			b, _ := json.Marshal(claims)
+			s.tok = base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(b) + "."
+		}
+	}
+	revoke := func(key func(tokens.Claims) string, at time.Duration) func(*setup) {
+		return func(s *setup) {
+			c := s.p.Access.Claims
+			_ = s.e.store.Put(context.Background(), revocation.Record{Key: key(c), At: azT0.Add(at), ExpiresAt: azT0.Add(time.Hour)})
+		}
+	}
+	const (
+		missingCookie = `Missing cookie "access_token_cookie"`
+		mismatch      = "CSRF double submit tokens do not match"
+		revoked       = "Token has been revoked"
+	)
+	tests := []struct {
+		name  string
+		file  string
+		setup func(*setup)
+		csrf  string // "access" means the access token's csrf value
+		msg   string
+	}{
+		{"missing cookie", "get_protected.json", func(s *setup) { s.tok = "" }, "", missingCookie},
+		{"missing cookie on POST", "post_protected.json", func(s *setup) { s.tok = "" }, "access", missingCookie},
+		{"missing CSRF on POST", "post_protected.json", nil, "", "Missing CSRF token"},
+		{"CSRF mismatch", "post_protected.json", nil, "not-the-value", mismatch},
+		{"refresh CSRF value on POST", "post_protected.json", func(s *setup) {}, "refresh", mismatch},
+		{"expired", "get_protected.json", func(s *setup) { s.e.clk.now = azT0.Add(tokens.DefaultAccessTTL) }, "", "Token has expired"},
+		{"expired with right CSRF", "post_protected.json", func(s *setup) { s.e.clk.now = azT0.Add(time.Hour) }, "access", "Token has expired"},
+		{"expired with wrong CSRF: mismatch wins", "post_protected.json", func(s *setup) { s.e.clk.now = azT0.Add(time.Hour) }, "wrong", mismatch},
+		{"expired and revoked: expired wins", "get_protected.json", func(s *setup) {
+			revoke(func(c tokens.Claims) string { return revocation.SessionKey(c.SID) }, 0)(s)
+			s.e.clk.now = azT0.Add(tokens.DefaultAccessTTL)
+		}, "", "Token has expired"},
+		{"revoked jti", "get_protected.json", revoke(func(c tokens.Claims) string { return revocation.TokenKey(c.ID) }, 0), "", revoked},
+		{"revoked sid", "get_protected.json", revoke(func(c tokens.Claims) string { return revocation.SessionKey(c.SID) }, 0), "", revoked},
+		{"user cut-off after iat", "get_protected.json", revoke(func(c tokens.Claims) string { return revocation.UserKey(c.Subject) }, time.Second), "", revoked},
+		{"refresh token as access", "get_protected.json", func(s *setup) { s.tok = s.p.Refresh.Token }, "", "Only non-refresh tokens are allowed"},
+		{"refresh token as access on POST", "post_protected.json", func(s *setup) { s.tok = s.p.Refresh.Token }, "refresh", "Only non-refresh tokens are allowed"},
+		{"bad signature", "get_protected.json", craft(t, nil, true), "", "Signature verification failed"},
+		{"alg none", "get_protected.json", craft(t, map[string]any{"alg": "none", "typ": "JWT"}, false), "", "The specified alg value is not allowed"},
+		{"alg None", "get_protected.json", craft(t, map[string]any{"alg": "None", "typ": "JWT"}, false), "", "The specified alg value is not allowed"},
+		{"garbage", "get_protected.json", func(s *setup) { s.tok = "garbage" }, "", "Not enough segments"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAZ(t)
+			s := &setup{e: e, p: e.issue(t, "testuser", "user")}
+			s.tok = s.p.Access.Token
+			if tc.setup != nil {
+				tc.setup(s)
+			}
+			csrf := tc.csrf
+			switch csrf {
+			case "access":
+				csrf = s.p.Access.Claims.CSRF
+			case "refresh":
+				csrf = s.p.Refresh.Claims.CSRF
+			}
+			ev := withAccess(azEvent(t, tc.file), s.tok, csrf)
+			resp, err := e.authz.REST(context.Background(), ev)
+			if err != nil {
+				t.Fatalf("REST = %v, want a Deny policy", err)
+			}
+			wantPolicy(t, resp, "Deny", ev.MethodArn)
+			if got := accessDeniedMsg(t, resp.Context); got != tc.msg || len(resp.Context) != 1 {
+				t.Fatalf("context %v (client sees %q), want msg %q only", resp.Context, got, tc.msg)
+			}
+		})
+	}
+	t.Run("user cut-off before iat", func(t *testing.T) {
+		e := newAZ(t)
+		_ = e.store.Put(context.Background(), revocation.Record{Key: revocation.UserKey("testuser"), At: azT0.Add(-time.Second), ExpiresAt: azT0.Add(time.Hour)})
+		p := e.issue(t, "testuser", "user")
+		resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "get_protected.json"), p.Access.Token, ""))
+		if err != nil || resp.PolicyDocument.Statement[0].Effect != "Allow" {
+			t.Fatalf("token issued after the cut-off: %+v, %v; want Allow", resp, err)
+		}
+	})
+}
+
+func TestRoleRules(t *testing.T) {
+	e := newAZ(t)
+	ev := azEvent(t, "get_admin.json")
+	t.Run("non-admin", func(t *testing.T) {
+		p := e.issue(t, "testuser", "user")
+		resp, err := e.authz.REST(context.Background(), withAccess(ev, p.Access.Token, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Allow, so the function answers 403 with the reason (a Deny would be a 401).
+		wantPolicy(t, resp, "Allow", ev.MethodArn)
+		if resp.Context["forbidden"] != "Forbidden: requires role admin" || resp.Context["sub"] != "testuser" {
+			t.Fatalf("context %v, want forbidden set", resp.Context)
+		}
+	})
+	t.Run("admin", func(t *testing.T) {
+		p := e.issue(t, "admin", "admin", "user")
+		resp, err := e.authz.REST(context.Background(), withAccess(ev, p.Access.Token, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPolicy(t, resp, "Allow", ev.MethodArn)
+		if _, ok := resp.Context["forbidden"]; ok || resp.Context["roles"] != "admin,user" {
+			t.Fatalf("context %v, want admin roles and no forbidden", resp.Context)
+		}
+	})
+	t.Run("sub-path", func(t *testing.T) {
+		p := e.issue(t, "testuser", "user")
+		sub := azEvent(t, "get_admin.json")
+		sub.Path, sub.Resource = "/admin/users", "/admin/{proxy+}"
+		sub.MethodArn += "/users"
+		resp, err := e.authz.REST(context.Background(), withAccess(sub, p.Access.Token, ""))
+		if err != nil || resp.Context["forbidden"] == nil {
+			t.Fatalf("GET /admin/users: %v %v, want forbidden", resp.Context, err)
+		}
+	})
+}
+
+func TestCachedPolicy(t *testing.T) {
+	e := newAZ(t)
+	e.authz.CacheTTL = 300 * time.Second
+	const stage = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
+	t.Run("non-admin", func(t *testing.T) {
+		p := e.issue(t, "testuser", "user")
+		ev := withAccess(azEvent(t, "get_protected.json"), p.Access.Token, "")
+		resp, err := e.authz.REST(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := resp.PolicyDocument.Statement
+		if len(st) != 2 || st[0].Effect != "Allow" || st[0].Resource[0] != stage+"/*/*" ||
+			st[1].Effect != "Deny" || st[1].Resource[0] != stage+"/GET/admin*" {
+			t.Fatalf("statements %+v, want Allow %s/*/* and Deny %s/GET/admin*", st, stage, stage)
+		}
+		for arn, want := range map[string]bool{
+			stage + "/GET/protected":   true,
+			stage + "/POST/password":   true,
+			stage + "/GET/admin":       false,
+			stage + "/GET/admin/users": false,
+			stage + "/POST/admin":      true, // the rule is GET only
+		} {
+			if got := gateway.Allowed(resp.PolicyDocument, arn); got != want {
+				t.Errorf("cached policy on %s = %v, want %v", arn, got, want)
+			}
+		}
+		if _, ok := resp.Context["forbidden"]; ok || accessDeniedMsg(t, resp.Context) != "Forbidden: requires role admin" {
+			t.Errorf("context %v: want msg for the ACCESS_DENIED response and no per-route forbidden", resp.Context)
+		}
+		wantStringContext(t, resp.Context)
+	})
+	t.Run("admin", func(t *testing.T) {
+		p := e.issue(t, "admin", "admin")
+		resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "get_admin.json"), p.Access.Token, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := resp.PolicyDocument.Statement; len(st) != 1 || st[0].Resource[0] != stage+"/*/*" {
+			t.Fatalf("statements %+v, want one Allow on the stage", st)
+		}
+	})
+	t.Run("CSRF is not checked (the documented trade-off)", func(t *testing.T) {
+		p := e.issue(t, "testuser", "user")
+		resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "post_protected.json"), p.Access.Token, ""))
+		if err != nil || resp.PolicyDocument.Statement[0].Effect != "Allow" {
+			t.Fatalf("%+v %v", resp, err)
+		}
+	})
+	t.Run("odd methodArn", func(t *testing.T) {
+		p := e.issue(t, "testuser", "user")
+		ev := withAccess(azEvent(t, "get_protected.json"), p.Access.Token, "")
+		ev.MethodArn = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5"
+		if _, err := e.authz.REST(context.Background(), ev); err == nil {
+			t.Fatal("REST with an unparseable methodArn = nil error, want refused")
+		}
+	})
+}
+
+type failingStore struct{ err error }
+
+func (f failingStore) Lookup(context.Context, ...string) (map[string]revocation.Record, error) {
+	return nil, f.err
+}
+
+// TestStoreFailure: when the revocation store fails, or gives up at its
+// bound (dynamostore.WithCallTimeout, covered in shared/runtime/dynamostore and end
+// to end in shared/suites/resilience), the authorizer refuses with an error.
+func TestStoreFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		store authorizer.Revocations
+	}{
+		{"error", failingStore{errors.New("dynamodb: ProvisionedThroughputExceededException")}},
+		{"timeout", failingStore{fmt.Errorf("dynamostore: lookup: %w", context.DeadlineExceeded)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAZ(t)
+			e.authz.Revocations = tc.store
+			p := e.issue(t, "testuser", "user")
+			resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "get_protected.json"), p.Access.Token, ""))
+			if !errors.Is(err, authorizer.ErrUnavailable) {
+				t.Fatalf("REST = %+v, %v; want ErrUnavailable (API Gateway answers AUTHORIZER_FAILURE)", resp, err)
+			}
+			if len(resp.PolicyDocument.Statement) != 0 {
+				t.Errorf("policy returned with the error: %+v", resp.PolicyDocument)
+			}
+			v2, err := e.authz.HTTP(context.Background(), azV2(t, p.Access.Token))
+			if !errors.Is(err, authorizer.ErrUnavailable) || v2.IsAuthorized {
+				t.Fatalf("HTTP = %+v, %v; want ErrUnavailable", v2, err)
+			}
+		})
+	}
+}
+
+func azV2(t *testing.T, token string) events.APIGatewayV2CustomAuthorizerV2Request {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/httpapi_get_protected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayV2CustomAuthorizerV2Request
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Cookies = []string{"_ga=GA1.1.1234567890.1700000000"}
+	if token != "" {
+		ev.Cookies = append(ev.Cookies, "access_token_cookie="+token)
+	}
+	ev.IdentitySource = []string{strings.Join(ev.Cookies, "; ")}
+	return ev
+}
+
+func TestHTTPAPI(t *testing.T) {
+	e := newAZ(t)
+	p := e.issue(t, "testuser", "user")
+	resp, err := e.authz.HTTP(context.Background(), azV2(t, p.Access.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.IsAuthorized || resp.Context.Subject != "testuser" || resp.Context.SID != p.Access.Claims.SID || resp.Context.Fresh != "true" {
+		t.Fatalf("simple response %+v, want authorized with testuser's context", resp)
+	}
+	wantStringContext(t, resp.Context)
+
+	resp, err = e.authz.HTTP(context.Background(), azV2(t, ""))
+	if err != nil || resp.IsAuthorized || resp.Context.Msg != `Missing cookie "access_token_cookie"` {
+		t.Fatalf("without cookie: %+v, %v; want unauthorized with msg", resp, err)
+	}
+
+	admin := azV2(t, p.Access.Token)
+	admin.RouteKey, admin.RawPath = "GET /admin", "/admin"
+	admin.RequestContext.HTTP.Path = "/admin"
+	resp, err = e.authz.HTTP(context.Background(), admin)
+	if err != nil || !resp.IsAuthorized || resp.Context.Forbidden != "Forbidden: requires role admin" {
+		t.Fatalf("GET /admin as user: %+v, %v; want authorized with forbidden", resp, err)
+	}
+}
+
+// TestDecisionLogLevels pins which decisions log at which level: failures
+// at error (they page someone), a caller hanging up at info, denials at
+// info with their reason, allows only at debug (they are nearly every
+// request; see Authorizer.record).
+func TestDecisionLogLevels(t *testing.T) {
+	tests := []struct {
+		name      string
+		store     authorizer.Revocations // nil: the in-memory store
+		cookie    bool                   // send the access token
+		level     string                 // LOG_LEVEL
+		wantLevel string                 // "" means no decision line
+		wantMsg   string
+	}{
+		{"allow at info", nil, true, "info", "", ""},
+		{"allow at debug", nil, true, "debug", "DEBUG", "allow"},
+		{"deny", nil, false, "info", "INFO", "deny"},
+		{"store failure", failingStore{fmt.Errorf("dynamostore: lookup: %w", context.DeadlineExceeded)}, true, "info", "ERROR", "authorizer failed closed"},
+		{"caller went away", failingStore{fmt.Errorf("dynamostore: lookup: %w", context.Canceled)}, true, "info", "INFO", "authorizer abandoned: request cancelled"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAZ(t)
+			var buf bytes.Buffer
+			e.authz.Log = logging.New(&buf, tc.level)
+			if tc.store != nil {
+				e.authz.Revocations = tc.store
+			}
+			ev := azEvent(t, "get_protected.json")
+			if tc.cookie {
+				ev = withAccess(ev, e.issue(t, "testuser", "user").Access.Token, "")
+			}
+			_, _ = e.authz.REST(context.Background(), ev)
+			if tc.wantLevel == "" {
+				if buf.Len() != 0 {
+					t.Fatalf("logged %q, want nothing", buf.String())
+				}
+				return
+			}
+			var line struct{ Level, Msg string }
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatalf("log %q: %v", buf.String(), err)
+			}
+			if line.Level != tc.wantLevel || line.Msg != tc.wantMsg {
+				t.Fatalf("logged %s %q, want %s %q", line.Level, line.Msg, tc.wantLevel, tc.wantMsg)
+			}
+		})
+	}
+}
+
+// TestContextKeys pins the authorizer context's JSON names to the keys
+// shared/runtime/identity reads: a renamed field would log everyone out.
+func TestContextKeys(t *testing.T) {
+	full := authorizer.Context{Subject: "a", Roles: "b", JTI: "c", SID: "d", Fresh: "e", IssuedAt: "f", Forbidden: "g", Msg: "h"}
+	raw, err := json.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		identity.KeySubject: "a", identity.KeyRoles: "b", identity.KeyJTI: "c", identity.KeySID: "d",
+		identity.KeyFresh: "e", identity.KeyIssuedAt: "f", identity.KeyForbidden: "g", identity.KeyMsg: "h",
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("context JSON %s, want the keys of shared/runtime/identity %v", raw, want)
+	}
+	if raw, _ := json.Marshal(authorizer.Context{Msg: "x"}); string(raw) != `{"msg":"x"}` {
+		t.Fatalf("a denial's context is %s, want only msg", raw)
+	}
+}

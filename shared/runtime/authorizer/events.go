@@ -1,0 +1,160 @@
+package authorizer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
+)
+
+// RESTEvent is the part of a REST API REQUEST authorizer event that the
+// decision reads. The Lambda runtime decodes the event JSON into the
+// handler's argument type, so handing it this struct instead of the full
+// events type skips decoding requestContext, query strings and the rest:
+// about a twentieth of an invocation's cost (BenchmarkInvokeJSON*; BENCHMARKS.md).
+type RESTEvent struct {
+	MethodArn         string              `json:"methodArn"`
+	Resource          string              `json:"resource"`
+	Path              string              `json:"path"`
+	HTTPMethod        string              `json:"httpMethod"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+}
+
+// RESTResponse is a REST API authorizer's answer: the JSON of
+// events.APIGatewayCustomAuthorizerResponse, with the context typed (see
+// Context) where aws-lambda-go has a map of interfaces.
+type RESTResponse struct {
+	PrincipalID    string                                  `json:"principalId"`
+	PolicyDocument events.APIGatewayCustomAuthorizerPolicy `json:"policyDocument"`
+	Context        Context                                 `json:"context"`
+}
+
+// HTTPResponse is an HTTP API (payload 2.0) authorizer's simple response:
+// the JSON of events.APIGatewayV2CustomAuthorizerSimpleResponse with a
+// typed context, as RESTResponse.
+type HTTPResponse struct {
+	IsAuthorized bool    `json:"isAuthorized"`
+	Context      Context `json:"context"`
+}
+
+// REST answers a REST API REQUEST authorizer event given and answered in
+// aws-lambda-go's types; the function runs RESTSlim, which this wraps.
+func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	r, err := a.RESTSlim(ctx, RESTEvent{MethodArn: ev.MethodArn, Resource: ev.Resource, Path: ev.Path,
+		HTTPMethod: ev.HTTPMethod, Headers: ev.Headers, MultiValueHeaders: ev.MultiValueHeaders})
+	if err != nil {
+		return events.APIGatewayCustomAuthorizerResponse{}, err
+	}
+	// Through JSON, as the runtime and API Gateway see it.
+	out := events.APIGatewayCustomAuthorizerResponse{PrincipalID: r.PrincipalID, PolicyDocument: r.PolicyDocument}
+	raw, err := json.Marshal(r.Context)
+	if err != nil {
+		return events.APIGatewayCustomAuthorizerResponse{}, err
+	}
+	return out, json.Unmarshal(raw, &out.Context)
+}
+
+// RESTSlim answers a REST API REQUEST authorizer event; it is what the
+// Lambda function runs. A denial is a Deny policy with context msg (the
+// template's ACCESS_DENIED gateway response turns it into 401
+// {"msg": ...}); a failure to decide is an error, which API Gateway
+// answers with its AUTHORIZER_FAILURE response.
+func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, error) {
+	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource,
+		Headers: cookies.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}}
+	d := a.Decide(ctx, req)
+	a.record(ctx, req, d)
+	if d.Err != nil {
+		return RESTResponse{}, ErrUnavailable
+	}
+	if !d.Allow {
+		return RESTResponse{
+			PrincipalID:    "anonymous",
+			PolicyDocument: policy("Deny", ev.MethodArn),
+			Context:        Context{Msg: templateSafe(d.Msg)},
+		}, nil
+	}
+	principal := "anonymous"
+	if d.Claims != nil {
+		principal = d.Claims.Subject
+	}
+	resp := RESTResponse{
+		PrincipalID:    principal,
+		PolicyDocument: policy("Allow", ev.MethodArn),
+		Context:        d.Context(),
+	}
+	if a.CacheTTL > 0 {
+		// A cached policy is reused for every route: allow the whole stage
+		// and deny, explicitly, the routes whose role rules the caller fails.
+		stage, ok := stageARN(ev.MethodArn)
+		if !ok {
+			return RESTResponse{}, errors.New("authorizer: unexpected methodArn")
+		}
+		resp.PolicyDocument = policy("Allow", stage+"/*/*")
+		resp.Context.Forbidden = ""
+		for _, r := range d.Denied {
+			resp.PolicyDocument.Statement = append(resp.PolicyDocument.Statement,
+				policy("Deny", stage+"/"+r.Method+r.Path).Statement...)
+			resp.Context.Msg = templateSafe(r.Message())
+		}
+	}
+	return resp, nil
+}
+
+// HTTP answers an HTTP API (payload 2.0) REQUEST authorizer event with a
+// simple response; cookies arrive in the cookies array.
+func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (HTTPResponse, error) {
+	h := cookies.EventHeaders{Single: ev.Headers}
+	if len(ev.Cookies) > 0 {
+		h.Multi = map[string][]string{"Cookie": {strings.Join(ev.Cookies, "; ")}}
+	}
+	req := Request{Method: ev.RequestContext.HTTP.Method, Path: ev.RequestContext.HTTP.Path, Resource: ev.RouteKey, Headers: h}
+	if _, path, ok := strings.Cut(ev.RouteKey, " "); ok {
+		req.Resource = path
+	}
+	d := a.Decide(ctx, req)
+	a.record(ctx, req, d)
+	if d.Err != nil {
+		return HTTPResponse{}, ErrUnavailable
+	}
+	if !d.Allow {
+		return HTTPResponse{IsAuthorized: false, Context: Context{Msg: d.Msg}}, nil
+	}
+	return HTTPResponse{IsAuthorized: true, Context: d.Context()}, nil
+}
+
+// templateSafe escapes msg for the ACCESS_DENIED gateway response body
+// {"msg":"$context.authorizer.msg"}: API Gateway substitutes context values
+// verbatim (gateway response templates are not VTL, so no $util), and
+// flask's messages contain double quotes.
+func templateSafe(msg string) string {
+	b, _ := json.Marshal(msg)
+	return string(b[1 : len(b)-1])
+}
+
+// policy is one statement of effect on resource. Its slices share one
+// allocation (instead of three per request); their capacities are capped,
+// so an append to any of them copies rather than writing into another.
+func policy(effect, resource string) events.APIGatewayCustomAuthorizerPolicy {
+	b := new(struct {
+		stmt [1]events.IAMPolicyStatement
+		strs [2]string
+	})
+	b.strs = [2]string{"execute-api:Invoke", resource}
+	b.stmt[0] = events.IAMPolicyStatement{Action: b.strs[0:1:1], Effect: effect, Resource: b.strs[1:2:2]}
+	return events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: b.stmt[:]}
+}
+
+// stageARN cuts arn:aws:execute-api:region:acct:apiId/stage/VERB/path to
+// arn:aws:execute-api:region:acct:apiId/stage.
+func stageARN(methodARN string) (string, bool) {
+	parts := strings.SplitN(methodARN, "/", 3)
+	if len(parts) < 3 {
+		return "", false
+	}
+	return parts[0] + "/" + parts[1], true
+}

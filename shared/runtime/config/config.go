@@ -1,0 +1,342 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
+	"github.com/jwtgate/jwtgate/shared/runtime/cors"
+	"github.com/jwtgate/jwtgate/shared/runtime/rbac"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+)
+
+// Defaults of the jwtgate-specific settings.
+const (
+	DefaultRefreshReuseGrace = 10 * time.Second
+	DefaultRoleRules         = "GET /admin*=admin"
+	DefaultStoreTimeout      = time.Second
+	// Cognito locks a user out after 5 failures, doubling from 1 s to about
+	// 15 min; an IP gets more room since many users may share one.
+	DefaultLoginFailuresUser = 5
+	DefaultLoginFailuresIP   = 20
+	DefaultLoginLockoutMax   = 15 * time.Minute
+	DefaultRevocationTable   = "jwtgate-revocations"
+	DefaultUsersTable        = "jwtgate-users"
+	// MinSecretBytes is the shortest HMAC secret accepted outside dev mode:
+	// HS256's key should be at least as long as its 256-bit output.
+	MinSecretBytes = 32
+	// DevDemoSecret is the documented demo secret. It is refused everywhere
+	// but dev mode, so a copy-pasted example can never sign production tokens.
+	DevDemoSecret = "jwtgate-dev-only-demo-secret-do-not-deploy"
+)
+
+// Mode says where the configuration runs.
+type Mode int
+
+// Modes: Lambda (production rules) and Dev (the local gateway).
+const (
+	Lambda Mode = iota
+	Dev
+)
+
+// Config is the whole validated configuration.
+type Config struct {
+	Mode      Mode
+	Tokens    tokens.Options // Keys is filled by the secret loader
+	Cookies   cookies.Options
+	CSRF      cookies.CSRF
+	Locations cookies.Locations
+	Rules     rbac.Rules
+	// CORS lists the exact origins of front ends on other origins
+	// (JWTGATE_CORS_ORIGINS); empty means same-origin only.
+	CORS              cors.Options
+	RefreshReuseGrace time.Duration
+	AuthorizerCache   time.Duration
+	// LoginFailuresUser and LoginFailuresIP are how many failed logins a
+	// username or a source IP may have before lockouts start (0: no limit);
+	// LoginLockoutMax caps the doubling lockout.
+	LoginFailuresUser, LoginFailuresIP int
+	LoginLockoutMax                    time.Duration
+	// StoreTimeout bounds each call to the revocation table (retries
+	// included; dynamostore.WithCallTimeout), and three of it a session
+	// request's store calls together: past it requests fail closed.
+	StoreTimeout     time.Duration
+	SecretKey        string // JWT_SECRET_KEY; empty when the secret is in Secrets Manager
+	SecretARN        string // JWT_SECRET_ARN
+	RevocationTable  string
+	UsersTable       string
+	DynamoDBEndpoint string
+	LogLevel         string
+}
+
+// Getenv is os.LookupEnv's shape, injected for tests.
+type Getenv func(string) (string, bool)
+
+// Load reads and validates the configuration. Every problem is reported,
+// each naming its variable.
+func Load(env Getenv, mode Mode) (Config, error) {
+	r := reader{env: env}
+	c := Config{Mode: mode}
+
+	c.Tokens = tokens.Options{
+		Algorithm:      r.str("JWT_ALGORITHM", tokens.DefaultAlgorithm),
+		AccessTTL:      r.duration("JWT_ACCESS_TOKEN_EXPIRES", tokens.DefaultAccessTTL),
+		RefreshTTL:     r.duration("JWT_REFRESH_TOKEN_EXPIRES", tokens.DefaultRefreshTTL),
+		Leeway:         r.durationZero("JWT_DECODE_LEEWAY"),
+		Issuer:         r.str("JWT_ENCODE_ISSUER", ""),
+		Audience:       r.list("JWT_ENCODE_AUDIENCE", nil),
+		DecodeIssuer:   r.str("JWT_DECODE_ISSUER", ""),
+		DecodeAudience: r.list("JWT_DECODE_AUDIENCE", nil),
+	}
+	c.Tokens.DecodeAlgorithms = r.list("JWT_DECODE_ALGORITHMS", []string{c.Tokens.Algorithm})
+	for _, a := range append([]string{c.Tokens.Algorithm}, c.Tokens.DecodeAlgorithms...) {
+		switch a {
+		case "HS256", "HS384", "HS512":
+		default:
+			r.fail("JWT_ALGORITHM", a, "supported: HS256, HS384, HS512")
+		}
+	}
+
+	loc := r.list("JWT_TOKEN_LOCATION", []string{"cookies"})
+	c.Locations = cookies.Locations{
+		HeaderName: r.str("JWT_HEADER_NAME", "Authorization"),
+		HeaderType: r.strEmptyOK("JWT_HEADER_TYPE", "Bearer"),
+	}
+	for _, l := range loc {
+		switch l {
+		case "cookies":
+			c.Locations.Cookies = true
+		case "headers":
+			c.Locations.Headers = true
+		default:
+			r.fail("JWT_TOKEN_LOCATION", l, `supported: "cookies", "headers"`)
+		}
+	}
+
+	secureDefault := mode != Dev
+	c.Cookies = cookies.Options{
+		AccessName:      r.str("JWT_ACCESS_COOKIE_NAME", cookies.DefaultAccessName),
+		RefreshName:     r.str("JWT_REFRESH_COOKIE_NAME", cookies.DefaultRefreshName),
+		AccessCSRFName:  r.str("JWT_ACCESS_CSRF_COOKIE_NAME", cookies.DefaultAccessCSRFName),
+		RefreshCSRFName: r.str("JWT_REFRESH_CSRF_COOKIE_NAME", cookies.DefaultRefreshCSRFName),
+		AccessPath:      r.str("JWT_ACCESS_COOKIE_PATH", cookies.DefaultPath),
+		RefreshPath:     r.str("JWT_REFRESH_COOKIE_PATH", cookies.DefaultPath),
+		AccessCSRFPath:  r.str("JWT_ACCESS_CSRF_COOKIE_PATH", cookies.DefaultPath),
+		RefreshCSRFPath: r.str("JWT_REFRESH_CSRF_COOKIE_PATH", cookies.DefaultPath),
+		Domain:          r.str("JWT_COOKIE_DOMAIN", ""),
+		Secure:          r.boolean("JWT_COOKIE_SECURE", secureDefault),
+		SameSite:        r.sameSite("JWT_COOKIE_SAMESITE", http.SameSiteLaxMode),
+		Session:         r.boolean("JWT_SESSION_COOKIE", true),
+		CSRFInCookies:   r.boolean("JWT_CSRF_IN_COOKIES", true),
+	}
+	if c.Cookies.SameSite == http.SameSiteNoneMode && !c.Cookies.Secure {
+		r.fail("JWT_COOKIE_SAMESITE", "None", "browsers drop SameSite=None cookies without Secure: set JWT_COOKIE_SECURE=true")
+	}
+
+	c.CSRF = cookies.CSRF{
+		Protect:       r.boolean("JWT_COOKIE_CSRF_PROTECT", true),
+		Methods:       map[string]bool{},
+		AccessHeader:  r.str("JWT_ACCESS_CSRF_HEADER_NAME", "X-CSRF-TOKEN"),
+		RefreshHeader: r.str("JWT_REFRESH_CSRF_HEADER_NAME", "X-CSRF-TOKEN"),
+	}
+	for _, m := range r.list("JWT_CSRF_METHODS", []string{"POST", "PUT", "PATCH", "DELETE"}) {
+		c.CSRF.Methods[strings.ToUpper(m)] = true
+	}
+
+	rules, err := rbac.Parse(r.strEmptyOK("JWTGATE_ROLE_RULES", DefaultRoleRules))
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("JWTGATE_ROLE_RULES: %w", err))
+	}
+	c.Rules = rules
+	// 0 is a valid grace (strict rotation; the template allows it).
+	c.RefreshReuseGrace = DefaultRefreshReuseGrace
+	if _, set := r.lookup("JWTGATE_REFRESH_REUSE_GRACE"); set {
+		c.RefreshReuseGrace = r.durationZero("JWTGATE_REFRESH_REUSE_GRACE")
+	}
+	c.AuthorizerCache = r.durationZero("JWTGATE_AUTHORIZER_CACHE_TTL")
+	c.StoreTimeout = r.duration("JWTGATE_STORE_TIMEOUT", DefaultStoreTimeout)
+	c.LoginFailuresUser = r.count("JWTGATE_LOGIN_FAILURES_USER", DefaultLoginFailuresUser)
+	c.LoginFailuresIP = r.count("JWTGATE_LOGIN_FAILURES_IP", DefaultLoginFailuresIP)
+	c.LoginLockoutMax = r.duration("JWTGATE_LOGIN_LOCKOUT_MAX", DefaultLoginLockoutMax)
+	c.RevocationTable = r.str("REVOCATION_TABLE", DefaultRevocationTable)
+	c.UsersTable = r.str("USERS_TABLE", DefaultUsersTable)
+	c.DynamoDBEndpoint = r.str("DYNAMODB_ENDPOINT", "")
+	c.LogLevel = r.str("LOG_LEVEL", "info")
+
+	c.SecretKey = r.str("JWT_SECRET_KEY", "")
+	c.SecretARN = r.str("JWT_SECRET_ARN", "")
+	if c.SecretKey != "" {
+		if err := CheckSecret([]byte(c.SecretKey), mode); err != nil {
+			r.errs = append(r.errs, fmt.Errorf("JWT_SECRET_KEY: %w", err))
+		}
+	}
+	if mode == Lambda && c.SecretKey == "" && c.SecretARN == "" {
+		r.errs = append(r.errs, errors.New("JWT_SECRET_ARN: required (or JWT_SECRET_KEY) outside dev mode"))
+	}
+	if err := errors.Join(r.errs...); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// Secret errors.
+var (
+	ErrSecretTooShort = errors.New("secret shorter than 32 bytes")
+	ErrDemoSecret     = errors.New("the dev-only demo secret is refused outside `jwtgate dev`")
+)
+
+// CheckSecret refuses short and demo secrets outside dev mode.
+func CheckSecret(secret []byte, mode Mode) error {
+	if mode == Dev {
+		if len(secret) == 0 {
+			return ErrSecretTooShort
+		}
+		return nil
+	}
+	if string(secret) == DevDemoSecret {
+		return ErrDemoSecret
+	}
+	if len(secret) < MinSecretBytes {
+		return ErrSecretTooShort
+	}
+	return nil
+}
+
+type reader struct {
+	env  Getenv
+	errs []error
+}
+
+func (r *reader) fail(name, val, why string) {
+	r.errs = append(r.errs, fmt.Errorf("%s=%q: %s", name, val, why))
+}
+
+func (r *reader) lookup(name string) (string, bool) {
+	v, ok := r.env(name)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.lookup(name); ok {
+		return v
+	}
+	return def
+}
+
+// strEmptyOK lets a variable that is set but empty mean "empty".
+func (r *reader) strEmptyOK(name, def string) string {
+	if v, ok := r.env(name); ok {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+// list reads a comma-separated list; Python-style ["a", "b"] is accepted too.
+func (r *reader) list(name string, def []string) []string {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	v = strings.Trim(v, "[]")
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.Trim(strings.TrimSpace(p), `"'`)
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true
+	case "0", "false", "no", "off":
+		return false
+	}
+	r.fail(name, v, "want true or false")
+	return def
+}
+
+// count reads a non-negative integer.
+func (r *reader) count(name string, def int) int {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		r.fail(name, v, "want a whole number, 0 or more")
+		return def
+	}
+	return n
+}
+
+// duration takes integer seconds (flask style) or a Go duration ("5m");
+// it must be positive: tokens without expiry are not supported.
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	d, ok := r.parseDuration(name)
+	if !ok {
+		return def
+	}
+	if d <= 0 {
+		r.fail(name, fmt.Sprint(d), "must be positive")
+		return def
+	}
+	return d
+}
+
+func (r *reader) durationZero(name string) time.Duration {
+	d, ok := r.parseDuration(name)
+	if !ok {
+		return 0
+	}
+	if d < 0 {
+		r.fail(name, fmt.Sprint(d), "must not be negative")
+		return 0
+	}
+	return d
+}
+
+func (r *reader) parseDuration(name string) (time.Duration, bool) {
+	v, ok := r.lookup(name)
+	if !ok {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(n) * time.Second, true
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, v, `not a duration: integer seconds or a Go duration such as "5m"`)
+		return 0, false
+	}
+	return d, true
+}
+
+func (r *reader) sameSite(name string, def http.SameSite) http.SameSite {
+	v, ok := r.lookup(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(v) {
+	case "lax":
+		return http.SameSiteLaxMode
+	case "strict":
+		return http.SameSiteStrictMode
+	case "none":
+		return http.SameSiteNoneMode
+	}
+	r.fail(name, v, "want Lax, Strict or None")
+	return def
+}

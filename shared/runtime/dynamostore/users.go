@@ -1,0 +1,217 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/users"
+)
+
+// Attribute names of the users table.
+const (
+	attrName              = "username"
+	attrPasswordHash      = "password_hash"
+	attrRoles             = "roles"
+	attrDisabled          = "disabled"
+	attrPasswordChangedAt = "password_changed_at"
+)
+
+// Users stores users.User values in one DynamoDB table. It has the methods
+// and semantics of users.MemoryStore; names are used as given (normalise
+// them with username.Normalize first).
+type Users struct {
+	api   ItemAPI
+	table string
+}
+
+// NewUsers returns a store over the table called table.
+func NewUsers(api ItemAPI, table string) *Users { return &Users{api: api, table: table} }
+
+// Get returns the user called name (strongly consistent read), or
+// users.ErrNotFound.
+func (s *Users) Get(ctx context.Context, name string) (users.User, error) {
+	res, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            nameKey(name),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return users.User{}, fmt.Errorf("get user %q: %w", name, classify(s.table, err))
+	}
+	if len(res.Item) == 0 {
+		return users.User{}, fmt.Errorf("get user %q: %w", name, users.ErrNotFound)
+	}
+	u, err := decodeUser(res.Item)
+	if err != nil {
+		return users.User{}, fmt.Errorf("get user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// Add creates u, or fails with users.ErrExists.
+func (s *Users) Add(ctx context.Context, u users.User) error {
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     encodeUser(u),
+		ConditionExpression:      aws.String("attribute_not_exists(#n)"),
+		ExpressionAttributeNames: map[string]string{"#n": attrName},
+	})
+	if _, ok := conditionFailed(err); ok {
+		return fmt.Errorf("add user %q: %w", u.Name, users.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("add user %q: %w", u.Name, classify(s.table, err))
+	}
+	return nil
+}
+
+// Put creates or replaces u.
+func (s *Users) Put(ctx context.Context, u users.User) error {
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: encodeUser(u)})
+	if err != nil {
+		return fmt.Errorf("put user %q: %w", u.Name, classify(s.table, err))
+	}
+	return nil
+}
+
+// SetPassword replaces name's hash and records when, or users.ErrNotFound.
+func (s *Users) SetPassword(ctx context.Context, name, hash string, at time.Time) error {
+	vals := map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: hash}}
+	expr := "SET #h = :h REMOVE #t"
+	if !at.IsZero() {
+		expr = "SET #h = :h, #t = :t"
+		vals[":t"] = number(at.UnixNano())
+	}
+	return s.update(ctx, "set password of", name, expr,
+		map[string]string{"#h": attrPasswordHash, "#t": attrPasswordChangedAt}, vals)
+}
+
+// SetDisabled sets or clears name's disabled flag, or users.ErrNotFound.
+func (s *Users) SetDisabled(ctx context.Context, name string, disabled bool) error {
+	return s.update(ctx, "set disabled of", name, "SET #d = :d",
+		map[string]string{"#d": attrDisabled},
+		map[string]types.AttributeValue{":d": &types.AttributeValueMemberBOOL{Value: disabled}})
+}
+
+// SetRoles replaces name's roles, or users.ErrNotFound.
+func (s *Users) SetRoles(ctx context.Context, name string, roles []string) error {
+	return s.update(ctx, "set roles of", name, "SET #r = :r",
+		map[string]string{"#r": attrRoles},
+		map[string]types.AttributeValue{":r": encodeRoles(roles)})
+}
+
+// update applies expr to an existing user; a missing one is
+// users.ErrNotFound (the condition keeps UpdateItem from creating it).
+func (s *Users) update(ctx context.Context, op, name, expr string, names map[string]string, vals map[string]types.AttributeValue) error {
+	names["#n"] = attrName
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       nameKey(name),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("attribute_exists(#n)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: vals,
+	})
+	if _, ok := conditionFailed(err); ok {
+		return fmt.Errorf("%s %q: %w", op, name, users.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", op, name, classify(s.table, err))
+	}
+	return nil
+}
+
+// List returns every user, sorted by name. It scans the whole table
+// (strongly consistent, page by page): meant for the admin CLI, not for a
+// request path.
+func (s *Users) List(ctx context.Context) ([]users.User, error) {
+	var out []users.User
+	p := dynamodb.NewScanPaginator(s.api, &dynamodb.ScanInput{
+		TableName:      aws.String(s.table),
+		ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", classify(s.table, err))
+		}
+		for _, item := range page.Items {
+			u, err := decodeUser(item)
+			if err != nil {
+				return nil, fmt.Errorf("list users: %w", err)
+			}
+			out = append(out, u)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func nameKey(name string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrName: &types.AttributeValueMemberS{Value: name}}
+}
+
+func encodeRoles(roles []string) types.AttributeValue {
+	l := make([]types.AttributeValue, len(roles))
+	for i, r := range roles {
+		l[i] = &types.AttributeValueMemberS{Value: r}
+	}
+	return &types.AttributeValueMemberL{Value: l}
+}
+
+func encodeUser(u users.User) map[string]types.AttributeValue {
+	item := map[string]types.AttributeValue{
+		attrName:         &types.AttributeValueMemberS{Value: u.Name},
+		attrPasswordHash: &types.AttributeValueMemberS{Value: u.PasswordHash},
+		attrRoles:        encodeRoles(u.Roles),
+		attrDisabled:     &types.AttributeValueMemberBOOL{Value: u.Disabled},
+	}
+	if !u.PasswordChangedAt.IsZero() {
+		item[attrPasswordChangedAt] = number(u.PasswordChangedAt.UnixNano())
+	}
+	return item
+}
+
+func decodeUser(item map[string]types.AttributeValue) (users.User, error) {
+	var u users.User
+	n, ok := item[attrName].(*types.AttributeValueMemberS)
+	if !ok {
+		return u, fmt.Errorf("dynamostore: user item without %s", attrName)
+	}
+	u.Name = n.Value
+	if h, ok := item[attrPasswordHash].(*types.AttributeValueMemberS); ok {
+		u.PasswordHash = h.Value
+	}
+	if d, ok := item[attrDisabled].(*types.AttributeValueMemberBOOL); ok {
+		u.Disabled = d.Value
+	}
+	switch r := item[attrRoles].(type) {
+	case nil:
+	case *types.AttributeValueMemberL:
+		for _, v := range r.Value {
+			s, ok := v.(*types.AttributeValueMemberS)
+			if !ok {
+				return u, fmt.Errorf("dynamostore: user %q: a role is not a string", u.Name)
+			}
+			u.Roles = append(u.Roles, s.Value)
+		}
+	case *types.AttributeValueMemberSS: // written by hand in the console
+		u.Roles = append(u.Roles, r.Value...)
+	default:
+		return u, fmt.Errorf("dynamostore: user %q: roles is neither a list nor a string set", u.Name)
+	}
+	at, ok, err := readNumber(item, attrPasswordChangedAt)
+	if err != nil {
+		return u, fmt.Errorf("dynamostore: user %q: %w", u.Name, err)
+	}
+	if ok {
+		u.PasswordChangedAt = time.Unix(0, at)
+	}
+	return u, nil
+}

@@ -1,0 +1,177 @@
+package dynamostore_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/users"
+)
+
+// userStore is the users store's method set; both implementations must pass
+// the same contract.
+type userStore interface {
+	Get(ctx context.Context, name string) (users.User, error)
+	Add(ctx context.Context, u users.User) error
+	Put(ctx context.Context, u users.User) error
+	SetPassword(ctx context.Context, name, hash string, at time.Time) error
+	SetDisabled(ctx context.Context, name string, disabled bool) error
+	SetRoles(ctx context.Context, name string, roles []string) error
+	List(ctx context.Context) ([]users.User, error)
+}
+
+var (
+	_ userStore = (*users.MemoryStore)(nil)
+	_ userStore = (*dynamostore.Users)(nil)
+)
+
+var userStores = map[string]func(t *testing.T) userStore{
+	"memory": func(*testing.T) userStore { return users.NewMemoryStore() },
+	"dynamodb": func(t *testing.T) userStore {
+		c := server.Client(t)
+		_, table := server.CreateTables(t, c)
+		return dynamostore.NewUsers(c, table)
+	},
+}
+
+func TestUserContract(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	changed := time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.UTC)
+	alice := users.User{Name: "alice", PasswordHash: "$argon2id$a", Roles: []string{"admin", "reader"}, PasswordChangedAt: changed}
+	bob := users.User{Name: "bob", PasswordHash: "$argon2id$b", Disabled: true}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s userStore)
+	}{
+		{"get missing", func(t *testing.T, s userStore) {
+			if _, err := s.Get(ctx, "nobody"); !errors.Is(err, users.ErrNotFound) {
+				t.Fatalf("Get = %v, want ErrNotFound", err)
+			}
+		}},
+		{"add then get", func(t *testing.T, s userStore) {
+			mustAdd(t, s, alice)
+			mustAdd(t, s, bob)
+			wantUser(t, s, alice)
+			wantUser(t, s, bob)
+		}},
+		{"add twice", func(t *testing.T, s userStore) {
+			mustAdd(t, s, alice)
+			if err := s.Add(ctx, users.User{Name: "alice"}); !errors.Is(err, users.ErrExists) {
+				t.Fatalf("second Add = %v, want ErrExists", err)
+			}
+			wantUser(t, s, alice)
+		}},
+		{"put creates and replaces", func(t *testing.T, s userStore) {
+			if err := s.Put(ctx, bob); err != nil {
+				t.Fatal(err)
+			}
+			wantUser(t, s, bob)
+			b2 := bob
+			b2.Roles, b2.Disabled = []string{"x"}, false
+			if err := s.Put(ctx, b2); err != nil {
+				t.Fatal(err)
+			}
+			wantUser(t, s, b2)
+		}},
+		{"set password", func(t *testing.T, s userStore) {
+			mustAdd(t, s, bob)
+			at := changed.Add(time.Hour)
+			if err := s.SetPassword(ctx, "bob", "$argon2id$new", at); err != nil {
+				t.Fatal(err)
+			}
+			want := bob
+			want.PasswordHash, want.PasswordChangedAt = "$argon2id$new", at
+			wantUser(t, s, want)
+		}},
+		{"set disabled", func(t *testing.T, s userStore) {
+			mustAdd(t, s, alice)
+			if err := s.SetDisabled(ctx, "alice", true); err != nil {
+				t.Fatal(err)
+			}
+			want := alice
+			want.Disabled = true
+			wantUser(t, s, want)
+			if err := s.SetDisabled(ctx, "alice", false); err != nil {
+				t.Fatal(err)
+			}
+			wantUser(t, s, alice)
+		}},
+		{"set roles", func(t *testing.T, s userStore) {
+			mustAdd(t, s, alice)
+			for _, roles := range [][]string{{"z", "a"}, nil} {
+				if err := s.SetRoles(ctx, "alice", roles); err != nil {
+					t.Fatal(err)
+				}
+				want := alice
+				want.Roles = roles
+				wantUser(t, s, want)
+			}
+		}},
+		{"updates of a missing user", func(t *testing.T, s userStore) {
+			for name, err := range map[string]error{
+				"SetPassword": s.SetPassword(ctx, "ghost", "h", changed),
+				"SetDisabled": s.SetDisabled(ctx, "ghost", true),
+				"SetRoles":    s.SetRoles(ctx, "ghost", []string{"a"}),
+			} {
+				if !errors.Is(err, users.ErrNotFound) {
+					t.Errorf("%s = %v, want ErrNotFound", name, err)
+				}
+			}
+			if _, err := s.Get(ctx, "ghost"); !errors.Is(err, users.ErrNotFound) {
+				t.Fatalf("an update created the user: %v", err)
+			}
+		}},
+		{"list sorted", func(t *testing.T, s userStore) {
+			got, err := s.List(ctx)
+			if err != nil || len(got) != 0 {
+				t.Fatalf("empty List = %v, %v", got, err)
+			}
+			mustAdd(t, s, bob)
+			mustAdd(t, s, alice)
+			got, err = s.List(ctx)
+			if err != nil || len(got) != 2 || !sameUser(got[0], alice) || !sameUser(got[1], bob) {
+				t.Fatalf("List = %+v, %v", got, err)
+			}
+		}},
+	}
+	for impl, newStore := range userStores {
+		t.Run(impl, func(t *testing.T) {
+			t.Parallel()
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					t.Parallel()
+					tt.run(t, newStore(t))
+				})
+			}
+		})
+	}
+}
+
+func mustAdd(t *testing.T, s userStore, u users.User) {
+	t.Helper()
+	if err := s.Add(context.Background(), u); err != nil {
+		t.Fatalf("Add(%q): %v", u.Name, err)
+	}
+}
+
+func wantUser(t *testing.T, s userStore, want users.User) {
+	t.Helper()
+	got, err := s.Get(context.Background(), want.Name)
+	if err != nil {
+		t.Fatalf("Get(%q): %v", want.Name, err)
+	}
+	if !sameUser(got, want) {
+		t.Fatalf("Get(%q) = %+v, want %+v", want.Name, got, want)
+	}
+}
+
+// sameUser compares users, treating nil and empty roles alike.
+func sameUser(a, b users.User) bool {
+	return a.Name == b.Name && a.PasswordHash == b.PasswordHash && a.Disabled == b.Disabled &&
+		a.PasswordChangedAt.Equal(b.PasswordChangedAt) &&
+		slices.Equal(a.Roles, b.Roles) && (len(a.Roles) == 0) == (len(b.Roles) == 0)
+}

@@ -1,0 +1,144 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/jwtgate/jwtgate/shared/runtime/authorizer"
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/cors"
+	"github.com/jwtgate/jwtgate/shared/runtime/demo"
+	"github.com/jwtgate/jwtgate/shared/runtime/identity"
+	"github.com/jwtgate/jwtgate/shared/runtime/session"
+	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+)
+
+// Revocations is the revocation store every function shares.
+type Revocations interface {
+	session.Revocations
+	authorizer.Revocations
+}
+
+// Stores are the state behind the functions.
+type Stores struct {
+	Users       session.Users
+	Revocations Revocations
+	// RefreshReads batches refresh's reads of both; nil reads them apart.
+	RefreshReads session.RefreshReads
+	// Throttle counts failed logins; nil disables login throttling.
+	Throttle throttle.Store
+}
+
+// Set holds the handlers of one configuration.
+type Set struct {
+	cfg     config.Config
+	session *session.Service
+	authz   *authorizer.Authorizer
+	log     *slog.Logger
+}
+
+// Logical IDs of the template's functions.
+const (
+	LoginFunction      = "LoginFunction"
+	RefreshFunction    = "RefreshFunction"
+	LogoutFunction     = "LogoutFunction"
+	PasswordFunction   = "PasswordFunction"
+	ProtectedFunction  = "ProtectedFunction"
+	AuthorizerFunction = "AuthorizerFunction"
+)
+
+// New builds the handlers. keys sign and verify tokens (keys[0] signs).
+func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, clock func() time.Time) (*Set, error) {
+	if clock == nil {
+		clock = time.Now
+	}
+	topts := cfg.Tokens
+	topts.Keys = keys
+	topts.Clock = clock
+	ts, err := tokens.New(topts)
+	if err != nil {
+		return nil, fmt.Errorf("handlers: %w", err)
+	}
+	s := &Set{cfg: cfg, log: log}
+	s.session = &session.Service{
+		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF, Locations: cfg.Locations,
+		Users: st.Users, Revocations: st.Revocations, RefreshReads: st.RefreshReads,
+		ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
+		HashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)), Clock: clock, Log: log,
+	}
+	if st.Throttle != nil {
+		s.session.Throttle = &throttle.Limiter{Store: st.Throttle, Clock: clock,
+			User: throttle.NewPolicy(cfg.LoginFailuresUser, cfg.LoginLockoutMax),
+			IP:   throttle.NewPolicy(cfg.LoginFailuresIP, cfg.LoginLockoutMax)}
+	}
+	s.authz = &authorizer.Authorizer{
+		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
+		Rules: cfg.Rules, Revocations: st.Revocations, CacheTTL: cfg.AuthorizerCache,
+		Clock: clock, Log: log,
+	}
+	return s, nil
+}
+
+// HTTP returns the net/http handler of a proxy-integrated function, with
+// the CORS rules of JWTGATE_CORS_ORIGINS around it.
+func (s *Set) HTTP(logicalID string) (http.Handler, error) {
+	var h http.Handler
+	switch logicalID {
+	case LoginFunction:
+		h = s.session.Login()
+	case RefreshFunction:
+		h = s.session.Refresh()
+	case LogoutFunction:
+		h = s.session.Logout()
+	case PasswordFunction:
+		h = identity.Require(s.session.Password())
+	case ProtectedFunction:
+		h = demo.Handler()
+	default:
+		return nil, fmt.Errorf("handlers: no HTTP function %q", logicalID)
+	}
+	return cors.Middleware(s.cfg.CORS, h), nil
+}
+
+// REST returns the REST API (payload 1.0) handler of a function, as
+// lambda.Start would run it.
+func (s *Set) REST(logicalID string) (any, error) {
+	if logicalID == AuthorizerFunction {
+		return s.authz.RESTSlim, nil
+	}
+	h, err := s.HTTP(logicalID)
+	if err != nil {
+		return nil, err
+	}
+	return restProxy(h), nil
+}
+
+// V2 returns the HTTP API (payload 2.0) handler of a function.
+func (s *Set) V2(logicalID string) (any, error) {
+	if logicalID == AuthorizerFunction {
+		return s.authz.HTTP, nil
+	}
+	h, err := s.HTTP(logicalID)
+	if err != nil {
+		return nil, err
+	}
+	return v2Proxy(h), nil
+}
+
+// restProxy adapts h to REST proxy events. The adapter puts the gateway
+// context in the request context, where identity reads it.
+func restProxy(h http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return httpadapter.New(h).ProxyWithContext
+}
+
+// v2Proxy adapts h to HTTP API payload 2.0 events.
+func v2Proxy(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return httpadapter.NewV2(h).ProxyWithContext
+}

@@ -1,0 +1,62 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/demo"
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/lambdaenv"
+)
+
+// FromEnv builds the handler of function logicalID as its Lambda container
+// runs it: configuration from the environment, the signing keys from
+// Secrets Manager and the DynamoDB stores, each created once per container.
+// JWTGATE_PAYLOAD=v2 selects HTTP API payload 2.0. The authorizer and the
+// demo function have their own, lighter wiring (lambdaenv.Authorizer,
+// demo.FromEnv); this one still answers for them, for tools that build
+// every function the same way.
+func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, error) {
+	cfg, err := config.Load(getenv, config.Lambda)
+	if err != nil {
+		return nil, err
+	}
+	payload, _ := getenv("JWTGATE_PAYLOAD")
+	v2 := payload == "v2"
+	if logicalID == ProtectedFunction {
+		// The demo routes only read the authorizer context: no key, no tables.
+		return demo.FromEnv(getenv)
+	}
+	d, err := lambdaenv.Load(ctx, cfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	stores := DynamoStores(d.DB, cfg, nil)
+	set, err := New(d.Config, d.Keys, stores, d.Log, nil)
+	if err != nil {
+		return nil, err
+	}
+	if v2 {
+		return set.V2(logicalID)
+	}
+	return set.REST(logicalID)
+}
+
+// DynamoStores are the session functions' stores over DynamoDB: cfg's
+// tables on api, each call to the revocation table (revocations, refresh
+// reads, failed-login counters) bounded by cfg.StoreTimeout
+// (JWTGATE_STORE_TIMEOUT), refresh's reads batched into one call. clock
+// decides which records are live (nil: time.Now). Lambda, jwtgate dev and
+// the tests build their stores here; lambdaenv.Authorizer, which needs only
+// the revocation store, applies the same bound itself.
+func DynamoStores(api dynamostore.ItemAPI, cfg config.Config, clock func() time.Time) Stores {
+	opts := []dynamostore.Option{dynamostore.WithCallTimeout(cfg.StoreTimeout), dynamostore.WithClock(clock)}
+	us := dynamostore.NewUsers(api, cfg.UsersTable)
+	revs := dynamostore.NewRevocations(api, cfg.RevocationTable, opts...)
+	return Stores{
+		Users: us, Revocations: revs,
+		RefreshReads: dynamostore.NewRefreshReads(revs, us),
+		Throttle:     dynamostore.NewThrottle(api, cfg.RevocationTable, opts...),
+	}
+}

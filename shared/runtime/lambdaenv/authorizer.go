@@ -1,0 +1,41 @@
+package lambdaenv
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/authorizer"
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+)
+
+// Authorizer builds the AuthorizerFunction handler as handlers.FromEnv
+// builds the others (same configuration, keys, tables, store bound and
+// logger), linking only what the authorizer runs. JWTGATE_PAYLOAD=v2
+// selects the HTTP API handler.
+func Authorizer(ctx context.Context, getenv config.Getenv) (any, error) {
+	cfg, err := config.Load(getenv, config.Lambda)
+	if err != nil {
+		return nil, err
+	}
+	d, err := Load(ctx, cfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	topts := d.Config.Tokens
+	topts.Keys = d.Keys
+	ts, err := tokens.New(topts)
+	if err != nil {
+		return nil, fmt.Errorf("lambdaenv: %w", err)
+	}
+	a := &authorizer.Authorizer{
+		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
+		Rules: cfg.Rules, Revocations: dynamostore.NewRevocations(d.DB, cfg.RevocationTable, dynamostore.WithCallTimeout(cfg.StoreTimeout)),
+		CacheTTL: cfg.AuthorizerCache, Log: d.Log,
+	}
+	if payload, _ := getenv("JWTGATE_PAYLOAD"); payload == "v2" {
+		return a.HTTP, nil
+	}
+	return a.RESTSlim, nil
+}

@@ -1,0 +1,112 @@
+package lambdaenv
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/logging"
+	"github.com/jwtgate/jwtgate/shared/runtime/secret"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+)
+
+// Errors of the environment-only AWS configuration.
+var (
+	// ErrNoEnvCredentials means AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+	// are not set (Lambda always sets them) and no local endpoint is used.
+	ErrNoEnvCredentials = errors.New("lambdaenv: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+	// ErrNoEnvRegion means AWS_REGION (or AWS_DEFAULT_REGION) is not set
+	// and no local endpoint is used.
+	ErrNoEnvRegion = errors.New("lambdaenv: AWS_REGION is not set")
+)
+
+// localRegion signs requests to a custom endpoint (DynamoDB Local) when no
+// region is set; the emulator accepts any.
+const localRegion = "us-east-1"
+
+// AWSConfig is the AWS configuration of a Lambda function read from its
+// environment alone: AWS_REGION (or AWS_DEFAULT_REGION) and the execution
+// role's AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN,
+// which the Lambda runtime sets and keeps valid for the life of the
+// execution environment. It is what aws-sdk-go-v2/config resolves on
+// Lambda, without linking that package. With endpoint set (DynamoDB Local)
+// a missing region is us-east-1 and missing credentials are dummy ones.
+//
+// Settings only the full loader reads (profiles, AWS_ENDPOINT_URL_*,
+// AWS_RETRY_MODE, AWS_MAX_ATTEMPTS) are ignored: the SDK defaults apply.
+func AWSConfig(getenv config.Getenv, endpoint string) (aws.Config, error) {
+	get := func(k string) string { v, _ := getenv(k); return v }
+	region := get("AWS_REGION")
+	if region == "" {
+		region = get("AWS_DEFAULT_REGION")
+	}
+	if region == "" {
+		if endpoint == "" {
+			return aws.Config{}, ErrNoEnvRegion
+		}
+		region = localRegion
+	}
+	id, key := get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")
+	if id == "" || key == "" {
+		if endpoint == "" {
+			return aws.Config{}, ErrNoEnvCredentials
+		}
+		id, key = "dummy", "dummy" // DynamoDB Local checks the signature's shape only
+	}
+	return aws.Config{
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, key, get("AWS_SESSION_TOKEN"))),
+	}, nil
+}
+
+// Deps is what every keyed function reads at init.
+type Deps struct {
+	// Config is the configuration, with Tokens.Reload set when the keys
+	// come from Secrets Manager.
+	Config config.Config
+	// Keys sign (Keys[0]) and verify tokens.
+	Keys []tokens.Key
+	// DB is the one DynamoDB client of the container.
+	DB *dynamodb.Client
+	// Log writes JSON lines to stderr at LOG_LEVEL.
+	Log *slog.Logger
+}
+
+// Load reads the AWS configuration from the environment the Lambda runtime
+// sets (AWSConfig), the keys, and builds one DynamoDB client.
+func Load(ctx context.Context, cfg config.Config, getenv config.Getenv) (Deps, error) {
+	awsCfg, err := AWSConfig(getenv, cfg.DynamoDBEndpoint)
+	if err != nil {
+		return Deps{}, err
+	}
+	var sm secret.SecretsAPI
+	if cfg.SecretKey == "" {
+		sm = secretsmanager.NewFromConfig(awsCfg)
+	}
+	loader := secret.Loader{Config: cfg, API: sm}
+	keys, err := loader.Load(ctx)
+	if err != nil {
+		return Deps{}, err
+	}
+	if sm != nil {
+		// Keys rotated after this container started are picked up the first
+		// time a token names one (at most once a minute).
+		cfg.Tokens.Reload = loader.Reload
+	}
+	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		if cfg.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
+			// DynamoDB Local's error replies carry no CRC32 header, and the
+			// SDK would warn about every one of them (as in awsclient).
+			o.DisableValidateResponseChecksum = true
+		}
+	})
+	return Deps{Config: cfg, Keys: keys, DB: db, Log: logging.New(os.Stderr, cfg.LogLevel)}, nil
+}

@@ -1,0 +1,173 @@
+package revocation_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func TestKeys(t *testing.T) {
+	s := revocation.Subject{JTI: "j", SID: "s", Sub: "alice"}
+	want := []string{"jti#j", "sid#s", "sub#alice"}
+	got := s.Keys()
+	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("Keys = %v, want %v", got, want)
+	}
+	if revocation.TokenKey("x") != "jti#x" || revocation.SessionKey("x") != "sid#x" || revocation.UserKey("x") != "sub#x" {
+		t.Fatal("key prefixes changed: stored records would stop matching")
+	}
+}
+
+func TestCheck(t *testing.T) {
+	iat := t0
+	subj := revocation.Subject{JTI: "j1", SID: "s1", Sub: "alice", IssuedAt: iat}
+	now := t0.Add(time.Minute)
+	live := now.Add(time.Hour)
+	tests := []struct {
+		name    string
+		recs    []revocation.Record
+		revoked bool
+	}{
+		{"nothing", nil, false},
+		{"token", []revocation.Record{{Key: "jti#j1", At: now, ExpiresAt: live}}, true},
+		{"session", []revocation.Record{{Key: "sid#s1", At: now, ExpiresAt: live}}, true},
+		{"other token", []revocation.Record{{Key: "jti#j2", At: now, ExpiresAt: live}}, false},
+		{"other session", []revocation.Record{{Key: "sid#s2", At: now, ExpiresAt: live}}, false},
+		{"user cut-off after iat", []revocation.Record{{Key: "sub#alice", At: iat.Add(time.Second), ExpiresAt: live}}, true},
+		{"user cut-off at iat", []revocation.Record{{Key: "sub#alice", At: iat, ExpiresAt: live}}, false},
+		{"user cut-off before iat", []revocation.Record{{Key: "sub#alice", At: iat.Add(-time.Second), ExpiresAt: live}}, false},
+		{"other user cut-off", []revocation.Record{{Key: "sub#bob", At: now, ExpiresAt: live}}, false},
+		{"expired token record", []revocation.Record{{Key: "jti#j1", At: t0, ExpiresAt: now}}, false},
+		{"expired session record", []revocation.Record{{Key: "sid#s1", At: t0, ExpiresAt: now.Add(-time.Second)}}, false},
+		{"expired user cut-off", []revocation.Record{{Key: "sub#alice", At: iat.Add(time.Second), ExpiresAt: now}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]revocation.Record{}
+			for _, r := range tc.recs {
+				m[r.Key] = r
+			}
+			err := revocation.Check(m, subj, now)
+			if tc.revoked != errors.Is(err, revocation.ErrRevoked) || (!tc.revoked && err != nil) {
+				t.Fatalf("Check = %v, want revoked=%v", err, tc.revoked)
+			}
+		})
+	}
+}
+
+func TestMemoryStoreLookup(t *testing.T) {
+	now := t0
+	m := revocation.NewMemoryStore(func() time.Time { return now })
+	ctx := context.Background()
+	for _, r := range []revocation.Record{
+		{Key: "jti#a", At: now, ExpiresAt: now.Add(time.Minute)},
+		{Key: "sid#b", At: now, ExpiresAt: now.Add(time.Hour)},
+	} {
+		if err := m.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := m.Lookup(ctx, "jti#a", "sid#b", "sub#c")
+	if err != nil || len(got) != 2 {
+		t.Fatalf("Lookup = %v, %v; want 2 records", got, err)
+	}
+	now = now.Add(time.Minute) // jti#a expires exactly now
+	got, _ = m.Lookup(ctx, "jti#a", "sid#b")
+	if _, ok := got["jti#a"]; ok || len(got) != 1 {
+		t.Fatalf("Lookup after expiry = %v, want sid#b only", got)
+	}
+}
+
+func TestMemoryStorePutNeverShortens(t *testing.T) {
+	now := t0
+	m := revocation.NewMemoryStore(func() time.Time { return now })
+	ctx := context.Background()
+	long := revocation.Record{Key: "sid#s", At: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+	if err := m.Put(ctx, long); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if err := m.Put(ctx, revocation.Record{Key: "sid#s", At: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := m.Lookup(ctx, "sid#s")
+	if r := got["sid#s"]; !r.ExpiresAt.Equal(long.ExpiresAt) {
+		t.Fatalf("ExpiresAt = %v after a shorter Put, want %v kept", r.ExpiresAt, long.ExpiresAt)
+	}
+	longer := now.Add(60 * 24 * time.Hour)
+	_ = m.Put(ctx, revocation.Record{Key: "sid#s", At: now, ExpiresAt: longer})
+	got, _ = m.Lookup(ctx, "sid#s")
+	if r := got["sid#s"]; !r.ExpiresAt.Equal(longer) {
+		t.Fatalf("ExpiresAt = %v after a longer Put, want %v", r.ExpiresAt, longer)
+	}
+	// An expired record does not hold anything back.
+	_ = m.Put(ctx, revocation.Record{Key: "jti#x", At: now, ExpiresAt: now.Add(time.Second)})
+	now = now.Add(time.Hour)
+	_ = m.Put(ctx, revocation.Record{Key: "jti#x", At: now, ExpiresAt: now.Add(time.Minute)})
+	got, _ = m.Lookup(ctx, "jti#x")
+	if r := got["jti#x"]; !r.At.Equal(now) {
+		t.Fatalf("record after re-Put = %+v, want the new one", r)
+	}
+}
+
+func TestMemoryStoreConsumeRace(t *testing.T) {
+	now := t0
+	m := revocation.NewMemoryStore(func() time.Time { return now })
+	ctx := context.Background()
+	const n = 50
+	type result struct {
+		rec revocation.Record
+		won bool
+		err error
+	}
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			// Each caller offers a distinct At, so the winner is identifiable.
+			r := revocation.Record{Key: "jti#refresh", At: t0.Add(time.Duration(i) * time.Millisecond), ExpiresAt: t0.Add(time.Hour)}
+			rec, won, err := m.Consume(ctx, r)
+			results[i] = result{rec, won, err}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	winners := 0
+	var winner revocation.Record
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("caller %d: %v", i, r.err)
+		}
+		if r.won {
+			winners++
+			winner = r.rec
+		}
+	}
+	if winners != 1 {
+		t.Fatalf("%d winners, want exactly 1", winners)
+	}
+	for i, r := range results {
+		if !r.won && r.rec != winner {
+			t.Errorf("caller %d saw %+v, want the winner's record %+v", i, r.rec, winner)
+		}
+	}
+	stored, _ := m.Lookup(ctx, "jti#refresh")
+	if stored["jti#refresh"] != winner {
+		t.Errorf("stored %+v, want the winner's %+v", stored["jti#refresh"], winner)
+	}
+	// Once the record expires, the key can be consumed again.
+	now = t0.Add(time.Hour)
+	if _, won, _ := m.Consume(ctx, revocation.Record{Key: "jti#refresh", At: now, ExpiresAt: now.Add(time.Hour)}); !won {
+		t.Errorf("Consume after expiry lost")
+	}
+}

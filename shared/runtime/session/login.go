@@ -1,0 +1,154 @@
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/password"
+	"github.com/jwtgate/jwtgate/shared/runtime/reply"
+	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+	"github.com/jwtgate/jwtgate/shared/runtime/users"
+	"github.com/jwtgate/jwtgate/shared/runtime/users/username"
+)
+
+// Login answers POST /login with {"username","password"}: 200
+// {"login":true} and the four cookies (access token fresh), or 401
+// {"msg":"Bad username or password"}. Unknown and disabled users cost the
+// same argon2id work and get the same answer as a wrong password. Failed
+// logins are counted per username and source IP; past the limit the answer
+// is 429 with Retry-After, before any password is checked.
+func (s *Service) Login() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowPOST(w, r) {
+			return
+		}
+		var body struct {
+			Username *string `json:"username"`
+			Password *string `json:"password"`
+		}
+		if msg := readJSON(w, r, &body); msg != "" {
+			reply.Msg(w, http.StatusBadRequest, msg)
+			return
+		}
+		if body.Username == nil || body.Password == nil || *body.Username == "" || *body.Password == "" {
+			reply.Msg(w, http.StatusBadRequest, `Missing "username" or "password"`)
+			return
+		}
+		name, err := username.Normalize(*body.Username)
+		if err != nil {
+			reply.Msg(w, http.StatusBadRequest, msgInvalidUsername)
+			return
+		}
+		ctx, cancel := s.bounded(r)
+		defer cancel()
+		log := s.log().With("op", "login", "user", name)
+		ip := sourceIP(r)
+		hadFailures := false
+		if s.Throttle != nil {
+			hadFailures, err = s.Throttle.Check(ctx, name, ip)
+			var locked *throttle.Locked
+			switch {
+			case errors.As(err, &locked):
+				log.InfoContext(ctx, "login refused", "reason", "locked out", "retry_after_s", locked.RetryAfter.Seconds())
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(locked.RetryAfter.Seconds()))))
+				reply.Msg(w, http.StatusTooManyRequests, msgLockedOut)
+				return
+			case err != nil:
+				log.ErrorContext(ctx, "login failed closed", "reason", "throttle store", "err", err)
+				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+				return
+			}
+		}
+		u, err := s.Users.Get(ctx, name)
+		reason := ""
+		switch {
+		case errors.Is(err, users.ErrNotFound):
+			if s.hashing(r, func() { _ = password.VerifyDummy(*body.Password) }) != nil {
+				return // the client left while waiting for a hash slot
+			}
+			reason = "unknown user"
+		case err != nil:
+			log.ErrorContext(ctx, "login failed closed", "reason", "user store", "err", err)
+			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		default:
+			var err error
+			if s.hashing(r, func() { err = password.Verify(u.PasswordHash, *body.Password) }) != nil {
+				return // the client left while waiting for a hash slot
+			}
+			if err != nil {
+				reason = "wrong password"
+				if errors.Is(err, password.ErrFormat) {
+					reason = "unreadable password hash"
+				}
+			} else if u.Disabled {
+				reason = "disabled"
+			}
+		}
+		if reason != "" {
+			if s.Throttle != nil {
+				if err := s.Throttle.Failed(ctx, name, ip); err != nil {
+					log.ErrorContext(ctx, "login failed closed", "reason", "throttle store", "err", err)
+					reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+					return
+				}
+			}
+			log.InfoContext(ctx, "login refused", "reason", reason)
+			reply.Msg(w, http.StatusUnauthorized, msgBadCredentials)
+			return
+		}
+		if hadFailures {
+			if err := s.Throttle.Succeeded(ctx, name); err != nil {
+				log.WarnContext(ctx, "login: failure counter not reset", "err", err)
+			}
+		}
+		sid := s.Tokens.NewID()
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles}, sid, true); err != nil {
+			log.ErrorContext(ctx, "login failed", "reason", "issue tokens", "err", err)
+			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
+			return
+		}
+		log.InfoContext(ctx, "login", "sid", sid)
+		reply.JSON(w, http.StatusOK, map[string]bool{"login": true})
+	})
+}
+
+// sourceIP is the caller's address as API Gateway saw it: the api-proxy
+// adapter puts requestContext.identity.sourceIp in RemoteAddr.
+func sourceIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// readJSON reads a JSON object body of at most 4 KiB into v and returns the
+// client message when it cannot.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) string {
+	mt, _, err := mime.ParseMediaType(r.Header.Get(headerContentType))
+	if err != nil || mt != mediaTypeJSON {
+		return msgContentType
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return msgBodyTooLarge
+		}
+		return msgMalformedJSON
+	}
+	if len(raw) == 0 || raw[0] != '{' && !json.Valid(raw) {
+		return msgMalformedJSON
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return msgMalformedJSON
+	}
+	return ""
+}

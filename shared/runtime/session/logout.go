@@ -1,0 +1,108 @@
+package session
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
+	"github.com/jwtgate/jwtgate/shared/runtime/reply"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+)
+
+// Logout answers POST /logout: it revokes the whole session (sid) of the
+// presented tokens, so the access and refresh tokens of that login both stop
+// working, clears the four cookies and answers {"logout":true}.
+//
+// When a cookie token is presented, the CSRF header must match the csrf
+// claim of one of the presented tokens (normally the access token's), so
+// another site cannot log the user out. Expired tokens still name their
+// session; when tokens are presented but none can be read, there is
+// nothing to revoke and the cookies are cleared all the same. When no token
+// is presented at all the answer is {"logout":true} without clearing: a
+// cross-site form POST arrives without the SameSite=Lax cookies, yet the
+// browser applies the Set-Cookie of that top-level navigation, so clearing
+// there would let any site log the user out. When the revocation cannot be
+// stored the answer is 503 and the cookies stay, so the client can retry.
+func (s *Service) Logout() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowPOST(w, r) {
+			return
+		}
+		ctx, cancel := s.bounded(r)
+		defer cancel()
+		log := s.log().With("op", "logout")
+		var readable []*tokens.Claims
+		csrfNeeded, presented := false, false
+		for _, k := range []struct {
+			cookie string
+			typ    tokens.Type
+		}{{s.Cookies.AccessName, tokens.Access}, {s.Cookies.RefreshName, tokens.Refresh}} {
+			found, err := cookies.Find(r.Header, k.cookie, s.Locations)
+			if err != nil {
+				continue
+			}
+			presented = true
+			csrfNeeded = csrfNeeded || s.CSRF.Applies(r.Method, found)
+			claims, err := s.Tokens.Parse(found.Token)
+			if claims == nil || (err != nil && !errors.Is(err, tokens.ErrExpired)) || tokens.CheckType(claims, k.typ) != nil {
+				msg, _ := tokens.Message(err)
+				log.InfoContext(ctx, "logout: unreadable token ignored", "cookie", k.cookie, "reason", msg)
+				continue
+			}
+			readable = append(readable, claims)
+		}
+		if !presented {
+			reply.JSON(w, http.StatusOK, map[string]bool{"logout": true})
+			return
+		}
+		if csrfNeeded {
+			if msg := s.logoutCSRF(r, readable); msg != "" {
+				log.InfoContext(ctx, "logout refused", "reason", msg)
+				reply.Msg(w, http.StatusUnauthorized, msg)
+				return
+			}
+		}
+		revoked := map[string]bool{}
+		for _, c := range readable {
+			if revoked[c.SID] {
+				continue
+			}
+			if err := s.Revocations.Put(ctx, s.sessionRecord(c.SID)); err != nil {
+				log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "sid", c.SID, "err", err)
+				reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
+				return
+			}
+			revoked[c.SID] = true
+			log.InfoContext(ctx, "logout", "user", c.Subject, "sid", c.SID)
+		}
+		if err := s.Cookies.Clear(w); err != nil {
+			log.ErrorContext(ctx, "logout: clear cookies", "err", err)
+		}
+		reply.JSON(w, http.StatusOK, map[string]bool{"logout": true})
+	})
+}
+
+// logoutCSRF returns "" when the CSRF header matches a readable token, and
+// flask's message otherwise.
+func (s *Service) logoutCSRF(r *http.Request, readable []*tokens.Claims) string {
+	var presented []string
+	for _, h := range []string{s.CSRF.AccessHeader, s.CSRF.RefreshHeader} {
+		if v, err := cookies.Presented(r.Header, h); err == nil {
+			presented = append(presented, v)
+		}
+	}
+	if len(presented) == 0 {
+		return "Missing CSRF token"
+	}
+	if len(readable) == 0 {
+		return "" // nothing to revoke: clearing unreadable cookies is harmless
+	}
+	for _, c := range readable {
+		for _, v := range presented {
+			if cookies.Compare(v, c.CSRF) == nil {
+				return ""
+			}
+		}
+	}
+	return "CSRF double submit tokens do not match"
+}

@@ -1,0 +1,87 @@
+package session
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/reply"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+	"github.com/jwtgate/jwtgate/shared/runtime/users"
+)
+
+// Refresh answers POST /refresh: the refresh cookie plus X-CSRF-TOKEN (the
+// refresh token's csrf value) buy a new access token (not fresh) and a
+// rotated refresh token in the same session, {"refresh":true}. Roles are
+// re-read from the user record; a deleted or disabled user is refused.
+//
+// The presented refresh token is consumed atomically. Presenting it again
+// within ReuseGrace (tabs refreshing at once) succeeds again; after that it
+// is taken as stolen: the whole session is revoked and the answer is 401
+// "Token has been revoked".
+func (s *Service) Refresh() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowPOST(w, r) {
+			return
+		}
+		claims, msg, _ := s.presented(r, s.Cookies.RefreshName, s.CSRF.RefreshHeader, tokens.Refresh, false)
+		if claims == nil {
+			// Logged like every other refusal: a CSRF or token failure here is
+			// an auth decision (and a probe) the log must show.
+			s.log().InfoContext(r.Context(), "refresh refused", "op", "refresh", "reason", msg)
+			reply.Msg(w, http.StatusUnauthorized, msg)
+			return
+		}
+		ctx, cancel := s.bounded(r)
+		defer cancel()
+		log := s.log().With("op", "refresh", "user", claims.Subject, "sid", claims.SID)
+		subj := subjectOf(claims)
+		recs, u, err := s.refreshReads().ReadForRefresh(ctx, claims.Subject,
+			revocation.SessionKey(subj.SID), revocation.UserKey(subj.Sub))
+		gone := errors.Is(err, users.ErrNotFound)
+		if err != nil && !gone {
+			log.ErrorContext(ctx, "refresh failed closed", "reason", "store", "err", err)
+			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		}
+		now := s.now()
+		if revocation.Check(recs, subj, now) != nil {
+			log.InfoContext(ctx, "refresh refused", "reason", "revoked")
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		}
+		// Roles and the disabled flag come from the user record, not the old
+		// token, so a demotion or a disable takes effect at the next refresh.
+		if gone || u.Disabled {
+			log.InfoContext(ctx, "refresh refused", "reason", "user gone or disabled")
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		}
+		consumed := revocation.Record{Key: revocation.TokenKey(claims.ID), At: now,
+			ExpiresAt: claims.ExpiresAt.Add(s.Tokens.Leeway())}
+		prior, won, err := s.Revocations.Consume(ctx, consumed)
+		if err != nil {
+			log.ErrorContext(ctx, "refresh failed closed", "reason", "consume", "err", err)
+			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		}
+		if !won && now.Sub(prior.At) > s.ReuseGrace {
+			// Reuse after the grace window: someone else holds this token.
+			if err := s.Revocations.Put(ctx, s.sessionRecord(claims.SID)); err != nil {
+				log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
+				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+				return
+			}
+			log.WarnContext(ctx, "refresh token reuse detected: session revoked", "first_used", prior.At)
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		}
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles}, claims.SID, false); err != nil {
+			log.ErrorContext(ctx, "refresh failed", "reason", "issue tokens", "err", err)
+			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
+			return
+		}
+		log.InfoContext(ctx, "refresh", "reuse_within_grace", !won)
+		reply.JSON(w, http.StatusOK, map[string]bool{"refresh": true})
+	})
+}

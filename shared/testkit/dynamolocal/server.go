@@ -1,0 +1,260 @@
+package dynamolocal
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+)
+
+// ErrNotInstalled means the DynamoDB Local jar or java is missing.
+var ErrNotInstalled = errors.New("dynamolocal: DynamoDB Local is not installed")
+
+// DirEnv names the environment variable that overrides where the jar is.
+const DirEnv = "DYNAMODB_LOCAL_DIR"
+
+// Start-up limits: the JVM listens in about 3 s with the flags below.
+const (
+	startTimeout = 60 * time.Second
+	pollEvery    = 50 * time.Millisecond
+	launchTries  = 3 // a free port can be taken between probe and bind
+)
+
+// Server is one running DynamoDB Local process.
+type Server struct {
+	// URL is the endpoint, http://127.0.0.1:<port>.
+	URL string
+
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when the process has exited
+	output *syncBuffer   // its stdout and stderr, for error messages
+	once   sync.Once
+}
+
+// Launch starts DynamoDB Local and returns once it answers HTTP. The caller
+// must Close it.
+func Launch(ctx context.Context) (*Server, error) {
+	dir, err := jarDir()
+	if err != nil {
+		return nil, err
+	}
+	java, err := exec.LookPath("java")
+	if err != nil {
+		return nil, fmt.Errorf("%w: java not found (%v); %s", ErrNotInstalled, err, installHint())
+	}
+	for try := 1; ; try++ {
+		s, err := launch(ctx, java, dir)
+		if err == nil || try == launchTries || ctx.Err() != nil {
+			return s, err
+		}
+	}
+}
+
+func launch(ctx context.Context, java, dir string) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	// Fast JVM start (C1 only, serial GC); -sharedDb so every access key and
+	// region sees the same database.
+	cmd := exec.Command(java,
+		"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+		"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
+		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"),
+		"-inMemory", "-sharedDb", "-port", strconv.Itoa(port))
+	cmd.Dir = dir
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	setParentDeathSignal(cmd)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%w: start java: %v; %s", ErrNotInstalled, err, installHint())
+	}
+	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan struct{}), output: out}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	if err := s.waitReady(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitReady polls until the server answers any HTTP request.
+func (s *Server) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	hc := &http.Client{Timeout: time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+		if err != nil {
+			return fmt.Errorf("dynamolocal: %w", err)
+		}
+		if resp, err := hc.Do(req); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("dynamolocal: DynamoDB Local exited during start-up: %s\n%s", s.cmd.ProcessState, s.output.String())
+		case <-ctx.Done():
+			return fmt.Errorf("dynamolocal: DynamoDB Local did not answer at %s: %w\n%s", s.URL, ctx.Err(), s.output.String())
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// Close stops the server. It is safe to call more than once.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	})
+}
+
+// Start launches a server for t alone and stops it when t ends. It fails t
+// when the server cannot start.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	s, err := Launch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Main launches one server for a whole test binary, stores it in *srv, runs
+// the tests and stops the server; its result is the exit code for os.Exit.
+// A server that cannot start fails the binary (exit 1) with the reason.
+func Main(m *testing.M, srv **Server) int {
+	s, err := Launch(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		return 1
+	}
+	defer s.Close()
+	*srv = s
+	return m.Run()
+}
+
+// Client returns a client for the server, signed with dummy credentials in
+// us-east-1 and independent of the caller's AWS configuration. optFns
+// adjust it (add middleware, say).
+func (s *Server) Client(t testing.TB, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	t.Helper()
+	return dynamodb.New(dynamodb.Options{
+		Region:                          "us-east-1",
+		BaseEndpoint:                    aws.String(s.URL),
+		Credentials:                     credentials.NewStaticCredentialsProvider("dummy", "dummy", ""),
+		DisableValidateResponseChecksum: true,
+	}, optFns...)
+}
+
+// CreateTables creates a revocation table and a users table with fresh
+// random names through dynamostore.CreateTables, failing t on error, and
+// returns the names.
+func (s *Server) CreateTables(t testing.TB, client dynamostore.TableAPI) (revocationTable, usersTable string) {
+	t.Helper()
+	suffix := RandomName()
+	revocationTable, usersTable = "revocations-"+suffix, "users-"+suffix
+	if err := dynamostore.CreateTables(context.Background(), client, revocationTable, usersTable); err != nil {
+		t.Fatalf("create tables: %v", err)
+	}
+	return revocationTable, usersTable
+}
+
+// RandomName returns 16 random hex characters, for unique table names.
+func RandomName() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
+// jarDir finds the directory holding DynamoDBLocal.jar.
+func jarDir() (string, error) {
+	dir := os.Getenv(DirEnv)
+	if dir == "" {
+		root, err := repoRoot()
+		if err != nil {
+			return "", fmt.Errorf("%w: %v; %s", ErrNotInstalled, err, installHint())
+		}
+		dir = filepath.Join(root, ".tools", "dynamodb-local")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "DynamoDBLocal.jar")); err != nil {
+		return "", fmt.Errorf("%w: no DynamoDBLocal.jar in %s; %s", ErrNotInstalled, dir, installHint())
+	}
+	return dir, nil
+}
+
+// repoRoot walks up from the working directory (a test's package directory)
+// to the directory holding go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func installHint() string {
+	if os.Getenv("CI") != "" {
+		return "CI must install the test tools first: run `make tools` before `go test`"
+	}
+	return "install it with `make tools` (needs npm and Java 17: apt-get install -y npm openjdk-17-jre-headless), or set " + DirEnv + " to a directory holding DynamoDBLocal.jar"
+}
+
+// freePort asks the kernel for an unused loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("dynamolocal: find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// syncBuffer is a bytes.Buffer the process's output goroutines can share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 64<<10 {
+		return len(p), nil // enough to explain a failure; DynamoDB Local is chatty
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,320 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/password"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/users/username"
+	"github.com/jwtgate/jwtgate/shared/tooling/awsclient"
+)
+
+// Exit codes of Run.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// Defaults for settings that neither a flag nor the environment gives.
+const (
+	DefaultRevocationTable = "jwtgate-revocations"
+	DefaultUsersTable      = "jwtgate-users"
+	// DefaultRefreshTTL is how long a revocation must outlive the tokens it
+	// can match: the longest a refresh token (and so a session) lives.
+	DefaultRefreshTTL = 30 * 24 * time.Hour
+)
+
+// Environment variables Run reads through Env.Getenv.
+const (
+	EnvRevocationTable = "REVOCATION_TABLE"
+	EnvUsersTable      = "USERS_TABLE"
+	EnvEndpoint        = "DYNAMODB_ENDPOINT"
+	EnvRefreshTTL      = "JWT_REFRESH_TOKEN_EXPIRES" // seconds
+)
+
+// Client is what Run needs from a DynamoDB client; *dynamodb.Client has it.
+type Client interface {
+	dynamostore.ItemAPI
+	dynamostore.TableAPI
+}
+
+// Env is Run's connection to the outside world.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Getenv reads the settings above (os.Getenv in main). The AWS SDK
+	// itself still reads the process environment for credentials and
+	// region.
+	Getenv func(string) string
+	// NewClient builds the DynamoDB client for endpoint ("" means AWS
+	// itself); nil means awsclient.NewDynamoDB.
+	NewClient func(ctx context.Context, endpoint string) (Client, error)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// NewSecrets builds the Secrets Manager client of `keys rotate`; nil
+	// means one from the standard AWS configuration.
+	NewSecrets func(ctx context.Context) (SecretsClient, error)
+}
+
+// usageError is a malformed command line: exit code 2 with the usage text.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+const usageText = `usage:
+  jwtgate tables create [--revocation-table T] [--users-table T] [--endpoint URL]
+  jwtgate user add NAME [--role R ...] [--roles R1,R2] [--password-stdin]
+  jwtgate user passwd NAME [--password-stdin]
+  jwtgate user disable NAME
+  jwtgate user enable NAME
+  jwtgate user roles NAME R1,R2
+  jwtgate user list
+  jwtgate revoke (--jti ID | --session SID | --user NAME)
+  jwtgate keys generate
+  jwtgate keys rotate (--secret-id ARN | --file F) [--keep N]
+
+Every command takes --endpoint URL (or DYNAMODB_ENDPOINT) to use DynamoDB Local,
+and --revocation-table / --users-table (or REVOCATION_TABLE / USERS_TABLE;
+defaults jwtgate-revocations / jwtgate-users). Revocations and password changes
+last JWT_REFRESH_TOKEN_EXPIRES seconds (default 30 days).
+Passwords come from the terminal (asked twice) or the first line of stdin with
+--password-stdin; they need at least 8 characters.
+`
+
+// Run runs one command (args without the program name) and returns the
+// exit code. Messages go to env.Stdout, errors to env.Stderr.
+func Run(ctx context.Context, args []string, env Env) int {
+	env = env.withDefaults()
+	err := dispatch(ctx, args, env)
+	var ue usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(env.Stdout, usageText)
+		return ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.Stderr, "jwtgate: %s\n\n%s", ue.msg, usageText)
+		return ExitUsage
+	default:
+		fmt.Fprintf(env.Stderr, "jwtgate: %s\n", describe(err))
+		return ExitFailure
+	}
+}
+
+func (env Env) withDefaults() Env {
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
+	if env.Stdout == nil {
+		env.Stdout = io.Discard
+	}
+	if env.Stderr == nil {
+		env.Stderr = io.Discard
+	}
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if env.NewClient == nil {
+		env.NewClient = func(ctx context.Context, endpoint string) (Client, error) {
+			return awsclient.NewDynamoDB(ctx, endpoint)
+		}
+	}
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if env.NewSecrets == nil {
+		env.NewSecrets = defaultSecrets
+	}
+	return env
+}
+
+// describe turns the errors a user can act on into plain advice.
+func describe(err error) string {
+	var mt *dynamostore.MissingTableError
+	switch {
+	case errors.As(err, &mt):
+		return fmt.Sprintf("table %s does not exist: run `jwtgate tables create` (with the same --endpoint and table names)", mt.Table)
+	case errors.Is(err, awsclient.ErrNoCredentials):
+		return "no AWS credentials: configure AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a role), " +
+			"or pass --endpoint / DYNAMODB_ENDPOINT for DynamoDB Local (" + err.Error() + ")"
+	case errors.Is(err, awsclient.ErrNoRegion):
+		return "no AWS region: set AWS_REGION, or pass --endpoint / DYNAMODB_ENDPOINT for DynamoDB Local"
+	}
+	return err.Error()
+}
+
+func dispatch(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return usagef("no command")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "-h", "-help", "--help", "help":
+		return flag.ErrHelp
+	case "tables":
+		if len(rest) == 0 || rest[0] != "create" {
+			return usagef("tables: want `tables create`")
+		}
+		return tablesCreate(ctx, rest[1:], env)
+	case "user":
+		if len(rest) == 0 {
+			return usagef("user: missing subcommand")
+		}
+		sub, subArgs := rest[0], rest[1:]
+		switch sub {
+		case "add":
+			return userAdd(ctx, subArgs, env)
+		case "passwd":
+			return userPasswd(ctx, subArgs, env)
+		case "disable":
+			return userSetDisabled(ctx, subArgs, env, true)
+		case "enable":
+			return userSetDisabled(ctx, subArgs, env, false)
+		case "roles":
+			return userRoles(ctx, subArgs, env)
+		case "list":
+			return userList(ctx, subArgs, env)
+		}
+		return usagef("user: unknown subcommand %q", sub)
+	case "revoke":
+		return revoke(ctx, rest, env)
+	case "keys":
+		if len(rest) == 0 {
+			return usagef("keys: missing subcommand")
+		}
+		switch rest[0] {
+		case "generate":
+			return keysGenerate(rest[1:], env)
+		case "rotate":
+			return keysRotate(ctx, rest[1:], env)
+		}
+		return usagef("keys: unknown subcommand %q", rest[0])
+	default:
+		return usagef("unknown command %q", cmd)
+	}
+}
+
+// common holds the settings every command has.
+type common struct {
+	endpoint, revocationTable, usersTable string
+}
+
+// newFlags returns a flag set with the common flags, defaults taken from
+// the environment.
+func newFlags(name string, env Env) (*flag.FlagSet, *common) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // Run prints the usage itself
+	c := &common{}
+	fs.StringVar(&c.endpoint, "endpoint", env.Getenv(EnvEndpoint), "DynamoDB endpoint URL (DynamoDB Local)")
+	fs.StringVar(&c.revocationTable, "revocation-table", orDefault(env.Getenv(EnvRevocationTable), DefaultRevocationTable), "revocation table")
+	fs.StringVar(&c.usersTable, "users-table", orDefault(env.Getenv(EnvUsersTable), DefaultUsersTable), "users table")
+	return fs, c
+}
+
+// parseUser is parse for subcommands whose first argument is a username:
+// it also normalises that name.
+func parseUser(fs *flag.FlagSet, args []string, wantPositional int) (pos []string, name string, err error) {
+	if pos, err = parse(fs, args, wantPositional); err != nil {
+		return nil, "", err
+	}
+	if name, err = userName(pos[0]); err != nil {
+		return nil, "", err
+	}
+	return pos, name, nil
+}
+
+// parse parses flags that may come before, between or after the
+// positional arguments, and checks the count of the latter.
+func parse(fs *flag.FlagSet, args []string, wantPositional int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	if len(pos) != wantPositional {
+		return nil, usagef("%s: want %d argument(s), got %d", fs.Name(), wantPositional, len(pos))
+	}
+	return pos, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// stores builds the client and the two stores.
+func (c *common) stores(ctx context.Context, env Env) (Client, *dynamostore.Users, *dynamostore.Revocations, error) {
+	client, err := env.NewClient(ctx, c.endpoint)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return client, dynamostore.NewUsers(client, c.usersTable),
+		dynamostore.NewRevocations(client, c.revocationTable, dynamostore.WithClock(env.Now)), nil
+}
+
+// refreshTTL is how long revocation records must live.
+func refreshTTL(env Env) (time.Duration, error) {
+	v := env.Getenv(EnvRefreshTTL)
+	if v == "" {
+		return DefaultRefreshTTL, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 || n > int64(10*365*24*time.Hour/time.Second) {
+		return 0, fmt.Errorf("%s=%q is not a positive number of seconds", EnvRefreshTTL, v)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// userName normalises a username argument; an invalid one is a usage error.
+func userName(arg string) (string, error) {
+	n, err := username.Normalize(arg)
+	if err != nil {
+		return "", usagef("invalid username %q: no spaces or control characters, at most %d bytes", arg, username.MaxLen)
+	}
+	return n, nil
+}
+
+// cutOff writes the user-wide revocation: every token of name issued before
+// now stops working.
+func cutOff(ctx context.Context, env Env, rev *dynamostore.Revocations, name string) error {
+	ttl, err := refreshTTL(env)
+	if err != nil {
+		return err
+	}
+	now := env.Now()
+	return rev.Put(ctx, revocation.Record{Key: revocation.UserKey(name), At: now, ExpiresAt: now.Add(ttl)})
+}
+
+// hashNew reads a new password, checks the policy and hashes it.
+func hashNew(env Env, fromStdin bool) (string, error) {
+	pw, err := readPassword(env, fromStdin)
+	if err != nil {
+		return "", err
+	}
+	if err := password.CheckPolicy(pw); err != nil {
+		return "", err
+	}
+	return password.HashDefault(pw)
+}

@@ -1,0 +1,267 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/users"
+)
+
+func tablesCreate(ctx context.Context, args []string, env Env) error {
+	fs, c := newFlags("tables create", env)
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	client, err := env.NewClient(ctx, c.endpoint)
+	if err != nil {
+		return err
+	}
+	if err := dynamostore.CreateTables(ctx, client, c.revocationTable, c.usersTable); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "tables %s and %s are ready (TTL on expires_at)\n", c.revocationTable, c.usersTable)
+	return nil
+}
+
+func userAdd(ctx context.Context, args []string, env Env) error {
+	fs, c := newFlags("user add", env)
+	var roleFlags stringList
+	fs.Var(&roleFlags, "role", "a role (repeatable)")
+	rolesCSV := fs.String("roles", "", "comma-separated roles")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	_, name, err := parseUser(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	roles, err := parseRoles(append(roleFlags, *rolesCSV)...)
+	if err != nil {
+		return err
+	}
+	_, store, _, err := c.stores(ctx, env)
+	if err != nil {
+		return err
+	}
+	// Fail on a missing table or a taken name before asking for a password;
+	// the conditional Add below still settles a race.
+	if _, err := store.Get(ctx, name); err == nil {
+		return fmt.Errorf("user %s already exists (use `jwtgate user passwd %s` to change its password)", name, name)
+	} else if !errors.Is(err, users.ErrNotFound) {
+		return err
+	}
+	hash, err := hashNew(env, *fromStdin)
+	if err != nil {
+		return err
+	}
+	err = store.Add(ctx, users.User{Name: name, PasswordHash: hash, Roles: roles, PasswordChangedAt: env.Now()})
+	if errors.Is(err, users.ErrExists) {
+		return fmt.Errorf("user %s already exists (use `jwtgate user passwd %s` to change its password)", name, name)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "added user %s with roles [%s]\n", name, strings.Join(roles, ","))
+	return nil
+}
+
+func userPasswd(ctx context.Context, args []string, env Env) error {
+	fs, c := newFlags("user passwd", env)
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	_, name, err := parseUser(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if _, err := refreshTTL(env); err != nil {
+		return err // before the password changes, not after
+	}
+	_, store, rev, err := c.stores(ctx, env)
+	if err != nil {
+		return err
+	}
+	// Fail before asking for a password the store would refuse.
+	if _, err := store.Get(ctx, name); err != nil {
+		return notFound(name, err)
+	}
+	hash, err := hashNew(env, *fromStdin)
+	if err != nil {
+		return err
+	}
+	if err := store.SetPassword(ctx, name, hash, env.Now()); err != nil {
+		return notFound(name, err)
+	}
+	// The cut-off comes after the change, so every token issued with the
+	// old password, up to this moment, is dead.
+	if err := cutOff(ctx, env, rev, name); err != nil {
+		return fmt.Errorf("password of %s changed but its sessions were NOT revoked (run `jwtgate revoke --user %s`): %w", name, name, err)
+	}
+	fmt.Fprintf(env.Stdout, "changed the password of %s and revoked its sessions\n", name)
+	return nil
+}
+
+func userSetDisabled(ctx context.Context, args []string, env Env, disabled bool) error {
+	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
+	fs, c := newFlags("user "+verb, env)
+	_, name, err := parseUser(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if _, err := refreshTTL(env); err != nil {
+		return err
+	}
+	_, store, rev, err := c.stores(ctx, env)
+	if err != nil {
+		return err
+	}
+	if err := store.SetDisabled(ctx, name, disabled); err != nil {
+		return notFound(name, err)
+	}
+	if !disabled {
+		fmt.Fprintf(env.Stdout, "enabled user %s\n", name)
+		return nil
+	}
+	// A disabled user's live sessions must end now, not at their next
+	// refresh.
+	if err := cutOff(ctx, env, rev, name); err != nil {
+		return fmt.Errorf("disabled %s but its sessions were NOT revoked (run `jwtgate revoke --user %s`): %w", name, name, err)
+	}
+	fmt.Fprintf(env.Stdout, "disabled user %s and revoked its sessions\n", name)
+	return nil
+}
+
+func userRoles(ctx context.Context, args []string, env Env) error {
+	fs, c := newFlags("user roles", env)
+	pos, name, err := parseUser(fs, args, 2)
+	if err != nil {
+		return err
+	}
+	roles, err := parseRoles(pos[1])
+	if err != nil {
+		return err
+	}
+	_, store, _, err := c.stores(ctx, env)
+	if err != nil {
+		return err
+	}
+	if err := store.SetRoles(ctx, name, roles); err != nil {
+		return notFound(name, err)
+	}
+	fmt.Fprintf(env.Stdout, "set the roles of %s to [%s]\n", name, strings.Join(roles, ","))
+	return nil
+}
+
+func userList(ctx context.Context, args []string, env Env) error {
+	fs, c := newFlags("user list", env)
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	_, store, _, err := c.stores(ctx, env)
+	if err != nil {
+		return err
+	}
+	list, err := store.List(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tROLES\tDISABLED\tPASSWORD CHANGED")
+	for _, u := range list {
+		changed := "-"
+		if !u.PasswordChangedAt.IsZero() {
+			changed = u.PasswordChangedAt.UTC().Format(time.RFC3339)
+		}
+		roles := strings.Join(u.Roles, ",")
+		if roles == "" {
+			roles = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%t\t%s\n", u.Name, roles, u.Disabled, changed)
+	}
+	return w.Flush()
+}
+
+func revoke(ctx context.Context, args []string, env Env) error {
+	fs, c := newFlags("revoke", env)
+	jti := fs.String("jti", "", "revoke one token by its jti")
+	sid := fs.String("session", "", "revoke every token of one session (sid)")
+	user := fs.String("user", "", "revoke every token of a user issued until now")
+	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	var key, what string
+	n := 0
+	if *jti != "" {
+		n++
+		key, what = revocation.TokenKey(*jti), "token "+*jti
+	}
+	if *sid != "" {
+		n++
+		key, what = revocation.SessionKey(*sid), "session "+*sid
+	}
+	if *user != "" {
+		n++
+		name, err := userName(*user)
+		if err != nil {
+			return err
+		}
+		key, what = revocation.UserKey(name), "every session of user "+name
+	}
+	if n != 1 {
+		return usagef("revoke: give exactly one of --jti, --session, --user")
+	}
+	ttl, err := refreshTTL(env)
+	if err != nil {
+		return err
+	}
+	_, _, rev, err := c.stores(ctx, env)
+	if err != nil {
+		return err
+	}
+	now := env.Now()
+	if err := rev.Put(ctx, revocation.Record{Key: key, At: now, ExpiresAt: now.Add(ttl)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "revoked %s until %s\n", what, now.Add(ttl).UTC().Format(time.RFC3339))
+	return nil
+}
+
+// notFound words users.ErrNotFound for the command line.
+func notFound(name string, err error) error {
+	if errors.Is(err, users.ErrNotFound) {
+		return fmt.Errorf("user %s does not exist", name)
+	}
+	return err
+}
+
+// parseRoles splits comma-separated role lists into one list, in order,
+// without blanks or duplicates.
+func parseRoles(lists ...string) ([]string, error) {
+	roles := []string{}
+	for _, l := range lists {
+		for r := range strings.SplitSeq(l, ",") {
+			r = strings.TrimSpace(r)
+			if r == "" || slices.Contains(roles, r) {
+				continue
+			}
+			if strings.ContainsFunc(r, func(c rune) bool { return c <= ' ' || c == 0x7f }) {
+				return nil, usagef("invalid role %q: no spaces or control characters", r)
+			}
+			roles = append(roles, r)
+		}
+	}
+	return roles, nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
