@@ -8,8 +8,8 @@ FUZZTIME ?= 30s
 # package:FuzzName pairs.
 FUZZ_TARGETS ?= \
 	./shared/runtime/authorizer:FuzzDecide \
-	./shared/runtime/cookies:FuzzFind \
-	./shared/runtime/cookies:FuzzCookieValue \
+	./shared/runtime/request:FuzzFind \
+	./shared/runtime/request:FuzzCookieValue \
 	./shared/runtime/session:FuzzLoginBody
 
 .PHONY: fuzz

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/rbac"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
@@ -26,20 +27,58 @@ type Revocations interface {
 	Lookup(ctx context.Context, keys ...string) (map[string]revocation.Record, error)
 }
 
-// Authorizer decides requests.
+// Authorizer decides requests. Build it with New: its defaults are applied
+// there, once.
 type Authorizer struct {
-	Tokens       *tokens.Service
-	CSRF         cookies.CSRF
-	Locations    cookies.Locations
-	AccessCookie string
-	Rules        rbac.Rules
-	Revocations  Revocations
-	// CacheTTL is the API Gateway result cache TTL. When positive, one
+	verify *request.Verifier
+	want   request.Want
+	rules  rbac.Rules
+	revs   Revocations
+	// cacheTTL is the API Gateway result cache TTL. When positive, one
 	// decision serves every route for that long, so it cannot depend on the
 	// method (CSRF) and its policy must cover the whole stage.
-	CacheTTL time.Duration
-	Clock    func() time.Time
-	Log      *slog.Logger
+	cacheTTL time.Duration
+	clock    func() time.Time
+	log      *slog.Logger
+}
+
+// Option changes a default of New.
+type Option func(*Authorizer)
+
+// WithClock makes the authorizer read time from clock (revocation
+// records' liveness); time.Now by default.
+func WithClock(clock func() time.Time) Option {
+	return func(a *Authorizer) {
+		if clock != nil {
+			a.clock = clock
+		}
+	}
+}
+
+// WithLogger sends decision lines to log; slog.Default() by default.
+func WithLogger(log *slog.Logger) Option {
+	return func(a *Authorizer) {
+		if log != nil {
+			a.log = log
+		}
+	}
+}
+
+// New returns the authorizer of cfg: access tokens verified by ts (whose
+// clock decides expiry) where cfg's locations allow, CSRF per cfg, the
+// role rules of cfg and revocations looked up in revs.
+func New(cfg config.Config, ts *tokens.Service, revs Revocations, opts ...Option) *Authorizer {
+	a := &Authorizer{
+		verify: request.NewVerifier(ts, cfg.Locations, cfg.CSRF),
+		want: request.Want{Cookie: cfg.Cookies.AccessName, CSRFHeader: cfg.CSRF.AccessHeader, Type: tokens.Access,
+			SkipCSRF: cfg.AuthorizerCache > 0},
+		rules: cfg.Rules, revs: revs, cacheTTL: cfg.AuthorizerCache,
+		clock: time.Now, log: slog.Default(),
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // Request is what a decision reads from an authorizer event.
@@ -47,7 +86,7 @@ type Request struct {
 	Method   string
 	Path     string
 	Resource string
-	Headers  cookies.Headers
+	Headers  request.Headers
 }
 
 // Decision is the outcome of one request.
@@ -73,46 +112,24 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 	if strings.EqualFold(req.Method, "OPTIONS") {
 		return Decision{Allow: true} // CORS preflight carries no credentials
 	}
-	found, err := cookies.Find(req.Headers, a.AccessCookie, a.Locations)
+	claims, err := a.verify.Verify(request.Input{Method: req.Method, Headers: req.Headers}, a.want)
 	if err != nil {
-		return deny(err)
-	}
-	checkCSRF := a.CacheTTL == 0 && a.CSRF.Applies(req.Method, found)
-	var csrf string
-	if checkCSRF {
-		if csrf, err = cookies.Presented(req.Headers, a.CSRF.AccessHeader); err != nil {
-			return deny(err)
-		}
-	}
-	claims, perr := a.Tokens.Parse(found.Token)
-	if claims == nil {
-		return deny(perr)
-	}
-	if checkCSRF {
-		if err := cookies.Compare(csrf, claims.CSRF); err != nil {
-			return deny(err)
-		}
-	}
-	if perr != nil {
-		return deny(perr)
-	}
-	if err := tokens.CheckType(claims, tokens.Access); err != nil {
 		return deny(err)
 	}
 	subj := revocation.Subject{JTI: claims.ID, SID: claims.SID, Sub: claims.Subject, IssuedAt: claims.IssuedAt.Time}
-	recs, err := a.Revocations.Lookup(ctx, subj.Keys()...)
+	recs, err := a.revs.Lookup(ctx, subj.Keys()...)
 	if err != nil {
 		return Decision{Err: errors.Join(ErrUnavailable, err)}
 	}
-	if revocation.Check(recs, subj, a.now()) != nil {
+	if revocation.Check(recs, subj, a.clock()) != nil {
 		return Decision{Msg: "Token has been revoked"}
 	}
 	d := Decision{Allow: true, Claims: claims}
-	if a.CacheTTL > 0 {
-		d.Denied = a.Rules.Denied(claims.Roles) // only a stage-wide cached policy needs them
+	if a.cacheTTL > 0 {
+		d.Denied = a.rules.Denied(claims.Roles) // only a stage-wide cached policy needs them
 	}
 	for _, p := range []string{req.Path, req.Resource} {
-		if rule, failed := a.Rules.Check(req.Method, p, claims.Roles); failed && p != "" {
+		if rule, failed := a.rules.Check(req.Method, p, claims.Roles); failed && p != "" {
 			d.Forbidden = rule.Message()
 			break
 		}
@@ -122,9 +139,6 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 
 func deny(err error) Decision {
 	if msg, ok := tokens.Message(err); ok {
-		return Decision{Msg: msg}
-	}
-	if msg, ok := cookies.Message(err); ok {
 		return Decision{Msg: msg}
 	}
 	return Decision{Msg: "Invalid token"}
@@ -161,20 +175,6 @@ func (d Decision) Context() Context {
 		IssuedAt: strconv.FormatInt(c.IssuedAt.Unix(), 10), Forbidden: d.Forbidden}
 }
 
-func (a *Authorizer) now() time.Time {
-	if a.Clock != nil {
-		return a.Clock()
-	}
-	return time.Now()
-}
-
-func (a *Authorizer) log() *slog.Logger {
-	if a.Log != nil {
-		return a.Log
-	}
-	return slog.Default()
-}
-
 // record logs one decision: outcome, reason and who, never a token.
 // Failures log at error and denials at info. Allows log at debug: they are
 // nearly every request, and at info a line per authorization would add
@@ -183,7 +183,7 @@ func (a *Authorizer) log() *slog.Logger {
 // log records per request (the templates' AccessLog parameter: principalId,
 // status). LOG_LEVEL=debug turns them on.
 func (a *Authorizer) record(ctx context.Context, req Request, d Decision) {
-	l := a.log()
+	l := a.log
 	level, msg := slog.LevelDebug, "allow"
 	switch {
 	case errors.Is(d.Err, context.Canceled):

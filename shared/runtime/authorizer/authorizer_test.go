@@ -17,12 +17,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/jwtgate/jwtgate/shared/runtime/authorizer"
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
 	"github.com/jwtgate/jwtgate/shared/runtime/identity"
 	"github.com/jwtgate/jwtgate/shared/runtime/logging"
 	"github.com/jwtgate/jwtgate/shared/runtime/rbac"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/tooling/gateway"
@@ -41,6 +43,8 @@ type azClock struct{ now time.Time }
 func (c *azClock) Now() time.Time { return c.now }
 
 type azEnv struct {
+	cfg   config.Config
+	revs  authorizer.Revocations // e.store unless a test swaps in a failing one
 	clk   *azClock
 	ts    *tokens.Service
 	store *revocation.MemoryStore
@@ -59,12 +63,18 @@ func newAZ(t *testing.T) *azEnv {
 		t.Fatal(err)
 	}
 	store := revocation.NewMemoryStore(clk.Now)
-	return &azEnv{clk: clk, ts: ts, store: store, authz: &authorizer.Authorizer{
-		Tokens: ts, CSRF: cookies.DefaultCSRF(),
-		Locations:    cookies.Locations{Cookies: true, HeaderName: "Authorization", HeaderType: "Bearer"},
-		AccessCookie: cookies.DefaultAccessName, Rules: rules, Revocations: store,
-		Clock: clk.Now, Log: slog.New(slog.DiscardHandler),
+	e := &azEnv{clk: clk, ts: ts, store: store, revs: store, cfg: config.Config{
+		Cookies: cookies.Defaults(), CSRF: request.DefaultCSRF(),
+		Locations: request.Locations{Cookies: true, HeaderName: "Authorization", HeaderType: "Bearer"},
+		Rules:     rules,
 	}}
+	e.rebuild(slog.New(slog.DiscardHandler))
+	return e
+}
+
+// rebuild makes e.authz anew from e.cfg, logging to log.
+func (e *azEnv) rebuild(log *slog.Logger) {
+	e.authz = authorizer.New(e.cfg, e.ts, e.revs, authorizer.WithClock(e.clk.Now), authorizer.WithLogger(log))
 }
 
 func (e *azEnv) issue(t *testing.T, name string, roles ...string) tokens.Pair {
@@ -360,7 +370,8 @@ func TestRoleRules(t *testing.T) {
 
 func TestCachedPolicy(t *testing.T) {
 	e := newAZ(t)
-	e.authz.CacheTTL = 300 * time.Second
+	e.cfg.AuthorizerCache = 300 * time.Second
+	e.rebuild(slog.New(slog.DiscardHandler))
 	const stage = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
 	t.Run("non-admin", func(t *testing.T) {
 		p := e.issue(t, "testuser", "user")
@@ -436,7 +447,8 @@ func TestStoreFailure(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newAZ(t)
-			e.authz.Revocations = tc.store
+			e.revs = tc.store
+			e.rebuild(slog.New(slog.DiscardHandler))
 			p := e.issue(t, "testuser", "user")
 			resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "get_protected.json"), p.Access.Token, ""))
 			if !errors.Is(err, authorizer.ErrUnavailable) {
@@ -520,10 +532,10 @@ func TestDecisionLogLevels(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newAZ(t)
 			var buf bytes.Buffer
-			e.authz.Log = logging.New(&buf, tc.level)
 			if tc.store != nil {
-				e.authz.Revocations = tc.store
+				e.revs = tc.store
 			}
+			e.rebuild(logging.New(&buf, tc.level))
 			ev := azEvent(t, "get_protected.json")
 			if tc.cookie {
 				ev = withAccess(ev, e.issue(t, "testuser", "user").Access.Token, "")

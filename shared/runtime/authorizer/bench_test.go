@@ -30,15 +30,19 @@ const benchSecret = "bench-secret-0123456789abcdef-0123456789"
 // cookies.
 type benchFixture struct {
 	authz *authorizer.Authorizer
+	ts    *tokens.Service
 	pair  tokens.Pair
 	event events.APIGatewayCustomAuthorizerRequestTypeRequest
 	slim  authorizer.RESTEvent // the same event as the function decodes it
 	raw   []byte               // the event as the Lambda runtime hands it over
 }
 
-func newBenchFixture(tb testing.TB, logOut io.Writer) benchFixture {
+func newBenchFixture(tb testing.TB, logOut io.Writer, envKV ...string) benchFixture {
 	tb.Helper()
 	env := map[string]string{"JWT_SECRET_KEY": benchSecret}
+	for i := 0; i+1 < len(envKV); i += 2 {
+		env[envKV[i]] = envKV[i+1]
+	}
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, config.Lambda)
 	if err != nil {
 		tb.Fatal(err)
@@ -49,11 +53,7 @@ func newBenchFixture(tb testing.TB, logOut io.Writer) benchFixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a := &authorizer.Authorizer{
-		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
-		Rules: cfg.Rules, Revocations: revocation.NewMemoryStore(nil), CacheTTL: cfg.AuthorizerCache,
-		Log: logging.New(logOut, cfg.LogLevel),
-	}
+	a := authorizer.New(cfg, ts, revocation.NewMemoryStore(nil), authorizer.WithLogger(logging.New(logOut, cfg.LogLevel)))
 	pair, err := ts.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}}, ts.NewID(), true)
 	if err != nil {
 		tb.Fatal(err)
@@ -74,7 +74,7 @@ func newBenchFixture(tb testing.TB, logOut io.Writer) benchFixture {
 	if err := json.Unmarshal(raw, &slim); err != nil {
 		tb.Fatal(err)
 	}
-	return benchFixture{authz: a, pair: pair, event: ev, slim: slim, raw: raw}
+	return benchFixture{authz: a, ts: ts, pair: pair, event: ev, slim: slim, raw: raw}
 }
 
 // benchCheckAllow fails tb unless resp is an Allow of testuser with its context.
@@ -144,8 +144,7 @@ func BenchmarkDecideEventsTypes(b *testing.B) {
 // BenchmarkDecideLogged is Decide with LOG_LEVEL=debug, so that every
 // allow formats its JSON log line (to io.Discard): the price of that line.
 func BenchmarkDecideLogged(b *testing.B) {
-	f := newBenchFixture(b, io.Discard)
-	f.authz.Log = logging.New(io.Discard, "debug")
+	f := newBenchFixture(b, io.Discard, "LOG_LEVEL", "debug")
 	ctx := context.Background()
 	benchDecisions(b, func() (authorizer.RESTResponse, error) { return f.authz.RESTSlim(ctx, f.slim) }, benchCheckAllowSlim)
 }
@@ -247,7 +246,7 @@ func BenchmarkTokensParse(b *testing.B) {
 	b.ReportAllocs()
 	done := cpuPerOp(b)
 	for b.Loop() {
-		if _, err := f.authz.Tokens.Parse(f.pair.Access.Token); err != nil {
+		if _, err := f.ts.Parse(f.pair.Access.Token); err != nil {
 			b.Fatal(err)
 		}
 	}

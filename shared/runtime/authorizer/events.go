@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
 )
 
 // RESTEvent is the part of a REST API REQUEST authorizer event that the
@@ -65,7 +65,7 @@ func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthori
 // answers with its AUTHORIZER_FAILURE response.
 func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, error) {
 	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource,
-		Headers: cookies.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}}
+		Headers: request.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}}
 	d := a.Decide(ctx, req)
 	a.record(ctx, req, d)
 	if d.Err != nil {
@@ -87,7 +87,7 @@ func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, 
 		PolicyDocument: policy("Allow", ev.MethodArn),
 		Context:        d.Context(),
 	}
-	if a.CacheTTL > 0 {
+	if a.cacheTTL > 0 {
 		// A cached policy is reused for every route: allow the whole stage
 		// and deny, explicitly, the routes whose role rules the caller fails.
 		stage, ok := stageARN(ev.MethodArn)
@@ -108,7 +108,7 @@ func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, 
 // HTTP answers an HTTP API (payload 2.0) REQUEST authorizer event with a
 // simple response; cookies arrive in the cookies array.
 func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (HTTPResponse, error) {
-	h := cookies.EventHeaders{Single: ev.Headers}
+	h := request.EventHeaders{Single: ev.Headers}
 	if len(ev.Cookies) > 0 {
 		h.Multi = map[string][]string{"Cookie": {strings.Join(ev.Cookies, "; ")}}
 	}

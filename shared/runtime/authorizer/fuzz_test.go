@@ -12,6 +12,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
 	"github.com/jwtgate/jwtgate/shared/runtime/rbac"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
@@ -76,11 +77,11 @@ func newFixture(tb testing.TB) *fixture {
 			tb.Fatal(err)
 		}
 	}
-	fx.authz = &authorizer.Authorizer{
-		Tokens: ts, CSRF: cookies.DefaultCSRF(), AccessCookie: cookies.DefaultAccessName,
-		Locations: cookies.Locations{Cookies: true, Headers: true, HeaderName: "Authorization", HeaderType: "Bearer"},
-		Rules:     rules, Revocations: store, Clock: func() time.Time { return fuzzNow },
-	}
+	fx.authz = authorizer.New(config.Config{
+		Cookies: cookies.Defaults(), CSRF: request.DefaultCSRF(),
+		Locations: request.Locations{Cookies: true, Headers: true, HeaderName: "Authorization", HeaderType: "Bearer"},
+		Rules:     rules,
+	}, ts, store, authorizer.WithClock(func() time.Time { return fuzzNow }))
 	return fx
 }
 
@@ -139,7 +140,7 @@ func FuzzDecide(f *testing.F) {
 		if d.Claims.ID != want.ID || d.Claims.Subject != want.Subject || d.Claims.Type != tokens.Access {
 			t.Fatalf("Allow names %s/%s, presented token is %s/%s", d.Claims.Subject, d.Claims.ID, want.Subject, want.ID)
 		}
-		if fromCookie && cookies.DefaultCSRF().Methods[strings.ToUpper(method)] && csrf != want.CSRF {
+		if fromCookie && request.DefaultCSRF().Methods[strings.ToUpper(method)] && csrf != want.CSRF {
 			t.Fatalf("Allow on %s with CSRF header %q, claim %q", method, csrf, want.CSRF)
 		}
 		if strings.EqualFold(method, "GET") && strings.HasPrefix(path, "/admin") && want.Subject != "admin" && d.Forbidden == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/rbac"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
 
@@ -48,8 +49,8 @@ type Config struct {
 	Mode      Mode
 	Tokens    tokens.Options // Keys is filled by the secret loader
 	Cookies   cookies.Options
-	CSRF      cookies.CSRF
-	Locations cookies.Locations
+	CSRF      request.CSRF
+	Locations request.Locations
 	Rules     rbac.Rules
 	// CORS lists the exact origins of front ends on other origins
 	// (JWTGATE_CORS_ORIGINS); empty means same-origin only.
@@ -102,7 +103,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	}
 
 	loc := r.list("JWT_TOKEN_LOCATION", []string{"cookies"})
-	c.Locations = cookies.Locations{
+	c.Locations = request.Locations{
 		HeaderName: r.str("JWT_HEADER_NAME", "Authorization"),
 		HeaderType: r.strEmptyOK("JWT_HEADER_TYPE", "Bearer"),
 	}
@@ -137,7 +138,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		r.fail("JWT_COOKIE_SAMESITE", "None", "browsers drop SameSite=None cookies without Secure: set JWT_COOKIE_SECURE=true")
 	}
 
-	c.CSRF = cookies.CSRF{
+	c.CSRF = request.CSRF{
 		Protect:       r.boolean("JWT_COOKIE_CSRF_PROTECT", true),
 		Methods:       map[string]bool{},
 		AccessHeader:  r.str("JWT_ACCESS_CSRF_HEADER_NAME", "X-CSRF-TOKEN"),

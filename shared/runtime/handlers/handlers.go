@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -54,10 +53,14 @@ const (
 	AuthorizerFunction = "AuthorizerFunction"
 )
 
-// New builds the handlers. keys sign and verify tokens (keys[0] signs).
+// New builds the handlers. keys sign and verify tokens (keys[0] signs);
+// log and clock may be nil (slog.Default, time.Now).
 func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, clock func() time.Time) (*Set, error) {
 	if clock == nil {
 		clock = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
 	}
 	topts := cfg.Tokens
 	topts.Keys = keys
@@ -66,24 +69,12 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
-	s := &Set{cfg: cfg, log: log}
-	s.session = &session.Service{
-		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF, Locations: cfg.Locations,
-		Users: st.Users, Revocations: st.Revocations, RefreshReads: st.RefreshReads,
-		ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
-		HashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)), Clock: clock, Log: log,
-	}
-	if st.Throttle != nil {
-		s.session.Throttle = &throttle.Limiter{Store: st.Throttle, Clock: clock,
-			User: throttle.NewPolicy(cfg.LoginFailuresUser, cfg.LoginLockoutMax),
-			IP:   throttle.NewPolicy(cfg.LoginFailuresIP, cfg.LoginLockoutMax)}
-	}
-	s.authz = &authorizer.Authorizer{
-		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
-		Rules: cfg.Rules, Revocations: st.Revocations, CacheTTL: cfg.AuthorizerCache,
-		Clock: clock, Log: log,
-	}
-	return s, nil
+	return &Set{
+		cfg: cfg, log: log,
+		session: session.New(cfg, ts, session.Stores{Users: st.Users, Revocations: st.Revocations,
+			RefreshReads: st.RefreshReads, Throttle: st.Throttle}, session.WithClock(clock), session.WithLogger(log)),
+		authz: authorizer.New(cfg, ts, st.Revocations, authorizer.WithClock(clock), authorizer.WithLogger(log)),
+	}, nil
 }
 
 // HTTP returns the net/http handler of a proxy-integrated function, with

@@ -2,32 +2,33 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
-	"github.com/jwtgate/jwtgate/shared/runtime/demo"
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/lambdaenv"
 )
 
-// FromEnv builds the handler of function logicalID as its Lambda container
-// runs it: configuration from the environment, the signing keys from
-// Secrets Manager and the DynamoDB stores, each created once per container.
+// FromEnv builds the handler of session function logicalID (login,
+// refresh, logout, password) as its Lambda container runs it:
+// configuration from the environment, the signing keys from Secrets
+// Manager and the DynamoDB stores, each created once per container.
 // JWTGATE_PAYLOAD=v2 selects HTTP API payload 2.0. The authorizer and the
 // demo function have their own, lighter wiring (lambdaenv.Authorizer,
-// demo.FromEnv); this one still answers for them, for tools that build
-// every function the same way.
+// demo.FromEnv) and are refused here.
 func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, error) {
+	switch logicalID {
+	case LoginFunction, RefreshFunction, LogoutFunction, PasswordFunction:
+	default:
+		return nil, fmt.Errorf("handlers: %q is not a session function", logicalID)
+	}
 	cfg, err := config.Load(getenv, config.Lambda)
 	if err != nil {
 		return nil, err
 	}
 	payload, _ := getenv("JWTGATE_PAYLOAD")
 	v2 := payload == "v2"
-	if logicalID == ProtectedFunction {
-		// The demo routes only read the authorizer context: no key, no tables.
-		return demo.FromEnv(getenv)
-	}
 	d, err := lambdaenv.Load(ctx, cfg, getenv)
 	if err != nil {
 		return nil, err

@@ -11,8 +11,9 @@ import (
 )
 
 // Authorizer builds the AuthorizerFunction handler as handlers.FromEnv
-// builds the others (same configuration, keys, tables, store bound and
-// logger), linking only what the authorizer runs. JWTGATE_PAYLOAD=v2
+// builds the session functions (same configuration, keys, tables, store
+// bound and logger; the authorizer itself from authorizer.New, as the dev
+// gateway builds it), linking only what the authorizer runs. JWTGATE_PAYLOAD=v2
 // selects the HTTP API handler.
 func Authorizer(ctx context.Context, getenv config.Getenv) (any, error) {
 	cfg, err := config.Load(getenv, config.Lambda)
@@ -29,11 +30,8 @@ func Authorizer(ctx context.Context, getenv config.Getenv) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambdaenv: %w", err)
 	}
-	a := &authorizer.Authorizer{
-		Tokens: ts, CSRF: cfg.CSRF, Locations: cfg.Locations, AccessCookie: cfg.Cookies.AccessName,
-		Rules: cfg.Rules, Revocations: dynamostore.NewRevocations(d.DB, cfg.RevocationTable, dynamostore.WithCallTimeout(cfg.StoreTimeout)),
-		CacheTTL: cfg.AuthorizerCache, Log: d.Log,
-	}
+	revs := dynamostore.NewRevocations(d.DB, cfg.RevocationTable, dynamostore.WithCallTimeout(cfg.StoreTimeout))
+	a := authorizer.New(d.Config, ts, revs, authorizer.WithLogger(d.Log))
 	if payload, _ := getenv("JWTGATE_PAYLOAD"); payload == "v2" {
 		return a.HTTP, nil
 	}

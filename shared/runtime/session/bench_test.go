@@ -51,11 +51,8 @@ func benchService(b *testing.B) (*session.Service, string) {
 	if err := us.Add(context.Background(), users.User{Name: benchUser.Name, PasswordHash: hash, Roles: benchUser.Roles}); err != nil {
 		b.Fatal(err)
 	}
-	return &session.Service{
-		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF, Locations: cfg.Locations,
-		Users: us, Revocations: revocation.NewMemoryStore(nil), ReuseGrace: cfg.RefreshReuseGrace,
-		Log: logging.New(io.Discard, cfg.LogLevel),
-	}, hash
+	return session.New(cfg, ts, session.Stores{Users: us, Revocations: revocation.NewMemoryStore(nil)},
+		session.WithLogger(logging.New(io.Discard, cfg.LogLevel)), session.WithHashSlots(0)), hash
 }
 
 // serve runs one request and fails b unless the answer is 200.

@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/session"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
@@ -48,12 +50,10 @@ func newLoginHandler(tb testing.TB) http.Handler {
 			tb.Fatal(err)
 		}
 	}
-	svc := &session.Service{
-		Tokens: ts, Cookies: cookies.Defaults(), CSRF: cookies.DefaultCSRF(),
-		Locations: cookies.Locations{Cookies: true}, Users: store,
-		Revocations: revocation.NewMemoryStore(clock), Clock: clock,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
+	svc := session.New(config.Config{Cookies: cookies.Defaults(), CSRF: request.DefaultCSRF(),
+		Locations: request.Locations{Cookies: true}},
+		ts, session.Stores{Users: store, Revocations: revocation.NewMemoryStore(clock)},
+		session.WithClock(clock), session.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), session.WithHashSlots(0))
 	return svc.Login()
 }
 

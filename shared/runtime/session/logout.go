@@ -1,11 +1,10 @@
 package session
 
 import (
-	"errors"
 	"net/http"
 
-	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
 	"github.com/jwtgate/jwtgate/shared/runtime/reply"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
 
@@ -32,19 +31,22 @@ func (s *Service) Logout() http.Handler {
 		defer cancel()
 		log := s.log().With("op", "logout")
 		var readable []*tokens.Claims
+		in := request.Input{Method: r.Method, Headers: r.Header}
 		csrfNeeded, presented := false, false
 		for _, k := range []struct {
 			cookie string
 			typ    tokens.Type
 		}{{s.Cookies.AccessName, tokens.Access}, {s.Cookies.RefreshName, tokens.Refresh}} {
-			found, err := cookies.Find(r.Header, k.cookie, s.Locations)
+			found, err := s.verify.Locate(in, k.cookie)
 			if err != nil {
 				continue
 			}
 			presented = true
-			csrfNeeded = csrfNeeded || s.CSRF.Applies(r.Method, found)
-			claims, err := s.Tokens.Parse(found.Token)
-			if claims == nil || (err != nil && !errors.Is(err, tokens.ErrExpired)) || tokens.CheckType(claims, k.typ) != nil {
+			csrfNeeded = csrfNeeded || s.verify.CSRFApplies(in, found)
+			// The double submit check runs below, once, against every
+			// readable token: either CSRF header may match either cookie.
+			claims, err := s.verify.Check(in, found, request.Want{Type: k.typ, AllowExpired: true, SkipCSRF: true})
+			if claims == nil {
 				msg, _ := tokens.Message(err)
 				log.InfoContext(ctx, "logout: unreadable token ignored", "cookie", k.cookie, "reason", msg)
 				continue
@@ -87,7 +89,7 @@ func (s *Service) Logout() http.Handler {
 func (s *Service) logoutCSRF(r *http.Request, readable []*tokens.Claims) string {
 	var presented []string
 	for _, h := range []string{s.CSRF.AccessHeader, s.CSRF.RefreshHeader} {
-		if v, err := cookies.Presented(r.Header, h); err == nil {
+		if v, err := request.Presented(r.Header, h); err == nil {
 			presented = append(presented, v)
 		}
 	}
@@ -99,7 +101,7 @@ func (s *Service) logoutCSRF(r *http.Request, readable []*tokens.Claims) string 
 	}
 	for _, c := range readable {
 		for _, v := range presented {
-			if cookies.Compare(v, c.CSRF) == nil {
+			if request.Compare(v, c.CSRF) == nil {
 				return ""
 			}
 		}

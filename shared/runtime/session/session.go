@@ -2,14 +2,17 @@ package session
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
 	"github.com/jwtgate/jwtgate/shared/runtime/reply"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 )
@@ -45,12 +48,14 @@ type Throttle interface {
 	Succeeded(ctx context.Context, user string) error
 }
 
-// Service holds the dependencies of the session handlers.
+// Service holds the dependencies of the session handlers. Build it with
+// New, which applies every default once.
 type Service struct {
-	Tokens      *tokens.Service
-	Cookies     cookies.Options
-	CSRF        cookies.CSRF
-	Locations   cookies.Locations
+	Tokens  *tokens.Service
+	Cookies cookies.Options
+	CSRF    request.CSRF
+	// verify is the token check sequence the authorizer runs too.
+	verify      *request.Verifier
 	Users       Users
 	Revocations Revocations
 	// RefreshReads batches refresh's reads; nil makes them separately.
@@ -74,6 +79,75 @@ type Service struct {
 	Log       *slog.Logger
 }
 
+// Stores are the state behind the session handlers.
+type Stores struct {
+	Users       Users
+	Revocations Revocations
+	// RefreshReads batches refresh's reads of both; nil reads them apart.
+	RefreshReads RefreshReads
+	// Throttle counts failed logins; nil disables login throttling.
+	Throttle throttle.Store
+}
+
+// Option changes a default of New.
+type Option func(*Service)
+
+// WithClock makes the handlers read time from clock (token issue times,
+// revocation records, throttling); time.Now by default. The token service
+// has a clock of its own: give both the same one.
+func WithClock(clock func() time.Time) Option {
+	return func(s *Service) {
+		if clock != nil {
+			s.Clock = clock
+		}
+	}
+}
+
+// WithLogger sends the handlers' lines to log; slog.Default() by default.
+func WithLogger(log *slog.Logger) Option {
+	return func(s *Service) {
+		if log != nil {
+			s.Log = log
+		}
+	}
+}
+
+// WithHashSlots caps the password hashes running at once at n (see
+// HashSlots); GOMAXPROCS by default, 0 for no cap.
+func WithHashSlots(n int) Option {
+	return func(s *Service) {
+		s.HashSlots = nil
+		if n > 0 {
+			s.HashSlots = make(chan struct{}, n)
+		}
+	}
+}
+
+// New returns the session handlers of cfg over the stores st, signing and
+// verifying with ts.
+func New(cfg config.Config, ts *tokens.Service, st Stores, opts ...Option) *Service {
+	s := &Service{
+		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF,
+		verify: request.NewVerifier(ts, cfg.Locations, cfg.CSRF),
+		Users:  st.Users, Revocations: st.Revocations, RefreshReads: st.RefreshReads,
+		ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
+		HashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		Clock:     time.Now, Log: slog.Default(),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if st.Throttle != nil {
+		s.Throttle = &throttle.Limiter{Store: st.Throttle, Clock: s.Clock,
+			User: throttle.NewPolicy(cfg.LoginFailuresUser, cfg.LoginLockoutMax),
+			IP:   throttle.NewPolicy(cfg.LoginFailuresIP, cfg.LoginLockoutMax)}
+	}
+	if s.RefreshReads == nil {
+		s.RefreshReads = separateReads{revocations: s.Revocations, users: s.Users}
+	}
+	return s
+}
+
 // Messages of the session endpoints beyond the token contract.
 const (
 	msgBadCredentials  = "Bad username or password"
@@ -90,12 +164,7 @@ const (
 	msgLockedOut       = "Too many failed login attempts, try again later"
 )
 
-func (s *Service) now() time.Time {
-	if s.Clock != nil {
-		return s.Clock()
-	}
-	return time.Now()
-}
+func (s *Service) now() time.Time { return s.Clock() }
 
 // bounded returns r's context with the deadline of a request's store calls.
 func (s *Service) bounded(r *http.Request) (context.Context, context.CancelFunc) {
@@ -140,19 +209,9 @@ func (r separateReads) ReadForRefresh(ctx context.Context, name string, keys ...
 	return recs, u, err
 }
 
-func (s *Service) refreshReads() RefreshReads {
-	if s.RefreshReads != nil {
-		return s.RefreshReads
-	}
-	return separateReads{revocations: s.Revocations, users: s.Users}
-}
+func (s *Service) refreshReads() RefreshReads { return s.RefreshReads }
 
-func (s *Service) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.Default()
-}
+func (s *Service) log() *slog.Logger { return s.Log }
 
 // issue signs a new pair for sub in session sid and writes the four cookies.
 func (s *Service) issue(w http.ResponseWriter, sub tokens.Subject, sid string, fresh bool) error {
@@ -173,43 +232,18 @@ func (s *Service) sessionRecord(sid string) revocation.Record {
 		ExpiresAt: now.Add(s.Tokens.RefreshTTL() + s.Tokens.Leeway())}
 }
 
-// presented finds, CSRF-checks and verifies the token cookieName names, in
-// flask-jwt-extended's order; it returns the client message on failure.
-// allowExpired keeps an expired token's claims (logout still needs its sid).
+// presented runs the token check sequence (request.Verifier, shared with
+// the authorizer) on the token cookieName names and returns the client
+// message on failure. allowExpired keeps an expired token's claims (logout
+// still needs its sid).
 func (s *Service) presented(r *http.Request, cookieName, csrfHeader string, want tokens.Type, allowExpired bool) (*tokens.Claims, string, error) {
-	found, err := cookies.Find(r.Header, cookieName, s.Locations)
-	if err != nil {
-		msg, _ := cookies.Message(err)
-		return nil, msg, err
-	}
-	checkCSRF := s.CSRF.Applies(r.Method, found)
-	var csrf string
-	if checkCSRF {
-		if csrf, err = cookies.Presented(r.Header, csrfHeader); err != nil {
-			msg, _ := cookies.Message(err)
-			return nil, msg, err
-		}
-	}
-	claims, perr := s.Tokens.Parse(found.Token)
+	claims, err := s.verify.Verify(request.Input{Method: r.Method, Headers: r.Header},
+		request.Want{Cookie: cookieName, CSRFHeader: csrfHeader, Type: want, AllowExpired: allowExpired})
 	if claims == nil {
-		msg, _ := tokens.Message(perr)
-		return nil, msg, perr
-	}
-	if checkCSRF {
-		if err := cookies.Compare(csrf, claims.CSRF); err != nil {
-			msg, _ := cookies.Message(err)
-			return nil, msg, err
-		}
-	}
-	if perr != nil && !(allowExpired && errors.Is(perr, tokens.ErrExpired)) {
-		msg, _ := tokens.Message(perr)
-		return nil, msg, perr
-	}
-	if err := tokens.CheckType(claims, want); err != nil {
 		msg, _ := tokens.Message(err)
 		return nil, msg, err
 	}
-	return claims, "", perr
+	return claims, "", err
 }
 
 func subjectOf(c *tokens.Claims) revocation.Subject {

@@ -36,6 +36,12 @@ func (e *ValidationError) Unwrap() error { return e.Kind }
 
 func refuse(kind error, msg string) *ValidationError { return &ValidationError{Kind: kind, Msg: msg} }
 
+// Refuse returns the error of a request refused for kind, shown to the
+// client as msg. Every refusal of the token contract, whether about the
+// token (this package) or about how it was presented (shared/runtime/request),
+// is a ValidationError, so one Message reads them all.
+func Refuse(kind error, msg string) error { return refuse(kind, msg) }
+
 // Message returns the client-facing message of a token error, and false for
 // errors that are not about the token (which callers must not show).
 func Message(err error) (string, bool) {

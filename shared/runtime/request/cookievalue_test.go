@@ -1,11 +1,11 @@
-package cookies_test
+package request_test
 
 import (
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
 )
 
 // netHTTPCookie is the reference CookieValue must match: net/http's own
@@ -50,11 +50,11 @@ func TestCookieValueMatchesNetHTTP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := cookies.EventHeaders{Multi: map[string][]string{"Cookie": tt.lines}}
+			h := request.EventHeaders{Multi: map[string][]string{"Cookie": tt.lines}}
 			if len(tt.lines) == 0 {
 				h.Multi = nil
 			}
-			got := cookies.CookieValue(h, name)
+			got := request.CookieValue(h, name)
 			if ref := netHTTPCookie(tt.lines, name); got != ref || got != tt.want {
 				t.Errorf("CookieValue = %q, net/http = %q, want %q", got, ref, tt.want)
 			}
@@ -67,8 +67,8 @@ func TestCookieValueNotTokenName(t *testing.T) {
 	for _, name := range []string{"", "a b", "a;b", "a=b", "ä"} {
 		t.Run(name, func(t *testing.T) {
 			line := name + "=v"
-			h := cookies.EventHeaders{Multi: map[string][]string{"Cookie": {line}}}
-			if got, ref := cookies.CookieValue(h, name), netHTTPCookie([]string{line}, name); got != ref {
+			h := request.EventHeaders{Multi: map[string][]string{"Cookie": {line}}}
+			if got, ref := request.CookieValue(h, name), netHTTPCookie([]string{line}, name); got != ref {
 				t.Errorf("CookieValue(%q) = %q, net/http = %q", name, got, ref)
 			}
 		})
@@ -81,8 +81,8 @@ func FuzzCookieValue(f *testing.F) {
 		f.Add(s, "access_token_cookie")
 	}
 	f.Fuzz(func(t *testing.T, line, name string) {
-		h := cookies.EventHeaders{Single: map[string]string{"cookie": line}}
-		if got, ref := cookies.CookieValue(h, name), netHTTPCookie([]string{line}, name); got != ref {
+		h := request.EventHeaders{Single: map[string]string{"cookie": line}}
+		if got, ref := request.CookieValue(h, name), netHTTPCookie([]string{line}, name); got != ref {
 			t.Fatalf("CookieValue(%q, %q) = %q, net/http = %q", line, name, got, ref)
 		}
 	})
@@ -93,20 +93,20 @@ func FuzzCookieValue(f *testing.F) {
 func TestEventHeadersValues(t *testing.T) {
 	tests := []struct {
 		name string
-		h    cookies.EventHeaders
+		h    request.EventHeaders
 		ask  string
 		want []string
 	}{
-		{"exact multi", cookies.EventHeaders{Multi: map[string][]string{"Cookie": {"a", "b"}}}, "Cookie", []string{"a", "b"}},
-		{"lower multi", cookies.EventHeaders{Multi: map[string][]string{"cookie": {"a"}}}, "Cookie", []string{"a"}},
-		{"odd case multi", cookies.EventHeaders{Multi: map[string][]string{"CoOkIe": {"a"}}}, "Cookie", []string{"a"}},
-		{"multi over single", cookies.EventHeaders{Multi: map[string][]string{"cookie": {"m"}}, Single: map[string]string{"Cookie": "s"}}, "Cookie", []string{"m"}},
-		{"single exact", cookies.EventHeaders{Single: map[string]string{"X-CSRF-TOKEN": "c"}}, "X-CSRF-TOKEN", []string{"c"}},
-		{"single lower", cookies.EventHeaders{Single: map[string]string{"x-csrf-token": "c"}}, "X-CSRF-TOKEN", []string{"c"}},
-		{"single odd case", cookies.EventHeaders{Single: map[string]string{"X-Csrf-Token": "c"}}, "X-CSRF-TOKEN", []string{"c"}},
-		{"long name scanned", cookies.EventHeaders{Single: map[string]string{strings.Repeat("x", 70): "v"}}, strings.Repeat("X", 70), []string{"v"}},
-		{"absent", cookies.EventHeaders{Single: map[string]string{"Accept": "*/*"}}, "Cookie", nil},
-		{"nil maps", cookies.EventHeaders{}, "Cookie", nil},
+		{"exact multi", request.EventHeaders{Multi: map[string][]string{"Cookie": {"a", "b"}}}, "Cookie", []string{"a", "b"}},
+		{"lower multi", request.EventHeaders{Multi: map[string][]string{"cookie": {"a"}}}, "Cookie", []string{"a"}},
+		{"odd case multi", request.EventHeaders{Multi: map[string][]string{"CoOkIe": {"a"}}}, "Cookie", []string{"a"}},
+		{"multi over single", request.EventHeaders{Multi: map[string][]string{"cookie": {"m"}}, Single: map[string]string{"Cookie": "s"}}, "Cookie", []string{"m"}},
+		{"single exact", request.EventHeaders{Single: map[string]string{"X-CSRF-TOKEN": "c"}}, "X-CSRF-TOKEN", []string{"c"}},
+		{"single lower", request.EventHeaders{Single: map[string]string{"x-csrf-token": "c"}}, "X-CSRF-TOKEN", []string{"c"}},
+		{"single odd case", request.EventHeaders{Single: map[string]string{"X-Csrf-Token": "c"}}, "X-CSRF-TOKEN", []string{"c"}},
+		{"long name scanned", request.EventHeaders{Single: map[string]string{strings.Repeat("x", 70): "v"}}, strings.Repeat("X", 70), []string{"v"}},
+		{"absent", request.EventHeaders{Single: map[string]string{"Accept": "*/*"}}, "Cookie", nil},
+		{"nil maps", request.EventHeaders{}, "Cookie", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package cookies
+package request
 
 import (
 	"crypto/subtle"
@@ -7,25 +7,18 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
 
-// Sentinel errors of the request side; RequestError.Msg is flask's wording.
+// Sentinel kinds of a refused request, carried by tokens.ValidationError
+// (the one error type that holds a client message) and branched on with
+// errors.Is.
 var (
-	ErrNoToken      = errors.New("cookies: no token in request")
-	ErrCSRFMissing  = errors.New("cookies: csrf header missing")
-	ErrCSRFMismatch = errors.New("cookies: csrf mismatch")
+	ErrNoToken      = errors.New("request: no token in request")
+	ErrCSRFMissing  = errors.New("request: csrf header missing")
+	ErrCSRFMismatch = errors.New("request: csrf mismatch")
 )
-
-// RequestError is a refused request with the message a client is shown.
-type RequestError struct {
-	Kind error
-	Msg  string
-}
-
-func (e *RequestError) Error() string { return fmt.Sprintf("%v: %s", e.Kind, e.Msg) }
-
-// Unwrap lets errors.Is match the sentinel kind.
-func (e *RequestError) Unwrap() error { return e.Kind }
 
 // Headers reads request headers case-insensitively; http.Header satisfies it.
 type Headers interface {
@@ -65,7 +58,7 @@ func Find(h Headers, cookieName string, loc Locations) (Found, error) {
 		}
 		missing = append(missing, msg)
 	}
-	return Found{}, &RequestError{Kind: ErrNoToken, Msg: strings.Join(missing, "; ")}
+	return Found{}, tokens.Refuse(ErrNoToken, strings.Join(missing, "; "))
 }
 
 // CookieValue returns the first cookie called name, parsed the way net/http
@@ -201,7 +194,7 @@ func (c CSRF) Applies(method string, f Found) bool {
 func Presented(h Headers, header string) (string, error) {
 	vals := h.Values(header)
 	if len(vals) == 0 || vals[0] == "" {
-		return "", &RequestError{Kind: ErrCSRFMissing, Msg: "Missing CSRF token"}
+		return "", tokens.Refuse(ErrCSRFMissing, "Missing CSRF token")
 	}
 	return vals[0], nil
 }
@@ -210,21 +203,12 @@ func Presented(h Headers, header string) (string, error) {
 // constant time.
 func Compare(header, claim string) error {
 	if claim == "" {
-		return &RequestError{Kind: ErrCSRFMismatch, Msg: "Missing claim: csrf"}
+		return tokens.Refuse(ErrCSRFMismatch, "Missing claim: csrf")
 	}
 	if subtle.ConstantTimeCompare([]byte(header), []byte(claim)) != 1 {
-		return &RequestError{Kind: ErrCSRFMismatch, Msg: "CSRF double submit tokens do not match"}
+		return tokens.Refuse(ErrCSRFMismatch, "CSRF double submit tokens do not match")
 	}
 	return nil
-}
-
-// Message returns the client-facing message of a request error.
-func Message(err error) (string, bool) {
-	var r *RequestError
-	if errors.As(err, &r) {
-		return r.Msg, true
-	}
-	return "", false
 }
 
 // EventHeaders adapts API Gateway's header maps (single and multi-value,

@@ -1,4 +1,4 @@
-package cookies_test
+package request_test
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
+	"github.com/jwtgate/jwtgate/shared/runtime/request"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
 
 // FuzzFind feeds arbitrary Cookie lines and Authorization headers to Find,
@@ -29,7 +31,7 @@ func FuzzFind(f *testing.F) {
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
-	locs := []cookies.Locations{
+	locs := []request.Locations{
 		{Cookies: true, Headers: true, HeaderName: "Authorization", HeaderType: "Bearer"},
 		{Cookies: true, Headers: true, HeaderName: "Authorization"}, // JWT_HEADER_TYPE=""
 		{Cookies: true},
@@ -49,7 +51,7 @@ func FuzzFind(f *testing.F) {
 		if authz != "" {
 			h["Authorization"] = []string{authz}
 		}
-		ev := cookies.EventHeaders{Multi: map[string][]string{}, Single: map[string]string{}}
+		ev := request.EventHeaders{Multi: map[string][]string{}, Single: map[string]string{}}
 		for k, v := range h {
 			ev.Multi[strings.ToLower(k)] = v
 			ev.Single[k] = v[len(v)-1]
@@ -60,13 +62,13 @@ func FuzzFind(f *testing.F) {
 			stdValue = c.Value
 		}
 		for _, loc := range locs {
-			got, err := cookies.Find(h, cookies.DefaultAccessName, loc)
-			evGot, evErr := cookies.Find(ev, cookies.DefaultAccessName, loc)
+			got, err := request.Find(h, cookies.DefaultAccessName, loc)
+			evGot, evErr := request.Find(ev, cookies.DefaultAccessName, loc)
 			if got != evGot || (err == nil) != (evErr == nil) {
 				t.Fatalf("adapters disagree: http.Header %+v %v, event maps %+v %v", got, err, evGot, evErr)
 			}
 			if err != nil {
-				if msg, ok := cookies.Message(err); !ok || msg == "" || !errors.Is(err, cookies.ErrNoToken) || got != (cookies.Found{}) {
+				if msg, ok := tokens.Message(err); !ok || msg == "" || !errors.Is(err, request.ErrNoToken) || got != (request.Found{}) {
 					t.Fatalf("refusal %v (%q) with %+v", err, msg, got)
 				}
 				continue
