@@ -19,6 +19,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/logging"
 	"github.com/jwtgate/jwtgate/shared/tooling/admin"
+	"github.com/jwtgate/jwtgate/shared/tooling/devmetrics"
 	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
 	"github.com/jwtgate/jwtgate/shared/tooling/webapp"
 )
@@ -128,13 +129,14 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "  users: the existing users table (demo users are seeded only into an empty one)")
 	}
+	fmt.Fprintf(stdout, "  metrics: http://%s%s (the EMF counts CloudWatch would get; ?format=text)\n", ln.Addr(), devmetrics.Path)
 	if srv.RandomSecret {
 		fmt.Fprintln(stdout, "  signing secret: random per process (set JWT_SECRET_KEY to keep tokens across restarts)")
 	}
 	fmt.Fprintln(stdout, "  cookies: Secure", srv.Config.Cookies.Secure, "- dev mode only; production defaults to Secure")
 	// API Gateway answers CORS preflights itself (the template's Cors
 	// settings); the local gateway has no OPTIONS routes, so it wraps all.
-	hs := &http.Server{Handler: cors.Middleware(srv.Config.CORS, srv.Gateway), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	hs := &http.Server{Handler: cors.Middleware(srv.Config.CORS, srv.Handler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

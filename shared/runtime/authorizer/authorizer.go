@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 	"github.com/jwtgate/jwtgate/shared/runtime/rbac"
 	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
@@ -40,6 +41,7 @@ type Authorizer struct {
 	cacheTTL time.Duration
 	clock    func() time.Time
 	log      *slog.Logger
+	metrics  *metrics.Emitter // nil: no metrics
 }
 
 // Option changes a default of New.
@@ -62,6 +64,12 @@ func WithLogger(log *slog.Logger) Option {
 			a.log = log
 		}
 	}
+}
+
+// WithMetrics writes one EMF line per decision to e (AuthorizerAllowed,
+// AuthorizerDenied by Reason, AuthorizerFailed, StoreLatency).
+func WithMetrics(e *metrics.Emitter) Option {
+	return func(a *Authorizer) { a.metrics = e }
 }
 
 // New returns the authorizer of cfg: access tokens verified by ts (whose
@@ -94,6 +102,9 @@ type Decision struct {
 	Allow bool
 	// Msg is the client message of a denial.
 	Msg string
+	// Reason names the kind of a denial for metrics: one of a fixed set
+	// (see reasonOf), never the message, whose values are open-ended.
+	Reason string
 	// Claims of the verified access token, on Allow.
 	Claims *tokens.Claims
 	// Forbidden is set on Allow when a route role rule fails: the function
@@ -122,7 +133,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 		return Decision{Err: errors.Join(ErrUnavailable, err)}
 	}
 	if revocation.Check(recs, subj, a.clock()) != nil {
-		return Decision{Msg: "Token has been revoked"}
+		return Decision{Msg: "Token has been revoked", Reason: "Revoked"}
 	}
 	d := Decision{Allow: true, Claims: claims}
 	if a.cacheTTL > 0 {
@@ -139,9 +150,46 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 
 func deny(err error) Decision {
 	if msg, ok := tokens.Message(err); ok {
-		return Decision{Msg: msg}
+		return Decision{Msg: msg, Reason: reasonOf(err)}
 	}
-	return Decision{Msg: "Invalid token"}
+	return Decision{Msg: "Invalid token", Reason: "Invalid"}
+}
+
+// reasonOf names err's kind for the Reason dimension of AuthorizerDenied:
+// few values, so the metric stays a handful of time series.
+func reasonOf(err error) string {
+	switch {
+	case errors.Is(err, request.ErrNoToken):
+		return "NoToken"
+	case errors.Is(err, request.ErrCSRFMissing), errors.Is(err, request.ErrCSRFMismatch):
+		return "CSRF"
+	case errors.Is(err, tokens.ErrExpired):
+		return "Expired"
+	case errors.Is(err, tokens.ErrSignature), errors.Is(err, tokens.ErrUnknownKey), errors.Is(err, tokens.ErrAlgorithm):
+		return "Signature"
+	case errors.Is(err, tokens.ErrWrongType):
+		return "WrongType"
+	case errors.Is(err, tokens.ErrNotYetValid), errors.Is(err, tokens.ErrIssuer), errors.Is(err, tokens.ErrAudience),
+		errors.Is(err, tokens.ErrMissingClaim):
+		return "Claims"
+	}
+	return "Invalid"
+}
+
+// count adds decision d to inv and writes its line.
+func (a *Authorizer) count(inv *metrics.Invocation, d Decision) {
+	if inv == nil {
+		return
+	}
+	switch {
+	case d.Err != nil:
+		inv.Count(metrics.AuthorizerFailed)
+	case !d.Allow:
+		inv.Denied(d.Reason)
+	default:
+		inv.Count(metrics.AuthorizerAllowed)
+	}
+	_ = a.metrics.Flush(inv) // stdout: nothing to do about a failed write
 }
 
 // Context is the authorizer context API Gateway passes to the function

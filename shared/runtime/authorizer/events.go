@@ -66,8 +66,10 @@ func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthori
 func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, error) {
 	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource,
 		Headers: request.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}}
+	ctx, inv := a.metrics.Start(ctx)
 	d := a.Decide(ctx, req)
 	a.record(ctx, req, d)
+	a.count(inv, d)
 	if d.Err != nil {
 		return RESTResponse{}, ErrUnavailable
 	}
@@ -116,8 +118,10 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 	if _, path, ok := strings.Cut(ev.RouteKey, " "); ok {
 		req.Resource = path
 	}
+	ctx, inv := a.metrics.Start(ctx)
 	d := a.Decide(ctx, req)
 	a.record(ctx, req, d)
+	a.count(inv, d)
 	if d.Err != nil {
 		return HTTPResponse{}, ErrUnavailable
 	}

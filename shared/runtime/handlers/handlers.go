@@ -14,6 +14,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/demo"
 	"github.com/jwtgate/jwtgate/shared/runtime/identity"
+	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 	"github.com/jwtgate/jwtgate/shared/runtime/session"
 	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
@@ -37,10 +38,11 @@ type Stores struct {
 
 // Set holds the handlers of one configuration.
 type Set struct {
-	cfg     config.Config
-	session *session.Service
-	authz   *authorizer.Authorizer
-	log     *slog.Logger
+	cfg        config.Config
+	session    *session.Service
+	authz      *authorizer.Authorizer
+	log        *slog.Logger
+	newEmitter func(function string) *metrics.Emitter // nil: no metrics
 }
 
 // Logical IDs of the template's functions.
@@ -55,7 +57,7 @@ const (
 
 // New builds the handlers. keys sign and verify tokens (keys[0] signs);
 // log and clock may be nil (slog.Default, time.Now).
-func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, clock func() time.Time) (*Set, error) {
+func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, clock func() time.Time, opts ...Option) (*Set, error) {
 	if clock == nil {
 		clock = time.Now
 	}
@@ -69,12 +71,23 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
-	return &Set{
-		cfg: cfg, log: log,
-		session: session.New(cfg, ts, session.Stores{Users: st.Users, Revocations: st.Revocations,
-			RefreshReads: st.RefreshReads, Throttle: st.Throttle}, session.WithClock(clock), session.WithLogger(log)),
-		authz: authorizer.New(cfg, ts, st.Revocations, authorizer.WithClock(clock), authorizer.WithLogger(log)),
-	}, nil
+	s := &Set{cfg: cfg, log: log}
+	for _, o := range opts {
+		o(s)
+	}
+	s.session = session.New(cfg, ts, session.Stores{Users: st.Users, Revocations: st.Revocations,
+		RefreshReads: st.RefreshReads, Throttle: st.Throttle}, session.WithClock(clock), session.WithLogger(log))
+	s.authz = authorizer.New(cfg, ts, st.Revocations, authorizer.WithClock(clock), authorizer.WithLogger(log),
+		authorizer.WithMetrics(s.emitter(AuthorizerFunction)))
+	return s, nil
+}
+
+// emitter is the metrics emitter of function logicalID, or nil.
+func (s *Set) emitter(logicalID string) *metrics.Emitter {
+	if s.newEmitter == nil {
+		return nil
+	}
+	return s.newEmitter(FunctionName(logicalID))
 }
 
 // HTTP returns the net/http handler of a proxy-integrated function, with
@@ -94,6 +107,9 @@ func (s *Set) HTTP(logicalID string) (http.Handler, error) {
 		h = demo.Handler()
 	default:
 		return nil, fmt.Errorf("handlers: no HTTP function %q", logicalID)
+	}
+	if e := s.emitter(logicalID); e != nil {
+		h = e.Middleware(counted(logicalID, h))
 	}
 	return cors.Middleware(s.cfg.CORS, h), nil
 }

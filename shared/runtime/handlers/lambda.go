@@ -8,6 +8,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/lambdaenv"
+	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 )
 
 // FromEnv builds the handler of session function logicalID (login,
@@ -34,7 +35,7 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 		return nil, err
 	}
 	stores := DynamoStores(d.DB, cfg, nil)
-	set, err := New(d.Config, d.Keys, stores, d.Log, nil)
+	set, err := New(d.Config, d.Keys, stores, d.Log, nil, WithMetrics(d.Metrics))
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +53,7 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 // the tests build their stores here; lambdaenv.Authorizer, which needs only
 // the revocation store, applies the same bound itself.
 func DynamoStores(api dynamostore.ItemAPI, cfg config.Config, clock func() time.Time) Stores {
+	api = dynamostore.Observed(api, metrics.Latency) // StoreLatency, when the request carries an invocation
 	opts := []dynamostore.Option{dynamostore.WithCallTimeout(cfg.StoreTimeout), dynamostore.WithClock(clock)}
 	us := dynamostore.NewUsers(api, cfg.UsersTable)
 	revs := dynamostore.NewRevocations(api, cfg.RevocationTable, opts...)

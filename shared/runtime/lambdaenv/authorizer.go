@@ -7,6 +7,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/authorizer"
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
 
@@ -30,8 +31,9 @@ func Authorizer(ctx context.Context, getenv config.Getenv) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambdaenv: %w", err)
 	}
-	revs := dynamostore.NewRevocations(d.DB, cfg.RevocationTable, dynamostore.WithCallTimeout(cfg.StoreTimeout))
-	a := authorizer.New(d.Config, ts, revs, authorizer.WithLogger(d.Log))
+	api := dynamostore.Observed(d.DB, metrics.Latency)
+	revs := dynamostore.NewRevocations(api, cfg.RevocationTable, dynamostore.WithCallTimeout(cfg.StoreTimeout))
+	a := authorizer.New(d.Config, ts, revs, authorizer.WithLogger(d.Log), authorizer.WithMetrics(d.Metrics("authorizer")))
 	if payload, _ := getenv("JWTGATE_PAYLOAD"); payload == "v2" {
 		return a.HTTP, nil
 	}

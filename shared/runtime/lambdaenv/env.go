@@ -13,6 +13,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/logging"
+	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 	"github.com/jwtgate/jwtgate/shared/runtime/secret"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
@@ -77,6 +78,10 @@ type Deps struct {
 	DB *dynamodb.Client
 	// Log writes JSON lines to stderr at LOG_LEVEL.
 	Log *slog.Logger
+	// Metrics returns the EMF emitter of a function (its Function
+	// dimension) writing to stdout, with the Stack dimension from
+	// JWTGATE_STACK_NAME (the template sets it; "local" otherwise).
+	Metrics func(function string) *metrics.Emitter
 }
 
 // Load reads the AWS configuration from the environment the Lambda runtime
@@ -108,5 +113,10 @@ func Load(ctx context.Context, cfg config.Config, getenv config.Getenv) (Deps, e
 			o.DisableValidateResponseChecksum = true
 		}
 	})
-	return Deps{Config: cfg, Keys: keys, DB: db, Log: logging.New(os.Stderr, cfg.LogLevel)}, nil
+	stack, _ := getenv("JWTGATE_STACK_NAME")
+	if stack == "" {
+		stack = "local"
+	}
+	return Deps{Config: cfg, Keys: keys, DB: db, Log: logging.New(os.Stderr, cfg.LogLevel),
+		Metrics: func(function string) *metrics.Emitter { return metrics.NewEmitter(os.Stdout, stack, function) }}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 	"github.com/jwtgate/jwtgate/shared/runtime/reply"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
@@ -72,6 +73,7 @@ func (s *Service) Refresh() http.Handler {
 				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 				return
 			}
+			metrics.Count(ctx, metrics.TheftDetected)
 			log.WarnContext(ctx, "refresh token reuse detected: session revoked", "first_used", prior.At)
 			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
+	"github.com/jwtgate/jwtgate/shared/tooling/devmetrics"
 	"github.com/jwtgate/jwtgate/shared/tooling/gateway"
 )
 
@@ -48,6 +50,9 @@ type Options struct {
 	Invoker gateway.Invoker
 	// Fallback serves paths no route matches (the demo web app).
 	Fallback http.Handler
+	// MetricsLog, when set, gets a copy of every EMF line the functions
+	// write (as their CloudWatch log would show it).
+	MetricsLog io.Writer
 }
 
 // Server is an assembled dev gateway.
@@ -57,6 +62,9 @@ type Server struct {
 	// RandomSecret is true when no JWT_SECRET_KEY was given: tokens then
 	// die with the process.
 	RandomSecret bool
+	// Metrics sums the EMF lines the in-process functions write, as
+	// CloudWatch would; it serves them at devmetrics.Path.
+	Metrics *devmetrics.Tally
 }
 
 // New builds the gateway.
@@ -78,7 +86,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if o.Stage == "" {
 		o.Stage = "dev"
 	}
-	s := &Server{Config: cfg}
+	s := &Server{Config: cfg, Metrics: devmetrics.New(o.MetricsLog)}
 	var keys []tokens.Key
 	if cfg.SecretKey != "" {
 		if keys, err = secret.Parse(cfg.SecretKey, config.Dev); err != nil {
@@ -101,7 +109,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		stores = &handlers.Stores{Users: mem, Revocations: revocation.NewMemoryStore(o.Clock),
 			Throttle: throttle.NewMemoryStore(o.Clock)}
 	}
-	set, err := handlers.New(cfg, keys, *stores, o.Log, o.Clock)
+	set, err := handlers.New(cfg, keys, *stores, o.Log, o.Clock, handlers.WithMetrics(s.Metrics.Emitter))
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +126,15 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.Gateway = &gateway.Gateway{API: api, Invoker: inv, Stage: o.Stage, Fallback: o.Fallback, Log: o.Log, Clock: o.Clock}
 	return s, nil
+}
+
+// Handler serves the gateway, and the metrics page at devmetrics.Path (a
+// dev-only route: the deployed API has no such path).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(devmetrics.Path, s.Metrics)
+	mux.Handle("/", s.Gateway)
+	return mux
 }
 
 // UserAdder is what Seed needs of a user store.

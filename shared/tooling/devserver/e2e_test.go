@@ -35,6 +35,7 @@ type harness struct {
 	t     *testing.T
 	URL   string
 	Clock *fakeclock.Clock
+	Srv   *devserver.Server
 }
 
 // newHarness serves devserver.New's gateway over real HTTP. env is the
@@ -60,9 +61,9 @@ func newHarnessTemplate(t *testing.T, template string, env map[string]string) *h
 	if err != nil {
 		t.Fatalf("devserver.New: %v", err)
 	}
-	ts := httptest.NewServer(srv.Gateway)
+	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &harness{t: t, URL: ts.URL, Clock: clock}
+	return &harness{t: t, URL: ts.URL, Clock: clock, Srv: srv}
 }
 
 // browser is a client with a cookie jar, as a browser front end would be.
