@@ -98,6 +98,7 @@ func wantEnv(function string) map[string]string {
 		"REVOCATION_TABLE":          "!Ref RevocationTable",
 		"DYNAMODB_ENDPOINT":         "",
 		"JWTGATE_CORS_ORIGINS":      "!Ref CorsAllowOrigin",
+		"JWTGATE_STACK_NAME":        "!Ref AWS::StackName",
 		"JWT_SECRET_KEY":            "",
 	}
 	switch function {

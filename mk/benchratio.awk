@@ -8,6 +8,7 @@ BEGIN {
 	npairs = split("Decide BaselineParseWithClaims 1.3;" \
 		"DecideEventsTypes BaselineParseWithClaims -;" \
 		"DecideLogged BaselineParseWithClaims -;" \
+		"DecideNoMetrics BaselineParseWithClaims -;" \
 		"TokensParse BaselineParseWithClaims -;" \
 		"InvokeJSON InvokeJSONNoop -;" \
 		"InvokeJSONSlim InvokeJSONSlimNoop -;" \

@@ -17,6 +17,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/authorizer"
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/logging"
+	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
@@ -30,6 +31,7 @@ const benchSecret = "bench-secret-0123456789abcdef-0123456789"
 // cookies.
 type benchFixture struct {
 	authz *authorizer.Authorizer
+	plain *authorizer.Authorizer // authz without metrics
 	ts    *tokens.Service
 	pair  tokens.Pair
 	event events.APIGatewayCustomAuthorizerRequestTypeRequest
@@ -53,7 +55,13 @@ func newBenchFixture(tb testing.TB, logOut io.Writer, envKV ...string) benchFixt
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a := authorizer.New(cfg, ts, revocation.NewMemoryStore(nil), authorizer.WithLogger(logging.New(logOut, cfg.LogLevel)))
+	// As lambdaenv wires it: a logger and an EMF line per decision (both
+	// to logOut, io.Discard here, so the syscall of a real write is not
+	// timed for either).
+	revs := revocation.NewMemoryStore(nil)
+	a := authorizer.New(cfg, ts, revs, authorizer.WithLogger(logging.New(logOut, cfg.LogLevel)),
+		authorizer.WithMetrics(metrics.NewEmitter(logOut, "bench", "authorizer")))
+	plain := authorizer.New(cfg, ts, revs, authorizer.WithLogger(logging.New(logOut, cfg.LogLevel)))
 	pair, err := ts.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}}, ts.NewID(), true)
 	if err != nil {
 		tb.Fatal(err)
@@ -74,7 +82,7 @@ func newBenchFixture(tb testing.TB, logOut io.Writer, envKV ...string) benchFixt
 	if err := json.Unmarshal(raw, &slim); err != nil {
 		tb.Fatal(err)
 	}
-	return benchFixture{authz: a, ts: ts, pair: pair, event: ev, slim: slim, raw: raw}
+	return benchFixture{authz: a, plain: plain, ts: ts, pair: pair, event: ev, slim: slim, raw: raw}
 }
 
 // benchCheckAllow fails tb unless resp is an Allow of testuser with its context.
@@ -131,6 +139,14 @@ func BenchmarkDecide(b *testing.B) {
 	f := newBenchFixture(b, io.Discard)
 	ctx := context.Background()
 	benchDecisions(b, func() (authorizer.RESTResponse, error) { return f.authz.RESTSlim(ctx, f.slim) }, benchCheckAllowSlim)
+}
+
+// BenchmarkDecideNoMetrics is Decide without its EMF line: the line's
+// price is the difference.
+func BenchmarkDecideNoMetrics(b *testing.B) {
+	f := newBenchFixture(b, io.Discard)
+	ctx := context.Background()
+	benchDecisions(b, func() (authorizer.RESTResponse, error) { return f.plain.RESTSlim(ctx, f.slim) }, benchCheckAllowSlim)
 }
 
 // BenchmarkDecideEventsTypes is the same decision through REST, which takes
