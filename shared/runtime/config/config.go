@@ -72,6 +72,9 @@ type Config struct {
 	UsersTable       string
 	DynamoDBEndpoint string
 	LogLevel         string
+	// Metrics writes one CloudWatch EMF line per deciding invocation
+	// (JWTGATE_METRICS, true by default; docs/metrics.md has its cost).
+	Metrics bool
 }
 
 // Getenv is os.LookupEnv's shape, injected for tests.
@@ -167,6 +170,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	c.UsersTable = r.str("USERS_TABLE", DefaultUsersTable)
 	c.DynamoDBEndpoint = r.str("DYNAMODB_ENDPOINT", "")
 	c.LogLevel = r.str("LOG_LEVEL", "info")
+	c.Metrics = r.boolean("JWTGATE_METRICS", true)
 
 	c.SecretKey = r.str("JWT_SECRET_KEY", "")
 	c.SecretARN = r.str("JWT_SECRET_ARN", "")

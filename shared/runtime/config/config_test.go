@@ -36,6 +36,9 @@ func TestDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if !c.Metrics {
+				t.Error("metrics off by default")
+			}
 			if c.Cookies.Secure != tc.secure {
 				t.Errorf("Secure = %v, want %v", c.Cookies.Secure, tc.secure)
 			}
@@ -91,6 +94,7 @@ func TestOverrides(t *testing.T) {
 		"JWT_CSRF_METHODS":             "post, delete",
 		"JWT_SESSION_COOKIE":           "0",
 		"JWTGATE_AUTHORIZER_CACHE_TTL": "60",
+		"JWTGATE_METRICS":              "off",
 	}), config.Lambda)
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +113,9 @@ func TestOverrides(t *testing.T) {
 	}
 	if c.AuthorizerCache != time.Minute {
 		t.Errorf("cache %v", c.AuthorizerCache)
+	}
+	if c.Metrics {
+		t.Error("JWTGATE_METRICS=off left metrics on")
 	}
 }
 
@@ -131,6 +138,7 @@ func TestBadValues(t *testing.T) {
 		{"role rules", "JWTGATE_ROLE_RULES", "garbage", "JWTGATE_ROLE_RULES"},
 		{"role rules without roles", "JWTGATE_ROLE_RULES", "GET /admin*=", "JWTGATE_ROLE_RULES"},
 		{"cache ttl", "JWTGATE_AUTHORIZER_CACHE_TTL", "soon", "JWTGATE_AUTHORIZER_CACHE_TTL"},
+		{"metrics switch", "JWTGATE_METRICS", "sometimes", "JWTGATE_METRICS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -80,7 +80,8 @@ type Deps struct {
 	Log *slog.Logger
 	// Metrics returns the EMF emitter of a function (its Function
 	// dimension) writing to stdout, with the Stack dimension from
-	// JWTGATE_STACK_NAME (the template sets it; "local" otherwise).
+	// JWTGATE_STACK_NAME (the template sets it; "local" otherwise), or
+	// nil when JWTGATE_METRICS is false.
 	Metrics func(function string) *metrics.Emitter
 }
 
@@ -118,5 +119,10 @@ func Load(ctx context.Context, cfg config.Config, getenv config.Getenv) (Deps, e
 		stack = "local"
 	}
 	return Deps{Config: cfg, Keys: keys, DB: db, Log: logging.New(os.Stderr, cfg.LogLevel),
-		Metrics: func(function string) *metrics.Emitter { return metrics.NewEmitter(os.Stdout, stack, function) }}, nil
+		Metrics: func(function string) *metrics.Emitter {
+			if !cfg.Metrics {
+				return nil // JWTGATE_METRICS=false: no line at all
+			}
+			return metrics.NewEmitter(os.Stdout, stack, function)
+		}}, nil
 }
