@@ -34,10 +34,17 @@ type Authorizer struct {
 	verify *request.Verifier
 	want   request.Want
 	rules  rbac.Rules
-	revs   Revocations
+	// rolesInFunction is the opt-in (JWTGATE_ROLE_DENIAL=function) to let a
+	// request that fails a role rule through with a forbidden context value,
+	// for the function to answer 403 (identity.Require). By default such a
+	// request is denied here, at the gateway: a function that never reads
+	// the context (any language) can then not serve it by mistake.
+	rolesInFunction bool
+	revs            Revocations
 	// cacheTTL is the API Gateway result cache TTL. When positive, one
 	// decision serves every route for that long, so it cannot depend on the
-	// method (CSRF) and its policy must cover the whole stage.
+	// method (CSRF) or the route (role rules: config refuses them with a
+	// cache) and its policy must cover the whole stage.
 	cacheTTL time.Duration
 	clock    func() time.Time
 	log      *slog.Logger
@@ -80,7 +87,7 @@ func New(cfg config.Config, ts *tokens.Service, revs Revocations, opts ...Option
 		verify: request.NewVerifier(ts, cfg.Locations, cfg.CSRF),
 		want: request.Want{Cookie: cfg.Cookies.AccessName, CSRFHeader: cfg.CSRF.AccessHeader, Type: tokens.Access,
 			SkipCSRF: cfg.AuthorizerCache > 0},
-		rules: cfg.Rules, revs: revs, cacheTTL: cfg.AuthorizerCache,
+		rules: cfg.Rules, rolesInFunction: cfg.RolesInFunction, revs: revs, cacheTTL: cfg.AuthorizerCache,
 		clock: time.Now, log: slog.Default(),
 	}
 	for _, o := range opts {
@@ -94,8 +101,16 @@ type Request struct {
 	Method   string
 	Path     string
 	Resource string
-	Headers  request.Headers
+	// APIPath is the path as the API defines it, without a stage or a
+	// custom domain's base path (REST: from the methodArn; HTTP API: the
+	// path without a named stage's prefix). Role rules are checked on it,
+	// and on Path and Resource, so no spelling of a route escapes them.
+	APIPath string
+	Headers request.Headers
 }
+
+// rulePaths are the spellings of req's route that role rules are checked on.
+func (req Request) rulePaths() []string { return []string{req.APIPath, req.Path, req.Resource} }
 
 // Decision is the outcome of one request.
 type Decision struct {
@@ -105,13 +120,12 @@ type Decision struct {
 	// Reason names the kind of a denial for metrics: one of a fixed set
 	// (see reasonOf), never the message, whose values are open-ended.
 	Reason string
-	// Claims of the verified access token, on Allow.
+	// Claims of the verified access token, on Allow and on a denial by a
+	// role rule.
 	Claims *tokens.Claims
-	// Forbidden is set on Allow when a route role rule fails: the function
-	// behind answers 403 with it.
+	// Forbidden is set on Allow when a route role rule fails and
+	// rolesInFunction is on: the function behind answers 403 with it.
 	Forbidden string
-	// Denied lists the role rules the caller fails (for cached policies).
-	Denied rbac.Rules
 	// Err is set when no decision could be made; the request is refused.
 	Err error
 }
@@ -120,7 +134,7 @@ type Decision struct {
 // header presence, verification, CSRF compare, expiry, type, revocation,
 // then jwtgate's role rules.
 func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
-	if strings.EqualFold(req.Method, "OPTIONS") {
+	if strings.EqualFold(req.Method, "OPTIONS") && a.preflightExempt(req) {
 		return Decision{Allow: true} // CORS preflight carries no credentials
 	}
 	claims, err := a.verify.Verify(request.Input{Method: req.Method, Headers: req.Headers}, a.want)
@@ -136,16 +150,24 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 		return Decision{Msg: "Token has been revoked", Reason: "Revoked"}
 	}
 	d := Decision{Allow: true, Claims: claims}
-	if a.cacheTTL > 0 {
-		d.Denied = a.rules.Denied(claims.Roles) // only a stage-wide cached policy needs them
-	}
-	for _, p := range []string{req.Path, req.Resource} {
-		if rule, failed := a.rules.Check(req.Method, p, claims.Roles); failed && p != "" {
-			d.Forbidden = rule.Message()
-			break
+	if rule, failed := a.rules.Check(req.Method, req.rulePaths(), claims.Roles); failed {
+		if !a.rolesInFunction {
+			return Decision{Msg: rule.Message(), Reason: "Role", Claims: claims}
 		}
+		d.Forbidden = rule.Message()
 	}
 	return d
+}
+
+// preflightExempt reports whether an OPTIONS request passes without a
+// token, as flask-jwt-extended exempts OPTIONS. A browser's preflight
+// carries no cookies, so with the Cookie identity source it never reaches
+// the authorizer; what does is another client. Not exempt: with a result
+// cache (the answer would be cached for every route sharing that Cookie
+// header, so it must be the one any method gets), and on a route a role
+// rule covers for OPTIONS (ANY rules: every method).
+func (a *Authorizer) preflightExempt(req Request) bool {
+	return a.cacheTTL == 0 && !a.rules.Covers(req.Method, req.rulePaths())
 }
 
 func deny(err error) Decision {
@@ -250,6 +272,9 @@ func (a *Authorizer) record(ctx context.Context, req Request, d Decision) {
 	switch {
 	case d.Err != nil:
 		l.LogAttrs(ctx, level, msg, method, path, slog.Any("err", d.Err))
+	case !d.Allow && d.Claims != nil: // a role rule: who was refused is known
+		l.LogAttrs(ctx, level, msg, method, path, slog.String("reason", d.Msg),
+			slog.String("user", d.Claims.Subject), slog.String("sid", d.Claims.SID))
 	case !d.Allow:
 		l.LogAttrs(ctx, level, msg, method, path, slog.String("reason", d.Msg))
 	case d.Claims == nil:

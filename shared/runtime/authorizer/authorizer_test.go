@@ -330,24 +330,41 @@ func TestDeny(t *testing.T) {
 	})
 }
 
+// wantDenied fails unless resp is a Deny of ev's methodArn whose
+// ACCESS_DENIED body (the template's 401) carries msg.
+func wantDenied(t *testing.T, resp events.APIGatewayCustomAuthorizerResponse, err error, ev events.APIGatewayCustomAuthorizerRequestTypeRequest, msg string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("REST = %v, want a Deny policy", err)
+	}
+	if s := resp.PolicyDocument.Statement; len(s) > 0 && s[0].Effect == "Allow" {
+		t.Fatalf("%s %s (resource %s, methodArn %s): Allow with context %v, want Deny %q",
+			ev.HTTPMethod, ev.Path, ev.Resource, ev.MethodArn, resp.Context, msg)
+	}
+	wantPolicy(t, resp, "Deny", ev.MethodArn)
+	if got := accessDeniedMsg(t, resp.Context); got != msg {
+		t.Fatalf("context %v (client sees %q), want msg %q", resp.Context, got, msg)
+	}
+}
+
+// TestRoleRules: a request failing a role rule is denied by the
+// authorizer, so API Gateway refuses it (401 {"msg": ...} through the
+// template's ACCESS_DENIED response) whatever the function does; before,
+// it was allowed with a forbidden context value that a function not
+// calling identity.Require ignored.
 func TestRoleRules(t *testing.T) {
+	const forbidden = "Forbidden: requires role admin"
 	e := newAZ(t)
-	ev := azEvent(t, "get_admin.json")
+	user := e.issue(t, "testuser", "user").Access.Token
+	admin := e.issue(t, "admin", "admin", "user").Access.Token
 	t.Run("non-admin", func(t *testing.T) {
-		p := e.issue(t, "testuser", "user")
-		resp, err := e.authz.REST(context.Background(), withAccess(ev, p.Access.Token, ""))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Allow, so the function answers 403 with the reason (a Deny would be a 401).
-		wantPolicy(t, resp, "Allow", ev.MethodArn)
-		if resp.Context["forbidden"] != "Forbidden: requires role admin" || resp.Context["sub"] != "testuser" {
-			t.Fatalf("context %v, want forbidden set", resp.Context)
-		}
+		ev := withAccess(azEvent(t, "get_admin.json"), user, "")
+		resp, err := e.authz.REST(context.Background(), ev)
+		wantDenied(t, resp, err, ev, forbidden)
 	})
 	t.Run("admin", func(t *testing.T) {
-		p := e.issue(t, "admin", "admin", "user")
-		resp, err := e.authz.REST(context.Background(), withAccess(ev, p.Access.Token, ""))
+		ev := withAccess(azEvent(t, "get_admin.json"), admin, "")
+		resp, err := e.authz.REST(context.Background(), ev)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,59 +373,117 @@ func TestRoleRules(t *testing.T) {
 			t.Fatalf("context %v, want admin roles and no forbidden", resp.Context)
 		}
 	})
-	t.Run("sub-path", func(t *testing.T) {
-		p := e.issue(t, "testuser", "user")
-		sub := azEvent(t, "get_admin.json")
-		sub.Path, sub.Resource = "/admin/users", "/admin/{proxy+}"
-		sub.MethodArn += "/users"
-		resp, err := e.authz.REST(context.Background(), withAccess(sub, p.Access.Token, ""))
-		if err != nil || resp.Context["forbidden"] == nil {
-			t.Fatalf("GET /admin/users: %v %v, want forbidden", resp.Context, err)
+	t.Run("opt-in: the function answers 403", func(t *testing.T) {
+		e := newAZ(t)
+		e.cfg.RolesInFunction = true
+		e.rebuild(slog.New(slog.DiscardHandler))
+		ev := withAccess(azEvent(t, "get_admin.json"), e.issue(t, "testuser", "user").Access.Token, "")
+		resp, err := e.authz.REST(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
 		}
+		wantPolicy(t, resp, "Allow", ev.MethodArn)
+		if resp.Context["forbidden"] != forbidden || resp.Context["sub"] != "testuser" {
+			t.Fatalf("context %v, want forbidden set", resp.Context)
+		}
+	})
+
+	// Every spelling of a protected route is refused (issue 12 item 4):
+	// the route as the API defines it is the methodArn's path, which has
+	// neither the stage nor a custom domain's base path.
+	const arn = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/"
+	for _, tc := range []struct {
+		name, method, path, resource, methodArn string
+	}{
+		{"sub-path", "GET", "/admin/users", "/admin/{proxy+}", arn + "GET/admin/users"},
+		{"HEAD is covered by GET", "HEAD", "/admin", "/{proxy+}", arn + "HEAD/admin"},
+		{"custom domain base path, proxy resource", "GET", "/v1/admin", "/{proxy+}", arn + "GET/admin"},
+		{"nested base path", "GET", "/api/v1/admin/users", "/{proxy+}", arn + "GET/admin/users"},
+		{"trailing slash", "GET", "/admin/", "/{proxy+}", arn + "GET/admin/"},
+		{"double slash", "GET", "//admin", "/{proxy+}", arn + "GET//admin"},
+		{"dot segment", "GET", "/x/../admin", "/{proxy+}", arn + "GET/x/../admin"},
+		{"percent-encoded", "GET", "/%61dmin", "/{proxy+}", arn + "GET/%61dmin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := withAccess(azEvent(t, "get_admin.json"), user, "")
+			ev.HTTPMethod, ev.Path, ev.Resource, ev.MethodArn = tc.method, tc.path, tc.resource, tc.methodArn
+			resp, err := e.authz.REST(context.Background(), ev)
+			wantDenied(t, resp, err, ev, forbidden)
+		})
+	}
+	t.Run("other routes pass", func(t *testing.T) {
+		ev := withAccess(azEvent(t, "get_admin.json"), user, "")
+		ev.Path, ev.Resource, ev.MethodArn = "/v1/protected", "/{proxy+}", arn+"GET/protected"
+		resp, err := e.authz.REST(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPolicy(t, resp, "Allow", ev.MethodArn)
 	})
 }
 
+// TestRuleMethods: ANY (or *) rules cover every method, OPTIONS included
+// (an OPTIONS request that reaches the authorizer carries a Cookie header,
+// so it is no browser preflight), and an unknown method is refused at start.
+func TestRuleMethods(t *testing.T) {
+	e := newAZ(t)
+	rules, err := rbac.Parse("ANY /admin*=admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.Rules = rules
+	e.rebuild(slog.New(slog.DiscardHandler))
+	user := e.issue(t, "testuser", "user")
+	for _, m := range []string{"GET", "HEAD", "PUT", "DELETE", "OPTIONS"} {
+		t.Run(m, func(t *testing.T) {
+			ev := withAccess(azEvent(t, "get_admin.json"), user.Access.Token, user.Access.Claims.CSRF)
+			ev.HTTPMethod, ev.MethodArn = m, strings.Replace(ev.MethodArn, "/GET/", "/"+m+"/", 1)
+			resp, err := e.authz.REST(context.Background(), ev)
+			wantDenied(t, resp, err, ev, "Forbidden: requires role admin")
+		})
+	}
+	t.Run("OPTIONS without a token on a covered route", func(t *testing.T) {
+		ev := withAccess(azEvent(t, "get_admin.json"), "", "")
+		ev.HTTPMethod, ev.MethodArn = "OPTIONS", strings.Replace(ev.MethodArn, "/GET/", "/OPTIONS/", 1)
+		resp, err := e.authz.REST(context.Background(), ev)
+		wantDenied(t, resp, err, ev, `Missing cookie "access_token_cookie"`)
+	})
+	t.Run("OPTIONS elsewhere stays exempt, as in flask", func(t *testing.T) {
+		ev := withAccess(azEvent(t, "get_protected.json"), "", "")
+		ev.HTTPMethod = "OPTIONS"
+		resp, err := e.authz.REST(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPolicy(t, resp, "Allow", ev.MethodArn)
+	})
+	_, err = config.Load(func(k string) (string, bool) {
+		v, ok := map[string]string{"JWTGATE_ROLE_RULES": "GETT /admin*=admin", "JWT_SECRET_KEY": azSecret}[k]
+		return v, ok
+	}, config.Lambda)
+	if err == nil || !strings.Contains(err.Error(), "JWTGATE_ROLE_RULES") || !strings.Contains(err.Error(), `method "GETT"`) {
+		t.Errorf("config.Load with a GETT rule = %v, want an error naming JWTGATE_ROLE_RULES and the method", err)
+	}
+}
+
+// TestCachedPolicy: with a result cache, one answer serves every route
+// sharing the Cookie header for the TTL, so it must hold for any route.
 func TestCachedPolicy(t *testing.T) {
 	e := newAZ(t)
 	e.cfg.AuthorizerCache = 300 * time.Second
+	e.cfg.Rules = nil // config refuses role rules with a cache
 	e.rebuild(slog.New(slog.DiscardHandler))
 	const stage = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod"
-	t.Run("non-admin", func(t *testing.T) {
+	t.Run("valid token: the whole stage", func(t *testing.T) {
 		p := e.issue(t, "testuser", "user")
 		ev := withAccess(azEvent(t, "get_protected.json"), p.Access.Token, "")
 		resp, err := e.authz.REST(context.Background(), ev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := resp.PolicyDocument.Statement
-		if len(st) != 2 || st[0].Effect != "Allow" || st[0].Resource[0] != stage+"/*/*" ||
-			st[1].Effect != "Deny" || st[1].Resource[0] != stage+"/GET/admin*" {
-			t.Fatalf("statements %+v, want Allow %s/*/* and Deny %s/GET/admin*", st, stage, stage)
-		}
-		for arn, want := range map[string]bool{
-			stage + "/GET/protected":   true,
-			stage + "/POST/password":   true,
-			stage + "/GET/admin":       false,
-			stage + "/GET/admin/users": false,
-			stage + "/POST/admin":      true, // the rule is GET only
-		} {
-			if got := gateway.Allowed(resp.PolicyDocument, arn); got != want {
-				t.Errorf("cached policy on %s = %v, want %v", arn, got, want)
-			}
-		}
-		if _, ok := resp.Context["forbidden"]; ok || accessDeniedMsg(t, resp.Context) != "Forbidden: requires role admin" {
-			t.Errorf("context %v: want msg for the ACCESS_DENIED response and no per-route forbidden", resp.Context)
-		}
-		wantStringContext(t, resp.Context)
-	})
-	t.Run("admin", func(t *testing.T) {
-		p := e.issue(t, "admin", "admin")
-		resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "get_admin.json"), p.Access.Token, ""))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st := resp.PolicyDocument.Statement; len(st) != 1 || st[0].Resource[0] != stage+"/*/*" {
-			t.Fatalf("statements %+v, want one Allow on the stage", st)
+		wantPolicy(t, resp, "Allow", stage+"/*/*")
+		if resp.Context["sub"] != "testuser" {
+			t.Errorf("context %v, want testuser", resp.Context)
 		}
 	})
 	t.Run("CSRF is not checked (the documented trade-off)", func(t *testing.T) {
@@ -416,6 +491,43 @@ func TestCachedPolicy(t *testing.T) {
 		resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "post_protected.json"), p.Access.Token, ""))
 		if err != nil || resp.PolicyDocument.Statement[0].Effect != "Allow" {
 			t.Fatalf("%+v %v", resp, err)
+		}
+	})
+	// Before, an OPTIONS request passed without a token and got a
+	// stage-wide Allow, which the cache then applied to every route for
+	// that Cookie header (GET /admin, POST /password, any function).
+	for _, tc := range []struct{ name, cookie, msg string }{
+		{"OPTIONS with a garbage cookie", "access_token_cookie=garbage", "Not enough segments"},
+		{"OPTIONS with an unrelated cookie", "theme=dark", `Missing cookie "access_token_cookie"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := azEvent(t, "get_protected.json")
+			ev.HTTPMethod, ev.MethodArn = "OPTIONS", stage+"/OPTIONS/protected"
+			azSetHeader(&ev, "cookie", tc.cookie)
+			resp, err := e.authz.REST(context.Background(), ev)
+			for _, arn := range []string{stage + "/GET/admin", stage + "/POST/password", stage + "/GET/protected"} {
+				if gateway.Allowed(resp.PolicyDocument, arn) {
+					t.Errorf("the cached answer to OPTIONS allows %s", arn)
+				}
+			}
+			wantDenied(t, resp, err, ev, tc.msg)
+		})
+	}
+	t.Run("role rules are refused", func(t *testing.T) {
+		e := newAZ(t) // the default rule, GET /admin*=admin
+		e.cfg.AuthorizerCache = time.Minute
+		e.rebuild(slog.New(slog.DiscardHandler))
+		p := e.issue(t, "admin", "admin")
+		resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "get_admin.json"), p.Access.Token, ""))
+		if !errors.Is(err, authorizer.ErrCachedRoleRules) || len(resp.PolicyDocument.Statement) != 0 {
+			t.Fatalf("REST = %+v, %v; want ErrCachedRoleRules and no policy", resp, err)
+		}
+		_, err = config.Load(func(k string) (string, bool) {
+			v, ok := map[string]string{"JWTGATE_AUTHORIZER_CACHE_TTL": "300", "JWT_SECRET_KEY": azSecret}[k]
+			return v, ok
+		}, config.Lambda)
+		if err == nil || !strings.Contains(err.Error(), "JWTGATE_ROLE_RULES: role rules cannot be enforced with JWTGATE_AUTHORIZER_CACHE_TTL=5m0s") {
+			t.Errorf("config.Load(cache 300, default rules) = %v, want the pair refused naming both variables", err)
 		}
 	})
 	t.Run("odd methodArn", func(t *testing.T) {
@@ -500,12 +612,35 @@ func TestHTTPAPI(t *testing.T) {
 		t.Fatalf("without cookie: %+v, %v; want unauthorized with msg", resp, err)
 	}
 
-	admin := azV2(t, p.Access.Token)
-	admin.RouteKey, admin.RawPath = "GET /admin", "/admin"
-	admin.RequestContext.HTTP.Path = "/admin"
-	resp, err = e.authz.HTTP(context.Background(), admin)
-	if err != nil || !resp.IsAuthorized || resp.Context.Forbidden != "Forbidden: requires role admin" {
-		t.Fatalf("GET /admin as user: %+v, %v; want authorized with forbidden", resp, err)
+	// A role rule's refusal is isAuthorized false (API Gateway's 403
+	// {"message":"Forbidden"}), on every spelling of the route (issue 12
+	// item 4): a named stage prefixes rawPath, and on ANY /{proxy+} or
+	// $default the route key says nothing of the path.
+	for _, tc := range []struct {
+		name, routeKey, stage, path, method string
+	}{
+		{"literal route", "GET /admin", "$default", "/admin", "GET"},
+		{"literal route, named stage", "GET /admin", "prod", "/prod/admin", "GET"},
+		{"proxy route, named stage", "ANY /{proxy+}", "prod", "/prod/admin", "GET"},
+		{"$default route, named stage", "$default", "prod", "/prod/admin/users", "GET"},
+		{"$default route and stage", "$default", "$default", "/admin", "GET"},
+		{"HEAD on a proxy route", "ANY /{proxy+}", "prod", "/prod/admin", "HEAD"},
+		{"double slash", "$default", "prod", "/prod//admin", "GET"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := azV2(t, p.Access.Token)
+			ev.RouteKey, ev.RawPath, ev.RequestContext.Stage = tc.routeKey, tc.path, tc.stage
+			ev.RequestContext.RouteKey, ev.RequestContext.HTTP.Path, ev.RequestContext.HTTP.Method = tc.routeKey, tc.path, tc.method
+			resp, err := e.authz.HTTP(context.Background(), ev)
+			if err != nil || resp.IsAuthorized || resp.Context.Msg != "Forbidden: requires role admin" || resp.Context.Subject != "" {
+				t.Fatalf("%s %s on %s as user: %+v, %v; want refused with the rule's msg", tc.method, tc.path, tc.routeKey, resp, err)
+			}
+		})
+	}
+	ev := azV2(t, p.Access.Token)
+	ev.RouteKey, ev.RawPath, ev.RequestContext.Stage, ev.RequestContext.HTTP.Path = "$default", "/prod/protected", "prod", "/prod/protected"
+	if resp, err := e.authz.HTTP(context.Background(), ev); err != nil || !resp.IsAuthorized {
+		t.Fatalf("GET /prod/protected on $default: %+v, %v; want authorized", resp, err)
 	}
 }
 

@@ -64,7 +64,12 @@ func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthori
 // {"msg": ...}); a failure to decide is an error, which API Gateway
 // answers with its AUTHORIZER_FAILURE response.
 func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, error) {
-	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource,
+	if a.cacheTTL > 0 && len(a.rules) > 0 {
+		// A cached policy would carry one route's role decision to every
+		// route; config refuses the pair at start, and so does this.
+		return RESTResponse{}, ErrCachedRoleRules
+	}
+	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource, APIPath: arnPath(ev.MethodArn),
 		Headers: request.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}}
 	ctx, inv := a.metrics.Start(ctx)
 	d := a.Decide(ctx, req)
@@ -84,28 +89,27 @@ func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, 
 	if d.Claims != nil {
 		principal = d.Claims.Subject
 	}
-	resp := RESTResponse{
-		PrincipalID:    principal,
-		PolicyDocument: policy("Allow", ev.MethodArn),
-		Context:        d.Context(),
-	}
+	resource := ev.MethodArn
 	if a.cacheTTL > 0 {
-		// A cached policy is reused for every route: allow the whole stage
-		// and deny, explicitly, the routes whose role rules the caller fails.
+		// A cached policy is reused for every route: it allows the whole
+		// stage (what it says holds for any route, since without role rules
+		// and CSRF the decision depends on the Cookie header alone).
 		stage, ok := stageARN(ev.MethodArn)
 		if !ok {
 			return RESTResponse{}, errors.New("authorizer: unexpected methodArn")
 		}
-		resp.PolicyDocument = policy("Allow", stage+"/*/*")
-		resp.Context.Forbidden = ""
-		for _, r := range d.Denied {
-			resp.PolicyDocument.Statement = append(resp.PolicyDocument.Statement,
-				policy("Deny", stage+"/"+r.Method+r.Path).Statement...)
-			resp.Context.Msg = templateSafe(r.Message())
-		}
+		resource = stage + "/*/*"
 	}
-	return resp, nil
+	return RESTResponse{
+		PrincipalID:    principal,
+		PolicyDocument: policy("Allow", resource),
+		Context:        d.Context(),
+	}, nil
 }
+
+// ErrCachedRoleRules is the refusal of role rules together with an
+// authorizer result cache.
+var ErrCachedRoleRules = errors.New("authorizer: role rules cannot be enforced with a result cache (JWTGATE_AUTHORIZER_CACHE_TTL > 0)")
 
 // HTTP answers an HTTP API (payload 2.0) REQUEST authorizer event with a
 // simple response; cookies arrive in the cookies array.
@@ -114,9 +118,13 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 	if len(ev.Cookies) > 0 {
 		h.Multi = map[string][]string{"Cookie": {strings.Join(ev.Cookies, "; ")}}
 	}
-	req := Request{Method: ev.RequestContext.HTTP.Method, Path: ev.RequestContext.HTTP.Path, Resource: ev.RouteKey, Headers: h}
+	req := Request{Method: ev.RequestContext.HTTP.Method, Path: ev.RequestContext.HTTP.Path, Headers: h,
+		APIPath: withoutStage(ev.RawPath, ev.RequestContext.Stage)}
+	if req.APIPath == "" {
+		req.APIPath = withoutStage(req.Path, ev.RequestContext.Stage)
+	}
 	if _, path, ok := strings.Cut(ev.RouteKey, " "); ok {
-		req.Resource = path
+		req.Resource = path // "$default" has no path
 	}
 	ctx, inv := a.metrics.Start(ctx)
 	d := a.Decide(ctx, req)
@@ -151,6 +159,36 @@ func policy(effect, resource string) events.APIGatewayCustomAuthorizerPolicy {
 	b.strs = [2]string{"execute-api:Invoke", resource}
 	b.stmt[0] = events.IAMPolicyStatement{Action: b.strs[0:1:1], Effect: effect, Resource: b.strs[1:2:2]}
 	return events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: b.stmt[:]}
+}
+
+// arnPath is the resource path of arn:aws:execute-api:region:acct:apiId/stage/VERB/path:
+// the request's path as the API defines it, with no custom domain base
+// path (API Gateway builds the methodArn from the API's own resources);
+// "" when methodArn has no such shape.
+func arnPath(methodARN string) string {
+	parts := strings.SplitN(methodARN, "/", 4)
+	switch len(parts) {
+	case 4:
+		return "/" + parts[3]
+	case 3:
+		return "/"
+	}
+	return ""
+}
+
+// withoutStage cuts a named stage's prefix from an HTTP API path: on a
+// stage other than $default, rawPath and http.path start with /<stage>.
+func withoutStage(path, stage string) string {
+	if stage == "" || stage == "$default" {
+		return path
+	}
+	if path == "/"+stage {
+		return "/"
+	}
+	if rest, ok := strings.CutPrefix(path, "/"+stage+"/"); ok {
+		return "/" + rest
+	}
+	return path
 }
 
 // stageARN cuts arn:aws:execute-api:region:acct:apiId/stage/VERB/path to

@@ -17,6 +17,11 @@ import (
 
 // Defaults of the jwtgate-specific settings.
 const (
+	// RoleDenialGateway and RoleDenialFunction are the values of
+	// JWTGATE_ROLE_DENIAL: who refuses a request that fails a role rule.
+	RoleDenialGateway  = "gateway"
+	RoleDenialFunction = "function"
+
 	DefaultRefreshReuseGrace = 10 * time.Second
 	DefaultRoleRules         = "GET /admin*=admin"
 	DefaultStoreTimeout      = time.Second
@@ -52,6 +57,10 @@ type Config struct {
 	CSRF      request.CSRF
 	Locations request.Locations
 	Rules     rbac.Rules
+	// RolesInFunction is JWTGATE_ROLE_DENIAL=function: a request failing a
+	// role rule reaches the function with a forbidden context value (403
+	// from identity.Require) instead of being denied at the gateway.
+	RolesInFunction bool
 	// CORS lists the exact origins of front ends on other origins
 	// (JWTGATE_CORS_ORIGINS); empty means same-origin only.
 	CORS              cors.Options
@@ -140,6 +149,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	if c.Cookies.SameSite == http.SameSiteNoneMode && !c.Cookies.Secure {
 		r.fail("JWT_COOKIE_SAMESITE", "None", "browsers drop SameSite=None cookies without Secure: set JWT_COOKIE_SECURE=true")
 	}
+	r.cookiePrefixes(c.Cookies)
 
 	c.CSRF = request.CSRF{
 		Protect:       r.boolean("JWT_COOKIE_CSRF_PROTECT", true),
@@ -156,12 +166,26 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		r.errs = append(r.errs, fmt.Errorf("JWTGATE_ROLE_RULES: %w", err))
 	}
 	c.Rules = rules
+	switch v := r.str("JWTGATE_ROLE_DENIAL", RoleDenialGateway); v {
+	case RoleDenialGateway:
+	case RoleDenialFunction:
+		c.RolesInFunction = true
+	default:
+		r.fail("JWTGATE_ROLE_DENIAL", v, `want "gateway" (refused by API Gateway) or "function" (403 from identity.Require)`)
+	}
 	// 0 is a valid grace (strict rotation; the template allows it).
 	c.RefreshReuseGrace = DefaultRefreshReuseGrace
 	if _, set := r.lookup("JWTGATE_REFRESH_REUSE_GRACE"); set {
 		c.RefreshReuseGrace = r.durationZero("JWTGATE_REFRESH_REUSE_GRACE")
 	}
 	c.AuthorizerCache = r.durationZero("JWTGATE_AUTHORIZER_CACHE_TTL")
+	if c.AuthorizerCache > 0 && len(c.Rules) > 0 {
+		// A cached decision serves every route sharing the Cookie header,
+		// so a per-route role decision cannot be cached safely (the
+		// template's Rules refuse the pair at deploy time too).
+		r.errs = append(r.errs, fmt.Errorf("JWTGATE_ROLE_RULES: role rules cannot be enforced with JWTGATE_AUTHORIZER_CACHE_TTL=%v: "+
+			"set JWTGATE_ROLE_RULES to empty or the cache TTL to 0", c.AuthorizerCache))
+	}
 	c.StoreTimeout = r.duration("JWTGATE_STORE_TIMEOUT", DefaultStoreTimeout)
 	c.LoginFailuresUser = r.count("JWTGATE_LOGIN_FAILURES_USER", DefaultLoginFailuresUser)
 	c.LoginFailuresIP = r.count("JWTGATE_LOGIN_FAILURES_IP", DefaultLoginFailuresIP)
@@ -209,6 +233,46 @@ func CheckSecret(secret []byte, mode Mode) error {
 		return ErrSecretTooShort
 	}
 	return nil
+}
+
+// Cookie name prefixes browsers enforce (RFC 6265bis, matched without
+// regard to case): a __Host- cookie is only stored when Secure, host-only
+// and on Path=/, so a sibling subdomain cannot plant or shadow it (cookie
+// tossing); a __Secure- cookie only when Secure.
+const (
+	HostPrefix   = "__Host-"
+	SecurePrefix = "__Secure-"
+)
+
+// cookiePrefixes refuses cookie names whose prefix the attributes break:
+// the browser would drop every such cookie silently, and logins would
+// appear to work and then lose their session.
+func (r *reader) cookiePrefixes(o cookies.Options) {
+	for _, c := range []struct{ nameVar, name, pathVar, path string }{
+		{"JWT_ACCESS_COOKIE_NAME", o.AccessName, "JWT_ACCESS_COOKIE_PATH", o.AccessPath},
+		{"JWT_REFRESH_COOKIE_NAME", o.RefreshName, "JWT_REFRESH_COOKIE_PATH", o.RefreshPath},
+		{"JWT_ACCESS_CSRF_COOKIE_NAME", o.AccessCSRFName, "JWT_ACCESS_CSRF_COOKIE_PATH", o.AccessCSRFPath},
+		{"JWT_REFRESH_CSRF_COOKIE_NAME", o.RefreshCSRFName, "JWT_REFRESH_CSRF_COOKIE_PATH", o.RefreshCSRFPath},
+	} {
+		lower := strings.ToLower(c.name)
+		host := strings.HasPrefix(lower, strings.ToLower(HostPrefix))
+		if !host && !strings.HasPrefix(lower, strings.ToLower(SecurePrefix)) {
+			continue
+		}
+		prefix := c.name[:strings.IndexByte(c.name[2:], '-')+3]
+		if !o.Secure {
+			r.fail(c.nameVar, c.name, "browsers store "+prefix+" cookies only with Secure: set JWT_COOKIE_SECURE=true")
+		}
+		if !host {
+			continue
+		}
+		if o.Domain != "" {
+			r.fail(c.nameVar, c.name, "browsers store __Host- cookies only without a Domain: unset JWT_COOKIE_DOMAIN (now "+strconv.Quote(o.Domain)+")")
+		}
+		if c.path != "/" {
+			r.fail(c.pathVar, c.path, "the cookie "+strconv.Quote(c.name)+" is a __Host- cookie, which browsers store only with Path=/")
+		}
+	}
 }
 
 type reader struct {

@@ -95,6 +95,7 @@ func TestOverrides(t *testing.T) {
 		"JWT_SESSION_COOKIE":           "0",
 		"JWTGATE_AUTHORIZER_CACHE_TTL": "60",
 		"JWTGATE_METRICS":              "off",
+		"JWTGATE_ROLE_RULES":           "", // role rules are refused with a cache
 	}), config.Lambda)
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +140,11 @@ func TestBadValues(t *testing.T) {
 		{"role rules without roles", "JWTGATE_ROLE_RULES", "GET /admin*=", "JWTGATE_ROLE_RULES"},
 		{"cache ttl", "JWTGATE_AUTHORIZER_CACHE_TTL", "soon", "JWTGATE_AUTHORIZER_CACHE_TTL"},
 		{"metrics switch", "JWTGATE_METRICS", "sometimes", "JWTGATE_METRICS"},
+		// A cached decision serves every route: the default role rule with a
+		// cache is refused (issue 12 item 8).
+		{"cache ttl with role rules", "JWTGATE_AUTHORIZER_CACHE_TTL", "300", "JWTGATE_ROLE_RULES: role rules cannot be enforced with JWTGATE_AUTHORIZER_CACHE_TTL=5m0s"},
+		{"role rule method ANY-like typo", "JWTGATE_ROLE_RULES", "ALL /admin*=admin", `JWTGATE_ROLE_RULES: rbac: bad rule: "ALL /admin*=admin": method "ALL"`},
+		{"role denial", "JWTGATE_ROLE_DENIAL", "nobody", "JWTGATE_ROLE_DENIAL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,6 +170,83 @@ func TestBadValues(t *testing.T) {
 	})
 	t.Run("SameSite None with Secure is fine", func(t *testing.T) {
 		if _, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_COOKIE_SAMESITE": "None"}), config.Lambda); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestRoleDenial(t *testing.T) {
+	for val, inFunction := range map[string]bool{"": false, "gateway": false, "function": true} {
+		vars := map[string]string{"JWT_SECRET_KEY": goodSecret}
+		if val != "" {
+			vars["JWTGATE_ROLE_DENIAL"] = val
+		}
+		c, err := config.Load(env(vars), config.Lambda)
+		if err != nil || c.RolesInFunction != inFunction {
+			t.Errorf("JWTGATE_ROLE_DENIAL=%q: RolesInFunction %v, %v; want %v", val, c.RolesInFunction, err, inFunction)
+		}
+	}
+	c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWTGATE_ROLE_RULES": "ANY /admin*=admin; get /r=a"}), config.Lambda)
+	if err != nil || c.Rules[0].Method != "*" || c.Rules[1].Method != "GET" {
+		t.Errorf("rules %+v, %v; want ANY read as every method", c.Rules, err)
+	}
+	if _, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWTGATE_ROLE_RULES": "",
+		"JWTGATE_AUTHORIZER_CACHE_TTL": "300"}), config.Lambda); err != nil {
+		t.Errorf("a cache without role rules: %v, want accepted", err)
+	}
+}
+
+// TestCookiePrefixes: __Host- names (which a sibling subdomain cannot
+// plant) are supported, and refused with the attributes under which a
+// browser would silently drop them (issue 12 item 13).
+func TestCookiePrefixes(t *testing.T) {
+	const host = "__Host-access_token_cookie"
+	ok := []map[string]string{
+		{"JWT_ACCESS_COOKIE_NAME": host},
+		{"JWT_ACCESS_COOKIE_NAME": host, "JWT_REFRESH_COOKIE_NAME": "__Host-refresh_token_cookie",
+			"JWT_ACCESS_CSRF_COOKIE_NAME": "__Host-csrf_access_token", "JWT_REFRESH_CSRF_COOKIE_NAME": "__Host-csrf_refresh_token"},
+		{"JWT_REFRESH_COOKIE_NAME": "__Secure-refresh", "JWT_COOKIE_DOMAIN": "example.com", "JWT_REFRESH_COOKIE_PATH": "/refresh"},
+		{"JWT_ACCESS_COOKIE_NAME": "_Host-x", "JWT_COOKIE_SECURE": "false"}, // no prefix: one underscore
+	}
+	for _, vars := range ok {
+		vars["JWT_SECRET_KEY"] = goodSecret
+		c, err := config.Load(env(vars), config.Lambda)
+		if err != nil {
+			t.Errorf("Load(%v) = %v, want accepted", vars, err)
+		} else if n := vars["JWT_ACCESS_COOKIE_NAME"]; n != "" && c.Cookies.AccessName != n {
+			t.Errorf("access cookie name %q, want %q", c.Cookies.AccessName, n)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"without Secure", map[string]string{"JWT_ACCESS_COOKIE_NAME": host, "JWT_COOKIE_SECURE": "false"},
+			`JWT_ACCESS_COOKIE_NAME="__Host-access_token_cookie": browsers store __Host- cookies only with Secure: set JWT_COOKIE_SECURE=true`},
+		{"with a Domain", map[string]string{"JWT_REFRESH_COOKIE_NAME": "__Host-r", "JWT_COOKIE_DOMAIN": "example.com"},
+			`JWT_REFRESH_COOKIE_NAME="__Host-r": browsers store __Host- cookies only without a Domain: unset JWT_COOKIE_DOMAIN (now "example.com")`},
+		{"with another path", map[string]string{"JWT_REFRESH_CSRF_COOKIE_NAME": "__Host-c", "JWT_REFRESH_CSRF_COOKIE_PATH": "/refresh"},
+			`JWT_REFRESH_CSRF_COOKIE_PATH="/refresh": the cookie "__Host-c" is a __Host- cookie, which browsers store only with Path=/`},
+		{"lower-case prefix (browsers match it without case)", map[string]string{"JWT_ACCESS_CSRF_COOKIE_NAME": "__host-c", "JWT_COOKIE_DOMAIN": "example.com"},
+			`JWT_ACCESS_CSRF_COOKIE_NAME="__host-c": browsers store __Host- cookies only without a Domain`},
+		{"__Secure- without Secure", map[string]string{"JWT_ACCESS_COOKIE_NAME": "__Secure-a", "JWT_COOKIE_SECURE": "false"},
+			`JWT_ACCESS_COOKIE_NAME="__Secure-a": browsers store __Secure- cookies only with Secure`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.vars["JWT_SECRET_KEY"] = goodSecret
+			_, err := config.Load(env(tc.vars), config.Lambda)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load(%v) = %v, want an error containing %q", tc.vars, err, tc.want)
+			}
+		})
+	}
+	t.Run("dev mode: Secure must be asked for", func(t *testing.T) {
+		_, err := config.Load(env(map[string]string{"JWT_ACCESS_COOKIE_NAME": host}), config.Dev)
+		if err == nil || !strings.Contains(err.Error(), "set JWT_COOKIE_SECURE=true") {
+			t.Fatalf("dev Load = %v, want Secure required", err)
+		}
+		if _, err := config.Load(env(map[string]string{"JWT_ACCESS_COOKIE_NAME": host, "JWT_COOKIE_SECURE": "true"}), config.Dev); err != nil {
 			t.Fatal(err)
 		}
 	})

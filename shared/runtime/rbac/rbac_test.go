@@ -32,6 +32,8 @@ func TestParse(t *testing.T) {
 		"/admin*=admin",            // no method
 		"GET /a b=admin",           // three fields
 		"GET /admin=admin; broken", // one bad rule spoils the set
+		"GETT /admin*=admin",       // a typo would protect nothing
+		"FETCH /admin*=admin",      // no route serves it
 	} {
 		if rs, err := rbac.Parse(bad); !errors.Is(err, rbac.ErrSyntax) {
 			t.Errorf("Parse(%q) = %+v, %v; want ErrSyntax", bad, rs, err)
@@ -61,16 +63,16 @@ func TestCheck(t *testing.T) {
 		{"GET", "/Admin", []string{"user"}, false},      // paths are case-sensitive
 	}
 	for _, tc := range tests {
-		rule, denied := rs.Check(tc.method, tc.path, tc.roles)
+		rule, denied := rs.Check(tc.method, []string{tc.path}, tc.roles)
 		if denied != tc.denied {
 			t.Errorf("Check(%s %s, %v) = %+v, %v; want denied=%v", tc.method, tc.path, tc.roles, rule, denied, tc.denied)
 		}
 	}
-	rule, _ := rs.Check("GET", "/admin", nil)
+	rule, _ := rs.Check("GET", []string{"/admin"}, nil)
 	if got := rule.Message(); got != "Forbidden: requires role admin" {
 		t.Errorf("Message = %q", got)
 	}
-	rule, _ = rs.Check("DELETE", "/items", nil)
+	rule, _ = rs.Check("DELETE", []string{"/items"}, nil)
 	if got := rule.Message(); got != "Forbidden: requires role editor or admin" {
 		t.Errorf("Message = %q", got)
 	}
@@ -80,18 +82,73 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestDenied(t *testing.T) {
-	rs, err := rbac.Parse("GET /admin*=admin; DELETE /items=editor|admin")
+// TestMethods: GET rules cover HEAD (Go's ServeMux answers HEAD with the
+// GET handler), and ANY or * cover every method; before, HEAD slipped past
+// GET rules and an ANY rule was accepted and matched no request.
+func TestMethods(t *testing.T) {
+	for _, tc := range []struct {
+		rules, method string
+		denied        bool
+	}{
+		{"GET /admin*=admin", "HEAD", true},
+		{"GET /admin*=admin", "head", true},
+		{"GET /admin*=admin", "OPTIONS", false},
+		{"HEAD /admin*=admin", "GET", false}, // HEAD does not cover GET
+		{"ANY /admin*=admin", "GET", true},
+		{"any /admin*=admin", "DELETE", true},
+		{"ANY /admin*=admin", "OPTIONS", true},
+		{"* /admin*=admin", "PATCH", true},
+		{"POST /admin*=admin", "GET", false},
+	} {
+		rs, err := rbac.Parse(tc.rules)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.rules, err)
+		}
+		if _, denied := rs.Check(tc.method, []string{"/admin"}, []string{"user"}); denied != tc.denied {
+			t.Errorf("%q on %s /admin: denied = %v, want %v", tc.rules, tc.method, denied, tc.denied)
+		}
+	}
+	rs, _ := rbac.Parse("ANY /x=a")
+	if rs[0].Method != rbac.AnyMethod {
+		t.Errorf("ANY parsed as method %q, want %q", rs[0].Method, rbac.AnyMethod)
+	}
+}
+
+// TestSpellings: a rule holds for every spelling of a path that a router
+// resolves to the same route; before, "/admin/" and "//admin" escaped an
+// exact rule and "//admin" a prefix rule.
+func TestSpellings(t *testing.T) {
+	rs, err := rbac.Parse("GET /admin=admin; GET /reports*=auditor")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := rs.Denied([]string{"admin"}); len(d) != 0 {
-		t.Errorf("admin denied %+v", d)
+	for _, p := range []string{
+		"/admin", "/admin/", "//admin", "///admin//", "/./admin", "/x/../admin", "/%61dmin", "/admin%2F",
+		"/reports", "//reports/2026", "/reports//q1", "/%72eports",
+	} {
+		if _, denied := rs.Check("GET", []string{p}, []string{"user"}); !denied {
+			t.Errorf("GET %s passed the rules, want it denied", p)
+		}
 	}
-	if d := rs.Denied([]string{"editor"}); len(d) != 1 || d[0].Path != "/admin*" {
-		t.Errorf("editor denied %+v, want GET /admin*", d)
+	for _, p := range []string{"/admin/x", "/adminx", "/Admin", "/protected", "/x/admin"} {
+		if rule, denied := rs.Check("GET", []string{p}, []string{"user"}); denied {
+			t.Errorf("GET %s denied by %+v, want allowed (another route)", p, rule)
+		}
 	}
-	if d := rs.Denied(nil); len(d) != 2 {
-		t.Errorf("no roles denied %+v, want both", d)
+	// Every spelling given is checked: the API's path, the path as sent, the resource.
+	if _, denied := rs.Check("GET", []string{"/v1/admin", "", "/admin"}, nil); !denied {
+		t.Errorf("a later spelling matching a rule was not checked")
+	}
+	for p, want := range map[string]string{"": "/", "/": "/", "//a//b/": "/a/b", "/a/./b/../c": "/a/c", "/%7Euser": "/~user", "/bad%zz": "/bad%zz"} {
+		if got := rbac.Canonical(p); got != want {
+			t.Errorf("Canonical(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+func TestCovers(t *testing.T) {
+	rs, _ := rbac.Parse("ANY /admin*=admin; GET /reports=auditor")
+	if !rs.Covers("OPTIONS", []string{"/admin/x"}) || rs.Covers("OPTIONS", []string{"/reports"}) || rs.Covers("GET", []string{"/protected"}) {
+		t.Errorf("Covers wrong")
 	}
 }
