@@ -264,12 +264,12 @@ func TestAttackDuplicateCookies(t *testing.T) {
 		body   string
 	}{
 		{"valid+forged", []string{valid + "; " + forgedSig}, "/protected", 200, ok},
-		{"valid+forged on /admin", []string{valid + "; " + forgedSig}, "/admin", 403, forbidden},
+		{"valid+forged on /admin", []string{valid + "; " + forgedSig}, "/admin", 401, forbidden},
 		{"forged+valid", []string{forgedSig + "; " + valid}, "/protected", 401, msg("Signature verification failed")},
 		{"forged+valid on /admin", []string{forgedSig + "; " + valid}, "/admin", 401, msg("Signature verification failed")},
 		{"none+valid", []string{forgedNone + "; " + valid}, "/admin", 401, msg("The specified alg value is not allowed")},
 		{"empty+valid", []string{accessCookie + "=; " + valid}, "/protected", 401, msg(`Missing cookie "access_token_cookie"`)},
-		{"two lines: valid, forged", []string{valid, forgedSig}, "/admin", 403, forbidden},
+		{"two lines: valid, forged", []string{valid, forgedSig}, "/admin", 401, forbidden},
 		{"two lines: forged, valid", []string{forgedSig, valid}, "/admin", 401, msg("Signature verification failed")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,7 +290,7 @@ func TestAttackCookieAndHeader(t *testing.T) {
 	forged := accessCookie + "=" + sign(t, validClaims(h.Clock.Now(), "admin", "admin"), otherSecret, nil)
 	runCases(t, h, []attackCase{
 		{name: "user cookie, admin header: /admin", method: "GET", path: "/admin",
-			headers: map[string]string{"Cookie": userCookie, "Authorization": adminBearer}, status: 403, body: msg("Forbidden: requires role admin")},
+			headers: map[string]string{"Cookie": userCookie, "Authorization": adminBearer}, status: 401, body: msg("Forbidden: requires role admin")},
 		{name: "user cookie, admin header: /protected", method: "GET", path: "/protected",
 			headers: map[string]string{"Cookie": userCookie, "Authorization": adminBearer}, status: 200, body: `{"logged_in_as":"testuser"}`},
 		{name: "forged cookie, admin header", method: "GET", path: "/admin",
@@ -363,14 +363,14 @@ func TestAttackForgedContext(t *testing.T) {
 		{name: "context header, unrelated cookie", method: "GET", path: "/admin",
 			headers: map[string]string{proxyHeader: string(forged), "Cookie": "theme=dark"}, status: 401, body: msg(`Missing cookie "access_token_cookie"`)},
 		{name: "context header, testuser cookie", method: "GET", path: "/admin",
-			headers: map[string]string{proxyHeader: string(forged), "Cookie": tok}, status: 403, body: forbidden},
+			headers: map[string]string{proxyHeader: string(forged), "Cookie": tok}, status: 401, body: forbidden},
 		{name: "context header, testuser cookie, /protected", method: "GET", path: "/protected",
 			headers: map[string]string{proxyHeader: string(forged), "Cookie": tok}, status: 200, body: `{"logged_in_as":"testuser"}`},
-		{name: "query", method: "GET", path: "/admin?sub=admin&roles=admin&principalId=admin", headers: cookieHeader(tok), status: 403, body: forbidden},
+		{name: "query", method: "GET", path: "/admin?sub=admin&roles=admin&principalId=admin", headers: cookieHeader(tok), status: 401, body: forbidden},
 		{name: "query on /protected", method: "GET", path: "/protected?sub=admin", headers: cookieHeader(tok), status: 200, body: `{"logged_in_as":"testuser"}`},
 	})
 	body := `{"sub":"admin","roles":"admin","requestContext":{"authorizer":{"sub":"admin","roles":"admin"}}}`
-	expect(t, "body", h.raw("GET", "/admin", body, map[string]string{"Cookie": tok, "Content-Type": "application/json"}), 403, forbidden)
+	expect(t, "body", h.raw("GET", "/admin", body, map[string]string{"Cookie": tok, "Content-Type": "application/json"}), 401, forbidden)
 }
 
 // TestAttackLoginBodies sends hostile login bodies.

@@ -48,6 +48,10 @@ type Options struct {
 	Stores *handlers.Stores
 	// Invoker replaces in-process invocation when set (e.g. the emulator).
 	Invoker gateway.Invoker
+	// Functions adds in-process functions by logical ID, each a handler as
+	// lambda.Start takes it, for routes of the template beyond jwtgate's
+	// own (your function behind the authorizer); ignored with Invoker.
+	Functions map[string]any
 	// Fallback serves paths no route matches (the demo web app).
 	Fallback http.Handler
 	// MetricsLog, when set, gets a copy of every EMF line the functions
@@ -121,6 +125,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			if functions[name], err = set.REST(name); err != nil {
 				return nil, err
 			}
+		}
+		for name, fn := range o.Functions {
+			functions[name] = fn
 		}
 		inv = gateway.NewInProcess(functions)
 	}

@@ -47,16 +47,24 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 
 func newHarnessTemplate(t *testing.T, template string, env map[string]string) *harness {
 	t.Helper()
+	return newHarnessFunctions(t, template, env, nil)
+}
+
+// newHarnessFunctions serves template with functions (by logical ID) beside
+// jwtgate's own.
+func newHarnessFunctions(t *testing.T, template string, env map[string]string, functions map[string]any) *harness {
+	t.Helper()
 	vars := map[string]string{"JWT_SECRET_KEY": testSecret}
 	for k, v := range env {
 		vars[k] = v
 	}
 	clock := fakeclock.New(start)
 	srv, err := devserver.New(context.Background(), devserver.Options{
-		Template: []byte(template),
-		Getenv:   func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Clock:    clock.Now,
+		Template:  []byte(template),
+		Getenv:    func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock:     clock.Now,
+		Functions: functions,
 	})
 	if err != nil {
 		t.Fatalf("devserver.New: %v", err)
@@ -281,12 +289,13 @@ func TestFlow(t *testing.T) {
 	}
 }
 
-// TestAdmin checks the role rule on GET /admin for both demo users.
+// TestAdmin checks the role rule on GET /admin for both demo users: the
+// gateway refuses testuser (401 through ACCESS_DENIED, with the rule's msg).
 func TestAdmin(t *testing.T) {
 	h := newHarness(t, nil)
 	user := h.browser()
 	user.login("testuser", "testpass")
-	expect(t, "testuser /admin", user.do("GET", "/admin", "", nil), 403, msg("Forbidden: requires role admin"))
+	expect(t, "testuser /admin", user.do("GET", "/admin", "", nil), 401, msg("Forbidden: requires role admin"))
 	admin := h.browser()
 	admin.login("admin", "adminpass")
 	expect(t, "admin /admin", admin.do("GET", "/admin", "", nil), 200, `{"admin":true,"user":"admin"}`)
