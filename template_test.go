@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
 )
 
 // The two SAM templates describe one system; every test below runs on both.
@@ -52,30 +53,31 @@ var wantRoutes = map[string]route{
 // the AWSLambdaBasicExecutionRole managed policy: least privilege, compared exactly.
 var wantPermissions = map[string][]string{
 	// Users read for the password check; revocation reads and writes for the
-	// failed-login counters (UpdateItem counts a failure, PutItem restarts or resets a counter).
+	// failed-login counters (UpdateItem counts a failure, PutItem restarts or resets a counter),
+	// writes only on the counters' keys.
 	"LoginFunction": {
 		"dynamodb:GetItem UsersTable",
 		"dynamodb:BatchGetItem RevocationTable",
-		"dynamodb:PutItem RevocationTable",
-		"dynamodb:UpdateItem RevocationTable",
+		"dynamodb:PutItem RevocationTable thr#user#*,thr#ip#*",
+		"dynamodb:UpdateItem RevocationTable thr#user#*,thr#ip#*",
 	},
 	// The revocation records and the user in one BatchGetItem over both
-	// tables, then the conditional consume.
+	// tables, then the conditional consume (jti#), and on theft the session (sid#).
 	"RefreshFunction": {
 		"dynamodb:BatchGetItem UsersTable",
 		"dynamodb:BatchGetItem RevocationTable",
-		"dynamodb:PutItem RevocationTable",
-		"dynamodb:UpdateItem RevocationTable",
+		"dynamodb:PutItem RevocationTable jti#*,sid#*",
+		"dynamodb:UpdateItem RevocationTable jti#*,sid#*",
 	},
 	"LogoutFunction": {
-		"dynamodb:PutItem RevocationTable",
-		"dynamodb:UpdateItem RevocationTable",
+		"dynamodb:PutItem RevocationTable sid#*",
+		"dynamodb:UpdateItem RevocationTable sid#*",
 	},
 	"PasswordFunction": {
 		"dynamodb:GetItem UsersTable",
 		"dynamodb:UpdateItem UsersTable",
-		"dynamodb:PutItem RevocationTable",
-		"dynamodb:UpdateItem RevocationTable",
+		"dynamodb:PutItem RevocationTable sub#*,sid#*",
+		"dynamodb:UpdateItem RevocationTable sub#*,sid#*",
 	},
 	"ProtectedFunction": {},
 	// The authorizer only reads the revocation table, in one BatchGetItem.
@@ -109,6 +111,7 @@ func wantEnv(function string) map[string]string {
 		env["USERS_TABLE"] = "!Ref UsersTable"
 	case "AuthorizerFunction":
 		env["JWTGATE_ROLE_RULES"] = "!Ref RoleRules"
+		env["JWTGATE_ROLE_DENIAL"] = "!Ref RoleDenial"
 		env["JWTGATE_AUTHORIZER_CACHE_TTL"] = "!Ref AuthorizerCacheTtl"
 	}
 	return env
@@ -144,7 +147,7 @@ func TestTemplateTranslated(t *testing.T) {
 		wantTTL  string
 	}{
 		{name: "rest", template: restTemplate, wantTTL: "0"},
-		{name: "rest cached", template: restTemplate, params: []string{"AuthorizerCacheTtl=300"}, wantTTL: "300"},
+		{name: "rest cached", template: restTemplate, params: []string{"AuthorizerCacheTtl=300", "RoleRules="}, wantTTL: "300"},
 		{name: "httpapi", template: httpTemplate, wantTTL: "0"},
 	}
 	for _, tt := range tests {
@@ -317,8 +320,16 @@ func checkRoles(t *testing.T, cfn template) {
 				if s.Effect != "Allow" {
 					t.Errorf("%s: statement with effect %q", id, s.Effect)
 				}
+				keys, err := s.leadingKeys()
+				if err != nil {
+					t.Errorf("%s: %v", id, err)
+				}
 				for _, action := range s.actions() {
-					got = append(got, action+" "+arnOf(s.Resource))
+					grant := action + " " + arnOf(s.Resource)
+					if keys != nil {
+						grant += " " + strings.Join(keys, ",")
+					}
+					got = append(got, grant)
 				}
 			}
 		}
@@ -332,10 +343,19 @@ func checkRoles(t *testing.T, cfn template) {
 			t.Errorf("%s: role grants\n\t%s\nwant\n\t%s", id, strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
 		}
 		// The invariants the exact list encodes, spelt out.
+		var wantKeys []string
+		for _, p := range handlers.RevocationWritePrefixes()[id] {
+			wantKeys = append(wantKeys, p+"*")
+		}
 		for _, grant := range got {
-			action, table, _ := strings.Cut(grant, " ")
+			action, rest, _ := strings.Cut(grant, " ")
+			table, keys, _ := strings.Cut(rest, " ")
 			write := !slices.Contains([]string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}, action)
 			switch {
+			case table == "RevocationTable" && write && keys != strings.Join(wantKeys, ","):
+				// Issue 12 item 11: the key prefixes the function's code writes, and no other.
+				t.Errorf("%s: %s on RevocationTable limited to keys %q, want dynamodb:LeadingKeys %q (handlers.RevocationWritePrefixes)",
+					id, action, keys, strings.Join(wantKeys, ","))
 			case id == "AuthorizerFunction" && strings.HasPrefix(action, "dynamodb:") && (write || table != "RevocationTable"):
 				t.Errorf("the authorizer may only read RevocationTable; it has %s", grant)
 			case table == "UsersTable" && write && id != "PasswordFunction":
@@ -590,8 +610,103 @@ func checkAccessLog(t *testing.T, cfn template, stageType, property, userVar str
 
 // template is the part of a CloudFormation template the tests read.
 type template struct {
+	Parameters map[string]struct{ Default any }
+	Rules      map[string]struct {
+		RuleCondition any
+		Assertions    []struct {
+			Assert            any
+			AssertDescription string
+		}
+	}
 	Conditions map[string]any
 	Resources  map[string]resource
+}
+
+// failedRules evaluates the template's Rules as CloudFormation does before a
+// deploy, with params over the parameters' defaults, and returns the
+// descriptions of the assertions that fail.
+func (c template) failedRules(t *testing.T, params map[string]string) []string {
+	t.Helper()
+	value := func(name string) string {
+		if v, ok := params[name]; ok {
+			return v
+		}
+		p, ok := c.Parameters[name]
+		if !ok {
+			t.Fatalf("rule refers to unknown parameter %q", name)
+		}
+		return describe(p.Default)
+	}
+	var eval func(v any) any
+	eval = func(v any) any {
+		m, ok := v.(map[string]any)
+		if !ok || len(m) != 1 {
+			return v
+		}
+		for fn, arg := range m {
+			args, _ := arg.([]any)
+			switch fn {
+			case "Ref":
+				return value(arg.(string))
+			case "Fn::Equals":
+				return describe(eval(args[0])) == describe(eval(args[1]))
+			case "Fn::Not":
+				return !eval(args[0]).(bool)
+			case "Fn::And", "Fn::Or":
+				all, anyTrue := true, false
+				for _, a := range args {
+					b := eval(a).(bool)
+					all, anyTrue = all && b, anyTrue || b
+				}
+				return fn == "Fn::And" && all || fn == "Fn::Or" && anyTrue
+			}
+			t.Fatalf("rule function %s is not evaluated by this test", fn)
+		}
+		return nil
+	}
+	var failed []string
+	for _, name := range sortedKeys(c.Rules) {
+		r := c.Rules[name]
+		if r.RuleCondition != nil && !eval(r.RuleCondition).(bool) {
+			continue
+		}
+		for _, a := range r.Assertions {
+			if !eval(a.Assert).(bool) {
+				failed = append(failed, name+": "+a.AssertDescription)
+			}
+		}
+	}
+	return failed
+}
+
+// TestTemplateRules: CloudFormation refuses, before deploying, role rules
+// together with an authorizer cache (issue 12 item 8): a cached answer is
+// reused for every route sharing the Cookie header, so it cannot carry a
+// route's role decision. The authorizer refuses the pair at start as well
+// (shared/runtime/config).
+func TestTemplateRules(t *testing.T) {
+	cfn := translate(t, restTemplate)
+	for _, tc := range []struct {
+		name   string
+		params map[string]string
+		refuse bool
+	}{
+		{"defaults", nil, false},
+		{"cache with the default rule", map[string]string{"AuthorizerCacheTtl": "300"}, true},
+		{"cache with a rule", map[string]string{"AuthorizerCacheTtl": "60", "RoleRules": "ANY /reports*=auditor"}, true},
+		{"cache without rules", map[string]string{"AuthorizerCacheTtl": "300", "RoleRules": ""}, false},
+		{"rules without cache", map[string]string{"AuthorizerCacheTtl": "0", "RoleRules": "ANY /reports*=auditor"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			failed := cfn.failedRules(t, tc.params)
+			if tc.refuse != (len(failed) > 0) {
+				t.Fatalf("parameters %v: failed rules %q, want refused = %v", tc.params, failed, tc.refuse)
+			}
+			if tc.refuse && !strings.Contains(failed[0], "RoleRules cannot be enforced with AuthorizerCacheTtl above 0") {
+				t.Errorf("refusal %q does not say why", failed[0])
+			}
+		})
+	}
 }
 
 type resource struct {
@@ -629,9 +744,34 @@ type iamRole struct {
 }
 
 type statement struct {
-	Effect   string
-	Action   any // a string or a list of strings
-	Resource any
+	Effect    string
+	Action    any // a string or a list of strings
+	Resource  any
+	Condition map[string]map[string]any
+}
+
+// leadingKeys returns the dynamodb:LeadingKeys patterns the statement is
+// limited to (nil without that condition). Only ForAllValues:StringLike
+// limits a key to its patterns; any other form of the condition is an error.
+func (s statement) leadingKeys() ([]string, error) {
+	var out []string
+	for op, conds := range s.Condition {
+		v, ok := conds["dynamodb:LeadingKeys"]
+		if !ok {
+			continue
+		}
+		if op != "ForAllValues:StringLike" && op != "ForAllValues:StringEquals" {
+			return nil, fmt.Errorf("dynamodb:LeadingKeys under %s, want ForAllValues:StringLike", op)
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Errorf("dynamodb:LeadingKeys = %v, want a list", v)
+		}
+		for _, k := range list {
+			out = append(out, fmt.Sprint(k))
+		}
+	}
+	return out, nil
 }
 
 func (s statement) actions() []string {

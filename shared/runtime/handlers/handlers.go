@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/demo"
 	"github.com/jwtgate/jwtgate/shared/runtime/identity"
 	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/session"
 	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
@@ -24,6 +25,21 @@ import (
 type Revocations interface {
 	session.Revocations
 	authorizer.Revocations
+}
+
+// RevocationWritePrefixes lists, per function, the key prefixes it writes
+// in the revocation table. The templates grant each function PutItem and
+// UpdateItem there only on these (dynamodb:LeadingKeys), so a compromised
+// login function cannot overwrite sid#/sub# records and un-revoke
+// sessions. template_test.go holds the templates to this list, and
+// TestRevocationWrites every key each function writes on DynamoDB Local.
+func RevocationWritePrefixes() map[string][]string {
+	return map[string][]string{
+		LoginFunction:    {throttle.UserKey(""), throttle.IPKey("")},           // failed-login counters
+		RefreshFunction:  {revocation.TokenKey(""), revocation.SessionKey("")}, // consumed tokens; a stolen session
+		LogoutFunction:   {revocation.SessionKey("")},                          // the revoked session
+		PasswordFunction: {revocation.UserKey(""), revocation.SessionKey("")},  // the cut-off; the old session
+	}
 }
 
 // Stores are the state behind the functions.

@@ -93,9 +93,16 @@ type rtEnv struct {
 
 func newRTEnv(t *testing.T) rtEnv {
 	t.Helper()
+	return newRTEnvWith(t, nil)
+}
+
+// newRTEnvWith is newRTEnv with more environment variables and more
+// client options (SDK middleware).
+func newRTEnvWith(t *testing.T, vars map[string]string, opts ...func(*dynamodb.Options)) rtEnv {
+	t.Helper()
 	srv := dynamolocal.Start(t)
 	counter := &opCounter{}
-	client := srv.Client(t, counter.register)
+	client := srv.Client(t, append([]func(*dynamodb.Options){counter.register}, opts...)...)
 	revTable, usersTable := srv.CreateTables(t, client)
 	hash, err := password.HashDefault("testpass")
 	if err != nil {
@@ -105,8 +112,12 @@ func newRTEnv(t *testing.T) rtEnv {
 	if err := us.Add(context.Background(), users.User{Name: "testuser", PasswordHash: hash, Roles: []string{"user"}}); err != nil {
 		t.Fatal(err)
 	}
+	env := map[string]string{"JWT_SECRET_KEY": rtSecret}
+	for k, v := range vars {
+		env[k] = v
+	}
 	cfg, err := config.Load(func(k string) (string, bool) {
-		v, ok := map[string]string{"JWT_SECRET_KEY": rtSecret}[k]
+		v, ok := env[k]
 		return v, ok
 	}, config.Lambda)
 	if err != nil {
