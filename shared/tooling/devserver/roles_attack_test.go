@@ -1,12 +1,15 @@
 package devserver_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
 )
 
 // naiveTemplate is the real template with one more function behind the
@@ -117,4 +120,72 @@ func TestRoleDenialInFunction(t *testing.T) {
 	user.login("testuser", "testpass")
 	expect(t, "demo /admin", user.do("GET", "/admin", "", nil), 403, msg("Forbidden: requires role admin"))
 	expect(t, "naive /reports", user.do("GET", "/reports", "", nil), 200, served)
+}
+
+// cachedTemplate is naiveTemplate deployed with AuthorizerCacheTtl=300:
+// the dev gateway then caches the authorizer's answers by Cookie header,
+// as API Gateway does.
+func cachedTemplate(t *testing.T) string {
+	t.Helper()
+	param := "  AuthorizerCacheTtl:\n    Type: Number\n    Default: 0\n"
+	tmpl := naiveTemplate(t)
+	if strings.Count(tmpl, param) != 1 {
+		t.Fatalf("template.yaml changed: %q is not found exactly once", param)
+	}
+	return strings.Replace(tmpl, param, strings.Replace(param, "Default: 0", "Default: 300", 1), 1)
+}
+
+// TestAttackCachedOptions (issue 12 item 8): with an authorizer cache, an
+// OPTIONS request with any Cookie value got a stage-wide Allow without a
+// token being checked, and the cache then let every route through for that
+// Cookie header (a function that does not read the context served it).
+// Now OPTIONS is decided like any method when answers are cached.
+func TestAttackCachedOptions(t *testing.T) {
+	env := map[string]string{"JWTGATE_AUTHORIZER_CACHE_TTL": "300", "JWTGATE_ROLE_RULES": ""}
+	h := newHarnessFunctions(t, cachedTemplate(t), env, naiveFunctions())
+	for _, tc := range []struct{ name, cookie, msg string }{
+		{"garbage token", accessCookie + "=garbage", "Not enough segments"},
+		{"unrelated cookie", "theme=dark", `Missing cookie "access_token_cookie"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			denied := msg(tc.msg)
+			expect(t, "OPTIONS /reports", h.raw("OPTIONS", "/reports", "", cookieHeader(tc.cookie)), 401, denied)
+			// The same Cookie header, so the cached answer decides these.
+			expect(t, "then GET /reports", h.raw("GET", "/reports/q1", "", cookieHeader(tc.cookie)), 401, denied)
+			expect(t, "then POST /password", h.raw("POST", "/password", `{}`, map[string]string{"Cookie": tc.cookie, "Content-Type": "application/json"}), 401, denied)
+			expect(t, "then GET /protected", h.raw("GET", "/protected", "", cookieHeader(tc.cookie)), 401, denied)
+		})
+	}
+}
+
+// TestCachedAnswers: the dev gateway reuses an authorizer answer for the
+// template's TTL, so the documented trade-off of AuthorizerCacheTtl shows
+// locally as it would in AWS: a logout is not seen until the answer ages out.
+func TestCachedAnswers(t *testing.T) {
+	env := map[string]string{"JWTGATE_AUTHORIZER_CACHE_TTL": "300", "JWTGATE_ROLE_RULES": ""}
+	h := newHarnessFunctions(t, cachedTemplate(t), env, naiveFunctions())
+	b := h.browser()
+	b.login("testuser", "testpass")
+	tok := accessCookie + "=" + b.cookie(accessCookie)
+	ok := `{"logged_in_as":"testuser"}`
+	expect(t, "protected", h.raw("GET", "/protected", "", cookieHeader(tok)), 200, ok)
+	expect(t, "logout", b.do("POST", "/logout", "", map[string]string{"X-CSRF-TOKEN": b.cookie(accessCSRF)}), 200, `{"logout":true}`)
+	expect(t, "within the TTL: the cached Allow", h.raw("GET", "/protected", "", cookieHeader(tok)), 200, ok)
+	h.Clock.Advance(301 * time.Second)
+	expect(t, "past the TTL", h.raw("GET", "/protected", "", cookieHeader(tok)), 401, msg("Token has been revoked"))
+}
+
+// TestCachedRoleRulesRefused: jwtgate dev, like the authorizer in AWS,
+// refuses to start with role rules and a cache.
+func TestCachedRoleRulesRefused(t *testing.T) {
+	_, err := devserver.New(context.Background(), devserver.Options{
+		Template: []byte(cachedTemplate(t)),
+		Getenv: func(k string) (string, bool) {
+			v, ok := map[string]string{"JWT_SECRET_KEY": testSecret, "JWTGATE_AUTHORIZER_CACHE_TTL": "300"}[k]
+			return v, ok
+		},
+	})
+	if err == nil || !strings.Contains(err.Error(), "JWTGATE_ROLE_RULES: role rules cannot be enforced with JWTGATE_AUTHORIZER_CACHE_TTL=5m0s") {
+		t.Fatalf("devserver.New(cache 300, default rules) = %v, want refused naming JWTGATE_ROLE_RULES", err)
+	}
 }

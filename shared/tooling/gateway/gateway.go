@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -54,6 +55,17 @@ type Gateway struct {
 	Fallback http.Handler
 	Log      *slog.Logger
 	Clock    func() time.Time
+
+	mu sync.Mutex
+	// cache holds the authorizer's answers by identity source values, for
+	// API.AuthorizerTTL, as API Gateway's authorizer result cache does.
+	cache map[string]cachedAnswer
+}
+
+// cachedAnswer is an authorizer answer and when it stops being reused.
+type cachedAnswer struct {
+	res     events.APIGatewayCustomAuthorizerResponse
+	expires time.Time
 }
 
 func (g *Gateway) now() time.Time {
@@ -129,12 +141,69 @@ type denial struct {
 // authorize does what API Gateway does with a REQUEST authorizer: identity
 // sources first, then the function, then the policy against the methodArn.
 func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, denial, bool) {
+	var identity []string
 	for _, h := range g.API.IdentityHeaders {
 		if headerValue(ev.MultiValueHeaders, h) == "" {
 			return nil, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
 		}
+		identity = append(identity, strings.Join(headerValues(ev.MultiValueHeaders, h), "\n"))
 	}
 	methodARN := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", Region, Account, APIID, g.Stage, ev.HTTPMethod, ev.Path)
+	// With a TTL, an answer is reused for any method and route whose request
+	// has the same identity source values, without invoking the authorizer.
+	key := strings.Join(identity, "\x00")
+	res, cached := g.cached(key)
+	if !cached {
+		var d denial
+		var ok bool
+		if res, d, ok = g.invokeAuthorizer(ctx, ev, methodARN); !ok {
+			return nil, d, false
+		}
+		g.store(key, res)
+	}
+	if !Allowed(res.PolicyDocument, methodARN) {
+		return nil, denial{kind: "ACCESS_DENIED", ctx: res.Context,
+			msg: "User is not authorized to access this resource with an explicit deny"}, false
+	}
+	authCtx := map[string]any{principal: res.PrincipalID}
+	for k, v := range res.Context {
+		authCtx[k] = v
+	}
+	return authCtx, denial{}, true
+}
+
+// cached returns the live cached answer for key.
+func (g *Gateway) cached(key string) (events.APIGatewayCustomAuthorizerResponse, bool) {
+	if g.API.AuthorizerTTL <= 0 {
+		return events.APIGatewayCustomAuthorizerResponse{}, false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c, ok := g.cache[key]
+	if !ok || !g.now().Before(c.expires) {
+		delete(g.cache, key)
+		return events.APIGatewayCustomAuthorizerResponse{}, false
+	}
+	return c.res, true
+}
+
+// store caches an answer (a policy, Allow or Deny; errors are not cached).
+func (g *Gateway) store(key string, res events.APIGatewayCustomAuthorizerResponse) {
+	if g.API.AuthorizerTTL <= 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cache == nil {
+		g.cache = map[string]cachedAnswer{}
+	}
+	g.cache[key] = cachedAnswer{res: res, expires: g.now().Add(g.API.AuthorizerTTL)}
+}
+
+// invokeAuthorizer builds the REQUEST event, runs the authorizer and checks
+// its answer as API Gateway does.
+func (g *Gateway) invokeAuthorizer(ctx context.Context, ev events.APIGatewayProxyRequest, methodARN string) (events.APIGatewayCustomAuthorizerResponse, denial, bool) {
+	var none events.APIGatewayCustomAuthorizerResponse
 	req := events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type: "REQUEST", MethodArn: methodARN, Resource: ev.Resource, Path: ev.Path, HTTPMethod: ev.HTTPMethod,
 		Headers: ev.Headers, MultiValueHeaders: ev.MultiValueHeaders,
@@ -149,31 +218,23 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyReques
 	}
 	payload, err := json.Marshal(req)
 	if err != nil {
-		return nil, denial{kind: "AUTHORIZER_CONFIGURATION_ERROR", msg: "Internal server error"}, false
+		return none, denial{kind: "AUTHORIZER_CONFIGURATION_ERROR", msg: "Internal server error"}, false
 	}
 	out, err := g.Invoker.Invoke(ctx, g.API.Authorizer, payload)
 	var fe *FunctionError
 	switch {
 	case errors.As(err, &fe) && fe.Message == "Unauthorized":
-		return nil, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
+		return none, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
 	case err != nil:
 		g.logError("authorizer failed", g.API.Authorizer, err)
-		return nil, denial{kind: "AUTHORIZER_FAILURE", msg: "Internal server error"}, false
+		return none, denial{kind: "AUTHORIZER_FAILURE", msg: "Internal server error"}, false
 	}
 	var res events.APIGatewayCustomAuthorizerResponse
 	if err := json.Unmarshal(out, &res); err != nil || res.PrincipalID == "" || !validContext(res.Context) {
 		g.logError("authorizer response invalid", g.API.Authorizer, err)
-		return nil, denial{kind: "AUTHORIZER_CONFIGURATION_ERROR", msg: "Internal server error"}, false
+		return none, denial{kind: "AUTHORIZER_CONFIGURATION_ERROR", msg: "Internal server error"}, false
 	}
-	if !Allowed(res.PolicyDocument, methodARN) {
-		return nil, denial{kind: "ACCESS_DENIED", ctx: res.Context,
-			msg: "User is not authorized to access this resource with an explicit deny"}, false
-	}
-	authCtx := map[string]any{principal: res.PrincipalID}
-	for k, v := range res.Context {
-		authCtx[k] = v
-	}
-	return authCtx, denial{}, true
+	return res, denial{}, true
 }
 
 // validContext is API Gateway's rule: string, number or boolean values only
@@ -420,6 +481,17 @@ func writeJSONMessage(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// headerValues is every value of name (any case), in order.
+func headerValues(h map[string][]string, name string) []string {
+	var out []string
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			out = append(out, v...)
+		}
+	}
+	return out
 }
 
 func headerValue(h map[string][]string, name string) string {

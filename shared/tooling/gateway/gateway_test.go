@@ -57,6 +57,33 @@ func TestAllowed(t *testing.T) {
 	}
 }
 
+// TestAuthorizerTTL reads ReauthorizeEvery as SAM does: a literal, a !Ref
+// of a parameter (its default), or SAM's 300 s when absent.
+func TestAuthorizerTTL(t *testing.T) {
+	const line = "              ReauthorizeEvery: !Ref AuthorizerCacheTtl\n"
+	if !strings.Contains(jwtgate.Template, line) {
+		t.Fatalf("template.yaml changed: %q not found", line)
+	}
+	for _, tc := range []struct {
+		name, replace string
+		want          time.Duration
+	}{
+		{"literal", "              ReauthorizeEvery: 60\n", time.Minute},
+		{"absent: SAM's default", "", 300 * time.Second},
+		{"parameter default", line, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api, err := gateway.ParseTemplate([]byte(strings.Replace(jwtgate.Template, line, tc.replace, 1)))
+			if err != nil || api.AuthorizerTTL != tc.want {
+				t.Fatalf("AuthorizerTTL = %v, %v; want %v", api.AuthorizerTTL, err, tc.want)
+			}
+		})
+	}
+	if _, err := gateway.ParseTemplate([]byte(strings.Replace(jwtgate.Template, line, "              ReauthorizeEvery: soon\n", 1))); err == nil {
+		t.Errorf("ReauthorizeEvery: soon accepted")
+	}
+}
+
 func TestParseTemplate(t *testing.T) {
 	api, err := gateway.ParseTemplate([]byte(jwtgate.Template))
 	if err != nil {
@@ -67,6 +94,9 @@ func TestParseTemplate(t *testing.T) {
 	}
 	if len(api.IdentityHeaders) != 1 || api.IdentityHeaders[0] != "Cookie" {
 		t.Errorf("identity headers %v, want [Cookie]", api.IdentityHeaders)
+	}
+	if api.AuthorizerTTL != 0 {
+		t.Errorf("authorizer TTL %v, want 0 (AuthorizerCacheTtl's default)", api.AuthorizerTTL)
 	}
 	got := map[string]string{}
 	for _, r := range api.Routes {

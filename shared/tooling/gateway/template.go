@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -17,7 +19,11 @@ type API struct {
 	// IdentityHeaders must all be present, or API Gateway answers
 	// UNAUTHORIZED without invoking the authorizer.
 	IdentityHeaders []string
-	Responses       map[string]Response
+	// AuthorizerTTL is the authorizer's ReauthorizeEvery: how long API
+	// Gateway reuses an answer for every request with the same identity
+	// source values (SAM's default, when the template names none: 300 s).
+	AuthorizerTTL time.Duration
+	Responses     map[string]Response
 	// Env holds each function's environment as the template resolves it with
 	// parameter defaults (Globals first, then the function's own).
 	Env map[string]map[string]string
@@ -66,6 +72,11 @@ func ParseTemplate(src []byte) (*API, error) {
 				for _, h := range seq(get(get(a, "Identity"), "Headers")) {
 					api.IdentityHeaders = append(api.IdentityHeaders, scalar(h))
 				}
+				ttl, err := seconds(get(get(a, "Identity"), "ReauthorizeEvery"), params, samDefaultTTL)
+				if err != nil {
+					return nil, fmt.Errorf("gateway: template: %s ReauthorizeEvery: %w", defaultAuth, err)
+				}
+				api.AuthorizerTTL = ttl
 			}
 			for typ, gr := range pairs(get(props, "GatewayResponses")) {
 				r := Response{Headers: map[string]string{}}
@@ -117,6 +128,27 @@ func ParseTemplate(src []byte) (*API, error) {
 		return strings.Count(api.Routes[i].Path, "{") < strings.Count(api.Routes[j].Path, "{")
 	})
 	return api, nil
+}
+
+// samDefaultTTL is the authorizer result TTL SAM sets on a REST API
+// authorizer whose Identity names no ReauthorizeEvery.
+const samDefaultTTL = 300 * time.Second
+
+// seconds reads a number of seconds, literal or a !Ref of a parameter
+// (its default); def when n is absent.
+func seconds(n *yaml.Node, params map[string]string, def time.Duration) (time.Duration, error) {
+	if n == nil {
+		return def, nil
+	}
+	v := scalar(n)
+	if n.Tag == "!Ref" {
+		v = params[v]
+	}
+	s, err := strconv.Atoi(v)
+	if err != nil || s < 0 {
+		return 0, fmt.Errorf("%q is not a number of seconds", v)
+	}
+	return time.Duration(s) * time.Second, nil
 }
 
 // env resolves a Variables map: !Ref of a parameter becomes its default, and
