@@ -73,7 +73,7 @@ func TestLogHygiene(t *testing.T) {
 	// The flow.
 	a := f.login(t, "testuser", "testpass")
 	f.do(t, a, protectedCall).want(t, http.StatusOK, `{"logged_in_as":"testuser"}`)
-	f.do(t, a, adminCall).want(t, http.StatusForbidden, `{"msg":"Forbidden: requires role admin"}`)
+	f.do(t, a, adminCall).want(t, http.StatusUnauthorized, `{"msg":"Forbidden: requires role admin"}`) // refused at the gateway
 	beforeRefresh := maps.Clone(a)
 	r := f.do(t, a, refreshCall).want(t, http.StatusOK, bodyRefresh)
 	a.update(r.res)

@@ -373,7 +373,8 @@ func pageFetch(t *testing.T, ctx context.Context, url, init string) fetchResult 
 	return res
 }
 
-// TestBrowserFlow (a): log in as testuser, the admin panel shows 403, change
+// TestBrowserFlow (a): log in as testuser, the admin panel shows the gateway's
+// refusal (401 with the rule's msg), change
 // the password through the page (a state-changing call with X-CSRF-TOKEN),
 // log out, log in as admin and open the admin panel.
 func TestBrowserFlow(t *testing.T) {
@@ -391,11 +392,11 @@ func TestBrowserFlow(t *testing.T) {
 	sh.take(ctx, "logged-in-testuser")
 
 	do(t, ctx, "open admin panel", chromedp.Click(chromedp.ID("admin-load")))
-	waitText(t, ctx, "admin-result", "403 Forbidden: requires role admin")
+	waitText(t, ctx, "admin-result", "401 Forbidden: requires role admin")
 	if state := eval[string](t, ctx, `document.getElementById("admin-result").dataset.state`); state != "denied" {
 		t.Errorf("admin result state = %q, want denied", state)
 	}
-	sh.take(ctx, "admin-403")
+	sh.take(ctx, "admin-refused")
 
 	// Wrong old password: the call gets through (CSRF header right) and is refused.
 	do(t, ctx, "change password (wrong old)",
@@ -919,8 +920,8 @@ func testCrossOriginAllowed(t *testing.T) {
 		t.Fatalf("cross-origin GET /protected: %d %s", r.Status, r.Body)
 	}
 	r = call(ctx, "admin", `api.json("/admin")`)
-	if r.Status != 403 || !strings.Contains(string(r.Body), "Forbidden: requires role admin") {
-		t.Errorf("cross-origin GET /admin: %d %s, want 403 readable", r.Status, r.Body)
+	if r.Status != 401 || !strings.Contains(string(r.Body), "Forbidden: requires role admin") {
+		t.Errorf("cross-origin GET /admin: %d %s, want the gateway's 401 readable", r.Status, r.Body)
 	}
 	// The API's cookies are SameSite=None; Secure, and this page cannot
 	// read them (another site): it has no CSRF value to send, so a

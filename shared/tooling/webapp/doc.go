@@ -1,6 +1,6 @@
 // Package webapp is the demo web app that `jwtgate dev` serves at "/": a
 // login form, a panel showing who is logged in (GET /protected), an admin
-// panel (GET /admin, 403 for non-admins), a change-password form (POST
+// panel (GET /admin, refused for non-admins), a change-password form (POST
 // /password, the state-changing call that needs the CSRF header) and
 // logout.
 //
