@@ -23,6 +23,14 @@ function loggedOutReason(r) {
   }
 }
 
+// roleRefused says a refusal is about a role, not the session: the gateway
+// refuses a role rule with 401 and the rule's msg ("Forbidden: requires
+// role ..."; one status for every gateway denial), the opt-in check in the
+// function with 403. The session stays.
+function roleRefused(r) {
+  return r.status === 403 || (r.status === 401 && message(r).startsWith("Forbidden: "));
+}
+
 function showResult(el, r, okText) {
   el.dataset.state = r.ok ? "ok" : "denied";
   el.textContent = r.ok ? okText : r.status + " " + message(r);
@@ -92,7 +100,7 @@ $("check").addEventListener("click", () => busy($("check"), checkSession));
 
 $("admin-load").addEventListener("click", () => busy($("admin-load"), async () => {
   const r = await api.json("/admin");
-  if (r.status === 401) { showLogin(loggedOutReason(r)); return; }
+  if (r.status === 401 && !roleRefused(r)) { showLogin(loggedOutReason(r)); return; }
   showResult($("admin-result"), r, "OK: admin data for " + (r.body && r.body.user));
 }));
 
