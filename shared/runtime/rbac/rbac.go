@@ -91,10 +91,22 @@ func (r Rule) matchesPath(p string) bool {
 // "/" collapsed, "." and ".." resolved, no trailing "/". A rule must hold
 // for every spelling that reaches the same handler.
 func Canonical(p string) string {
+	if canonical(p) {
+		return p // most paths: no allocation on every authorization
+	}
 	if u, err := url.PathUnescape(p); err == nil {
 		p = u
 	}
 	return path.Clean("/" + p)
+}
+
+// canonical reports whether Canonical would return p unchanged.
+func canonical(p string) bool {
+	if p == "/" {
+		return true
+	}
+	return strings.HasPrefix(p, "/") && !strings.HasSuffix(p, "/") &&
+		!strings.Contains(p, "%") && !strings.Contains(p, "//") && !strings.Contains(p, "/.")
 }
 
 // Allows reports whether roles satisfy r.
