@@ -270,10 +270,11 @@ func updateExpression(set, remove []string) string {
 // putCutOff writes the user cut-off r unless the stored one has an equal
 // or higher generation: conditional on the generations alone, never on
 // the writer's clock, so an older cut-off (a slow machine, a delayed
-// request) cannot replace a newer one, live or expired. When the stored
-// one wins, r may still lengthen its life.
+// request) cannot replace a newer one, live or expired. Either way the
+// record ends up with the later of the two expiries: a writer with a slow
+// clock does not shorten it either.
 func (s *Revocations) putCutOff(ctx context.Context, r revocation.Record) error {
-	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+	res, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(s.table),
 		Item:                     encodeRecord(r),
 		ConditionExpression:      aws.String("attribute_not_exists(#pk) OR attribute_not_exists(#g) OR #g < :g"),
@@ -281,13 +282,20 @@ func (s *Revocations) putCutOff(ctx context.Context, r revocation.Record) error 
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":g": number(r.MinGeneration),
 		},
+		ReturnValues: types.ReturnValueAllOld,
 	})
+	exp := epochCeil(r.ExpiresAt)
 	if err == nil {
-		return nil
-	}
-	if _, ok := conditionFailed(err); !ok {
+		// Replaced: keep the old record's expiry if it was later.
+		old, ok, _ := readNumber(res.Attributes, attrExpiresAt)
+		if !ok || old <= exp {
+			return nil
+		}
+		exp = old
+	} else if _, ok := conditionFailed(err); !ok {
 		return fmt.Errorf("put cut-off %q: %w", r.Key, classify(s.table, err))
 	}
+	// The record has r's generation or a higher one: lengthen it to exp.
 	_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
 		Key:                      map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: r.Key}},
@@ -295,11 +303,11 @@ func (s *Revocations) putCutOff(ctx context.Context, r revocation.Record) error 
 		ConditionExpression:      aws.String("#g >= :g AND #exp < :exp"),
 		ExpressionAttributeNames: map[string]string{"#g": attrMinGen, "#exp": attrExpiresAt},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":g": number(r.MinGeneration), ":exp": number(epochCeil(r.ExpiresAt)),
+			":g": number(r.MinGeneration), ":exp": number(exp),
 		},
 	})
 	if _, ok := conditionFailed(err); ok || err == nil {
-		return nil // the newer cut-off stays, as long-lived as r or more
+		return nil // the newest cut-off stays, at least as long-lived as both
 	}
 	return fmt.Errorf("put cut-off %q: %w", r.Key, classify(s.table, err))
 }

@@ -130,16 +130,22 @@ func (m *MemoryStore) Lookup(_ context.Context, keys ...string) (map[string]Reco
 // Put writes r, replacing any record with the same key unless that one
 // lives longer (a revocation is never shortened). A user cut-off
 // (MinGeneration set) never moves backwards: against a record with an equal
-// or higher generation, expired or not, r only lengthens its life.
+// or higher generation, expired or not, r only lengthens its life; and a
+// newer cut-off keeps the later of the two expiries (the writer's clock
+// decides nothing).
 func (m *MemoryStore) Put(_ context.Context, r Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.recs[r.Key]
-	if ok && r.MinGeneration > 0 && old.MinGeneration >= r.MinGeneration {
-		if r.ExpiresAt.After(old.ExpiresAt) {
-			old.ExpiresAt = r.ExpiresAt
-			m.recs[r.Key] = old
+	if ok && r.MinGeneration > 0 {
+		if old.MinGeneration >= r.MinGeneration {
+			r, old = old, r // the stored one stays, lengthened below
 		}
+		if old.ExpiresAt.After(r.ExpiresAt) {
+			r.ExpiresAt = old.ExpiresAt
+		}
+		m.recs[r.Key] = r
+		m.sweep()
 		return nil
 	}
 	if ok && old.Live(m.clock()) && old.ExpiresAt.After(r.ExpiresAt) {
