@@ -160,8 +160,8 @@ func TestUserContract(t *testing.T) {
 			for name, err := range map[string]error{
 				"SetPassword":   second(s.SetPassword(ctx, "ghost", "h", changed)),
 				"NewGeneration": second(s.NewGeneration(ctx, "ghost")),
-				"SetDisabled": s.SetDisabled(ctx, "ghost", true),
-				"SetRoles":    s.SetRoles(ctx, "ghost", []string{"a"}),
+				"SetDisabled":   s.SetDisabled(ctx, "ghost", true),
+				"SetRoles":      s.SetRoles(ctx, "ghost", []string{"a"}),
 			} {
 				if !errors.Is(err, users.ErrNotFound) {
 					t.Errorf("%s = %v, want ErrNotFound", name, err)
