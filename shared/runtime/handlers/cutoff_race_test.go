@@ -1,11 +1,14 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,16 +24,19 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 	"github.com/jwtgate/jwtgate/shared/testkit/dynamolocal"
+	"github.com/jwtgate/jwtgate/shared/tooling/admin"
 )
 
-// raceEnv is the handler set of the cut-off race over DynamoDB Local.
+// raceEnv is the handler set of the cut-off race over DynamoDB Local, and
+// the admin CLI's environment for the same tables.
 type raceEnv struct {
-	set *handlers.Set
+	set   *handlers.Set
+	users *dynamostore.Users
+	cli   map[string]string
 }
 
-func newRaceEnv(t *testing.T, victim, pw string) raceEnv {
+func newRaceEnv(t *testing.T, srv *dynamolocal.Server, victim, pw string) raceEnv {
 	t.Helper()
-	srv := dynamolocal.Start(t)
 	client := srv.Client(t)
 	revTable, usersTable := srv.CreateTables(t, client)
 	// password.Default's cost: the hash is the window a racing login reads
@@ -39,8 +45,8 @@ func newRaceEnv(t *testing.T, victim, pw string) raceEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamostore.NewUsers(client, usersTable).Add(context.Background(),
-		users.User{Name: victim, PasswordHash: hash, Roles: []string{"user"}}); err != nil {
+	us := dynamostore.NewUsers(client, usersTable)
+	if err := us.Add(context.Background(), users.User{Name: victim, PasswordHash: hash, Roles: []string{"user"}}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(func(k string) (string, bool) {
@@ -61,7 +67,32 @@ func newRaceEnv(t *testing.T, victim, pw string) raceEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return raceEnv{set: set}
+	cli := map[string]string{"DYNAMODB_ENDPOINT": srv.URL, "REVOCATION_TABLE": revTable, "USERS_TABLE": usersTable}
+	return raceEnv{set: set, users: us, cli: cli}
+}
+
+// admin runs the admin CLI on the race's tables, as an operator would.
+func (e raceEnv) admin(t *testing.T, stdin string, args ...string) {
+	var out, errOut bytes.Buffer
+	code := admin.Run(context.Background(), args, admin.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
+		Getenv: func(k string) string { return e.cli[k] }})
+	if code != admin.ExitOK {
+		t.Errorf("jwtgate %v: exit %d: %s", args, code, errOut.String())
+	}
+}
+
+// genOf reads the gen claim of jar's access token (0 when absent).
+func genOf(jar map[string]string) int64 {
+	parts := strings.Split(jar["access_token_cookie"], ".")
+	if len(parts) != 3 {
+		return -1
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var c struct{ Gen int64 }
+	if err != nil || json.Unmarshal(raw, &c) != nil {
+		return -1
+	}
+	return c.Gen
 }
 
 // call runs function id as the Lambda runtime does; safe for concurrent
@@ -143,21 +174,65 @@ type issued struct {
 	after bool   // delivered after /password had returned
 }
 
-// TestPasswordChangeCutsRacingSessions is issue 12's item 1 on DynamoDB
-// Local through the real handlers: an attacker who knows the old password
-// keeps logging in from several goroutines and keeps refreshing the
-// sessions it already has, while the owner changes the password. Once
-// /password has returned, no token the attacker was ever given (by a login
-// that verified the old password, or by a refresh, before or after the
-// change returned) passes the authorizer or refresh; the owner's new
-// session does. The change is started at 0.6 s into a wall-clock second, so
-// that a cut-off of one-second resolution (the code before generations)
-// leaves the attacker's same-second refreshes alive: that code fails here
-// with survivors, this code has none.
-func TestPasswordChangeCutsRacingSessions(t *testing.T) {
+// TestLogOutEverywhereCutsRacingSessions is issue 12's item 1 on DynamoDB
+// Local through the real handlers and the real admin CLI: an attacker who
+// knows the password keeps logging in from several goroutines and keeps
+// refreshing the sessions it already has, while the owner changes the
+// password (/password, `jwtgate user passwd`), or an admin disables the user
+// or runs `jwtgate revoke --user`. Once that has returned, no token the
+// attacker was given before (by a login or a refresh) passes the authorizer
+// or refresh, nor any racing one that verified the old password or read the
+// user before the change; the owner's new session from /password does. The
+// change starts 0.6 s into a wall-clock second, so that a cut-off of
+// one-second resolution (the code before generations) leaves the attacker's
+// same-second sessions alive: that code fails here with survivors.
+func TestLogOutEverywhereCutsRacingSessions(t *testing.T) {
 	const victim, oldPW, newPW = "victim", "old password 1", "a brand new passphrase 2"
-	env := newRaceEnv(t, victim, oldPW)
+	srv := dynamolocal.Start(t)
+	tests := []struct {
+		name string
+		// change logs the victim out everywhere; owner is the owner's fresh
+		// session and its authorizer answer. It returns the owner's new
+		// session, if the change makes one.
+		change func(t *testing.T, e raceEnv, owner map[string]string, ownerAR events.APIGatewayCustomAuthorizerResponse) map[string]string
+		// newLoginsLive: logins after the change returned may be new,
+		// valid sessions (the password still works).
+		newLoginsLive bool
+	}{
+		{"POST /password", func(t *testing.T, e raceEnv, owner map[string]string, ownerAR events.APIGatewayCustomAuthorizerResponse) map[string]string {
+			ev := withAuthorizer(rtProxy("POST", "/password", owner, []string{"access_token_cookie"}, owner["csrf_access_token"],
+				fmt.Sprintf(`{"old_password":%q,"new_password":%q}`, oldPW, newPW)), ownerAR)
+			var resp events.APIGatewayProxyResponse
+			e.call(t, handlers.PasswordFunction, ev, &resp)
+			wantStatus(t, "password change", resp, 200, `{"password_changed":true}`)
+			return rtJar(t, resp)
+		}, false},
+		{"jwtgate user passwd", func(t *testing.T, e raceEnv, _ map[string]string, _ events.APIGatewayCustomAuthorizerResponse) map[string]string {
+			e.admin(t, newPW+"\n", "user", "passwd", victim, "--password-stdin")
+			return nil
+		}, false},
+		{"jwtgate user disable", func(t *testing.T, e raceEnv, _ map[string]string, _ events.APIGatewayCustomAuthorizerResponse) map[string]string {
+			e.admin(t, "", "user", "disable", victim)
+			return nil
+		}, false},
+		{"jwtgate revoke --user", func(t *testing.T, e raceEnv, _ map[string]string, _ events.APIGatewayCustomAuthorizerResponse) map[string]string {
+			e.admin(t, "", "revoke", "--user", victim)
+			return nil
+		}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newRaceEnv(t, srv, victim, oldPW)
+			raceLogOut(t, env, victim, oldPW, tc.newLoginsLive, func(owner map[string]string, ownerAR events.APIGatewayCustomAuthorizerResponse) map[string]string {
+				return tc.change(t, env, owner, ownerAR)
+			})
+		})
+	}
+}
 
+// raceLogOut runs the attack around change and checks every session.
+func raceLogOut(t *testing.T, env raceEnv, victim, oldPW string, newLoginsLive bool,
+	change func(owner map[string]string, ownerAR events.APIGatewayCustomAuthorizerResponse) map[string]string) {
 	resp, owner := env.login(t, victim, oldPW)
 	wantStatus(t, "owner login", resp, 200, `{"login":true}`)
 	ownerAR := env.authorize(t, owner)
@@ -168,7 +243,7 @@ func TestPasswordChangeCutsRacingSessions(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		got      []issued
-		returned atomic.Bool // /password has answered
+		returned atomic.Bool // the change has returned
 		stop     = make(chan struct{})
 		wg       sync.WaitGroup
 	)
@@ -222,13 +297,12 @@ func TestPasswordChangeCutsRacingSessions(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the attack is under way
 	now := time.Now()
 	time.Sleep(now.Truncate(time.Second).Add(1600 * time.Millisecond).Sub(now))
-	ev := withAuthorizer(rtProxy("POST", "/password", owner, []string{"access_token_cookie"}, owner["csrf_access_token"],
-		fmt.Sprintf(`{"old_password":%q,"new_password":%q}`, oldPW, newPW)), ownerAR)
-	var presp events.APIGatewayProxyResponse
-	env.call(t, handlers.PasswordFunction, ev, &presp)
+	mine := change(owner, ownerAR)
 	returned.Store(true)
-	wantStatus(t, "password change", presp, 200, `{"password_changed":true}`)
-	mine := rtJar(t, presp)
+	u, err := env.users.Get(context.Background(), victim)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	time.Sleep(500 * time.Millisecond) // in-flight logins and refreshes land
 	close(stop)
@@ -240,6 +314,11 @@ func TestPasswordChangeCutsRacingSessions(t *testing.T) {
 	for i, s := range got {
 		if s.after {
 			late++
+		}
+		if newLoginsLive && s.after && s.how == "login" && genOf(s.jar) == u.Generation {
+			// A login that read the user after the raise: a new session,
+			// opened with the password the attacker still knows.
+			continue
 		}
 		ar := env.authorize(t, s.jar)
 		if effectOf(ar) != "Deny" || fmt.Sprint(ar.Context["msg"]) != "Token has been revoked" {
@@ -253,11 +332,14 @@ func TestPasswordChangeCutsRacingSessions(t *testing.T) {
 				i, s.how, s.after, resp.StatusCode, resp.Body)
 		}
 	}
-	t.Logf("attacker sessions: %d (%d delivered after /password returned); survivors: %d", len(got), late, survivors)
+	t.Logf("attacker sessions: %d (%d delivered after the change returned); survivors: %d", len(got), late, survivors)
 	if len(got) < 5 {
 		t.Fatalf("only %d attacker sessions: the race did not run", len(got))
 	}
 
+	if mine == nil {
+		return
+	}
 	// The owner's new session lives, at the authorizer and through refresh.
 	if ar := env.authorize(t, mine); effectOf(ar) != "Allow" {
 		t.Errorf("owner's new session: authorizer %s %v, want Allow", effectOf(ar), ar.Context)
