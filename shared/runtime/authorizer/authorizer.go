@@ -141,7 +141,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 	if err != nil {
 		return deny(err)
 	}
-	subj := revocation.Subject{JTI: claims.ID, SID: claims.SID, Sub: claims.Subject, IssuedAt: claims.IssuedAt.Time}
+	subj := revocation.Subject{JTI: claims.ID, SID: claims.SID, Sub: claims.Subject, IssuedAt: claims.IssuedAt.Time, Generation: claims.Gen}
 	recs, err := a.revs.Lookup(ctx, subj.Keys()...)
 	if err != nil {
 		return Decision{Err: errors.Join(ErrUnavailable, err)}

@@ -319,6 +319,33 @@ func TestDeny(t *testing.T) {
 			}
 		})
 	}
+	t.Run("user cut-off by generation", func(t *testing.T) {
+		// The cut-off's At is before the tokens' iat: only the generation
+		// decides. A token without a gen claim (flask-minted, or from before
+		// generations) is generation 0.
+		for gen, wantMsg := range map[int64]string{0: revoked, 1: revoked, 2: "", 3: ""} {
+			e := newAZ(t)
+			_ = e.store.Put(context.Background(), revocation.Record{Key: revocation.UserKey("testuser"), At: azT0.Add(-time.Hour),
+				ExpiresAt: azT0.Add(time.Hour), MinGeneration: 2})
+			p, err := e.ts.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}, Generation: gen}, "sid-g", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := withAccess(azEvent(t, "get_protected.json"), p.Access.Token, "")
+			resp, err := e.authz.REST(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wantMsg == "" {
+				wantPolicy(t, resp, "Allow", ev.MethodArn)
+				continue
+			}
+			wantPolicy(t, resp, "Deny", ev.MethodArn)
+			if got := accessDeniedMsg(t, resp.Context); got != wantMsg {
+				t.Errorf("generation %d: msg %q, want %q", gen, got, wantMsg)
+			}
+		}
+	})
 	t.Run("user cut-off before iat", func(t *testing.T) {
 		e := newAZ(t)
 		_ = e.store.Put(context.Background(), revocation.Record{Key: revocation.UserKey("testuser"), At: azT0.Add(-time.Second), ExpiresAt: azT0.Add(time.Hour)})

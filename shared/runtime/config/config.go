@@ -12,6 +12,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/rbac"
 	"github.com/jwtgate/jwtgate/shared/runtime/request"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
 
@@ -95,11 +96,12 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	r := reader{env: env}
 	c := Config{Mode: mode}
 
+	lifetimes := r.lifetimes()
 	c.Tokens = tokens.Options{
 		Algorithm:      r.str("JWT_ALGORITHM", tokens.DefaultAlgorithm),
 		AccessTTL:      r.duration("JWT_ACCESS_TOKEN_EXPIRES", tokens.DefaultAccessTTL),
-		RefreshTTL:     r.duration("JWT_REFRESH_TOKEN_EXPIRES", tokens.DefaultRefreshTTL),
-		Leeway:         r.durationZero("JWT_DECODE_LEEWAY"),
+		RefreshTTL:     lifetimes.RefreshTTL,
+		Leeway:         lifetimes.Leeway,
 		Issuer:         r.str("JWT_ENCODE_ISSUER", ""),
 		Audience:       r.list("JWT_ENCODE_AUDIENCE", nil),
 		DecodeIssuer:   r.str("JWT_DECODE_ISSUER", ""),
@@ -190,9 +192,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	c.LoginFailuresUser = r.count("JWTGATE_LOGIN_FAILURES_USER", DefaultLoginFailuresUser)
 	c.LoginFailuresIP = r.count("JWTGATE_LOGIN_FAILURES_IP", DefaultLoginFailuresIP)
 	c.LoginLockoutMax = r.duration("JWTGATE_LOGIN_LOCKOUT_MAX", DefaultLoginLockoutMax)
-	c.RevocationTable = r.str("REVOCATION_TABLE", DefaultRevocationTable)
-	c.UsersTable = r.str("USERS_TABLE", DefaultUsersTable)
-	c.DynamoDBEndpoint = r.str("DYNAMODB_ENDPOINT", "")
+	c.RevocationTable, c.UsersTable, c.DynamoDBEndpoint = r.tables()
 	c.LogLevel = r.str("LOG_LEVEL", "info")
 	c.Metrics = r.boolean("JWTGATE_METRICS", true)
 
@@ -210,6 +210,44 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// Admin is the part of the configuration the admin CLI shares with the
+// functions: where the tables are, and how long revocations must live.
+type Admin struct {
+	RevocationTable  string
+	UsersTable       string
+	DynamoDBEndpoint string
+	// Lifetimes builds the revocation records from JWT_REFRESH_TOKEN_EXPIRES
+	// and JWT_DECODE_LEEWAY, as the session functions do.
+	Lifetimes revocation.Lifetimes
+}
+
+// LoadAdmin reads the settings of Admin with Load's names, defaults and
+// parsing, so a revocation made from the CLI lasts as long as one made by
+// the functions; every problem is reported, each naming its variable.
+func LoadAdmin(env Getenv) (Admin, error) {
+	r := reader{env: env}
+	a := Admin{Lifetimes: r.lifetimes()}
+	a.RevocationTable, a.UsersTable, a.DynamoDBEndpoint = r.tables()
+	if err := errors.Join(r.errs...); err != nil {
+		return Admin{}, fmt.Errorf("config: %w", err)
+	}
+	return a, nil
+}
+
+// lifetimes reads the token lifetimes revocation records depend on.
+func (r *reader) lifetimes() revocation.Lifetimes {
+	return revocation.Lifetimes{
+		RefreshTTL: r.duration("JWT_REFRESH_TOKEN_EXPIRES", tokens.DefaultRefreshTTL),
+		Leeway:     r.durationZero("JWT_DECODE_LEEWAY"),
+	}
+}
+
+// tables reads the table names and the DynamoDB endpoint.
+func (r *reader) tables() (revocations, users, endpoint string) {
+	return r.str("REVOCATION_TABLE", DefaultRevocationTable), r.str("USERS_TABLE", DefaultUsersTable),
+		r.str("DYNAMODB_ENDPOINT", "")
 }
 
 // Secret errors.

@@ -314,3 +314,37 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("CheckSecret(empty, Dev) = %v, want ErrSecretTooShort", err)
 	}
 }
+
+// TestLoadAdmin: the admin CLI reads the tables and the revocation
+// lifetimes with Load's names, defaults and parsing, without needing the
+// functions' secret settings.
+func TestLoadAdmin(t *testing.T) {
+	a, err := config.LoadAdmin(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.RevocationTable != config.DefaultRevocationTable || a.UsersTable != config.DefaultUsersTable || a.DynamoDBEndpoint != "" ||
+		a.Lifetimes.RefreshTTL != 30*24*time.Hour || a.Lifetimes.Leeway != 0 {
+		t.Fatalf("defaults = %+v", a)
+	}
+	vars := map[string]string{"REVOCATION_TABLE": "r", "USERS_TABLE": "u", "DYNAMODB_ENDPOINT": "http://127.0.0.1:8000",
+		"JWT_REFRESH_TOKEN_EXPIRES": "2h", "JWT_DECODE_LEEWAY": "30"}
+	a, err = config.LoadAdmin(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(env(vars), config.Dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.RevocationTable != c.RevocationTable || a.UsersTable != c.UsersTable || a.DynamoDBEndpoint != c.DynamoDBEndpoint ||
+		a.Lifetimes.RefreshTTL != c.Tokens.RefreshTTL || a.Lifetimes.Leeway != c.Tokens.Leeway || a.Lifetimes.Leeway != 30*time.Second {
+		t.Fatalf("LoadAdmin %+v disagrees with Load %+v", a, c)
+	}
+	_, err = config.LoadAdmin(env(map[string]string{"JWT_REFRESH_TOKEN_EXPIRES": "0", "JWT_DECODE_LEEWAY": "soon"}))
+	for _, name := range []string{"JWT_REFRESH_TOKEN_EXPIRES", "JWT_DECODE_LEEWAY"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("bad %s: err %v", name, err)
+		}
+	}
+}

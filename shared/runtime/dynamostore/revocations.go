@@ -19,6 +19,8 @@ const (
 	attrKey       = "pk"
 	attrAt        = "at"
 	attrExpiresAt = "expires_at" // the table's TTL attribute
+	attrMinGen    = "min_gen"    // a user cut-off's lowest valid generation
+	attrConsumed  = "consumed"   // a token record written by rotation
 )
 
 // Limits of the batched read.
@@ -189,6 +191,9 @@ func batchGetTables(ctx context.Context, api ItemAPI, keys map[string][]map[stri
 func (s *Revocations) Put(ctx context.Context, r revocation.Record) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	if r.MinGeneration > 0 {
+		return s.putCutOff(ctx, r)
+	}
 	exp := epochCeil(r.ExpiresAt)
 	for range writeAttempts {
 		now := s.clock().Unix()
@@ -214,17 +219,30 @@ func (s *Revocations) Put(ctx context.Context, r revocation.Record) error {
 			TableName:                aws.String(s.table),
 			Key:                      map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: r.Key}},
 			ConditionExpression:      aws.String("#exp > :exp"),
-			ExpressionAttributeNames: map[string]string{"#exp": attrExpiresAt, "#at": attrAt},
+			ExpressionAttributeNames: map[string]string{"#exp": attrExpiresAt},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":exp": number(exp),
 			},
 		}
+		// The stored record takes r's At and r's kind: a revocation over a
+		// consumed token's record drops the mark, so the token is refused
+		// even within the reuse grace.
+		set, remove := []string{}, []string{}
 		if r.At.IsZero() {
-			upd.UpdateExpression = aws.String("REMOVE #at")
+			remove = append(remove, "#at")
 		} else {
-			upd.UpdateExpression = aws.String("SET #at = :at")
+			set = append(set, "#at = :at")
 			upd.ExpressionAttributeValues[":at"] = number(r.At.UnixNano())
 		}
+		upd.ExpressionAttributeNames["#at"] = attrAt
+		upd.ExpressionAttributeNames["#c"] = attrConsumed
+		if r.Consumed {
+			set = append(set, "#c = :c")
+			upd.ExpressionAttributeValues[":c"] = &types.AttributeValueMemberBOOL{Value: true}
+		} else {
+			remove = append(remove, "#c")
+		}
+		upd.UpdateExpression = aws.String(updateExpression(set, remove))
 		_, err = s.api.UpdateItem(ctx, upd)
 		if err == nil {
 			return nil
@@ -235,6 +253,63 @@ func (s *Revocations) Put(ctx context.Context, r revocation.Record) error {
 		// The longer record vanished between the two calls (TTL): again.
 	}
 	return fmt.Errorf("put revocation %q: %w", r.Key, ErrContention)
+}
+
+// updateExpression joins SET and REMOVE clauses.
+func updateExpression(set, remove []string) string {
+	var parts []string
+	if len(set) > 0 {
+		parts = append(parts, "SET "+strings.Join(set, ", "))
+	}
+	if len(remove) > 0 {
+		parts = append(parts, "REMOVE "+strings.Join(remove, ", "))
+	}
+	return strings.Join(parts, " ")
+}
+
+// putCutOff writes the user cut-off r unless the stored one has an equal
+// or higher generation: conditional on the generations alone, never on
+// the writer's clock, so an older cut-off (a slow machine, a delayed
+// request) cannot replace a newer one, live or expired. Either way the
+// record ends up with the later of the two expiries: a writer with a slow
+// clock does not shorten it either.
+func (s *Revocations) putCutOff(ctx context.Context, r revocation.Record) error {
+	res, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     encodeRecord(r),
+		ConditionExpression:      aws.String("attribute_not_exists(#pk) OR attribute_not_exists(#g) OR #g < :g"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrKey, "#g": attrMinGen},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":g": number(r.MinGeneration),
+		},
+		ReturnValues: types.ReturnValueAllOld,
+	})
+	exp := epochCeil(r.ExpiresAt)
+	if err == nil {
+		// Replaced: keep the old record's expiry if it was later.
+		old, ok, _ := readNumber(res.Attributes, attrExpiresAt)
+		if !ok || old <= exp {
+			return nil
+		}
+		exp = old
+	} else if _, ok := conditionFailed(err); !ok {
+		return fmt.Errorf("put cut-off %q: %w", r.Key, classify(s.table, err))
+	}
+	// The record has r's generation or a higher one: lengthen it to exp.
+	_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: r.Key}},
+		UpdateExpression:         aws.String("SET #exp = :exp"),
+		ConditionExpression:      aws.String("#g >= :g AND #exp < :exp"),
+		ExpressionAttributeNames: map[string]string{"#g": attrMinGen, "#exp": attrExpiresAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":g": number(r.MinGeneration), ":exp": number(exp),
+		},
+	})
+	if _, ok := conditionFailed(err); ok || err == nil {
+		return nil // the newest cut-off stays, at least as long-lived as both
+	}
+	return fmt.Errorf("put cut-off %q: %w", r.Key, classify(s.table, err))
 }
 
 // Consume writes r only if no live record has its key, in one conditional
@@ -291,6 +366,12 @@ func encodeRecord(r revocation.Record) map[string]types.AttributeValue {
 	if !r.At.IsZero() {
 		item[attrAt] = number(r.At.UnixNano())
 	}
+	if r.MinGeneration > 0 {
+		item[attrMinGen] = number(r.MinGeneration)
+	}
+	if r.Consumed {
+		item[attrConsumed] = &types.AttributeValueMemberBOOL{Value: true}
+	}
 	return item
 }
 
@@ -312,6 +393,12 @@ func decodeRecord(item map[string]types.AttributeValue) (revocation.Record, erro
 	}
 	if ok {
 		r.At = time.Unix(0, at)
+	}
+	if r.MinGeneration, _, err = readNumber(item, attrMinGen); err != nil {
+		return r, fmt.Errorf("dynamostore: revocation %q: bad %s", r.Key, attrMinGen)
+	}
+	if c, ok := item[attrConsumed].(*types.AttributeValueMemberBOOL); ok {
+		r.Consumed = c.Value
 	}
 	return r, nil
 }

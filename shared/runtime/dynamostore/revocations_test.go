@@ -55,6 +55,9 @@ func TestRevocationContract(t *testing.T) {
 	rec := func(key string, at, exp time.Time) revocation.Record {
 		return revocation.Record{Key: key, At: at, ExpiresAt: exp}
 	}
+	cut := func(key string, gen int64, at, exp time.Time) revocation.Record {
+		return revocation.Record{Key: key, At: at, ExpiresAt: exp, MinGeneration: gen}
+	}
 	tests := []struct {
 		name string
 		run  func(t *testing.T, e env)
@@ -139,6 +142,60 @@ func TestRevocationContract(t *testing.T) {
 			mustConsume(t, e.s, rec("jti#e", e.now, e.now.Add(time.Second)), true)
 			e.clock.Advance(2 * time.Second)
 			mustConsume(t, e.s, rec("jti#e", e.now.Add(2*time.Second), e.now.Add(time.Hour)), true)
+		}},
+		{"a cut-off never moves backwards", func(t *testing.T, e env) {
+			// Issue 12 item 2: a newer cut-off, then an older one written
+			// later by a writer whose clock is 5 minutes slow (and once by
+			// one whose clock is a day fast): the newer generation stays.
+			newer := cut("sub#ann", 3, e.now, e.now.Add(time.Hour))
+			mustPut(t, e.s, newer)
+			slow := e.now.Add(-5 * time.Minute)
+			mustPut(t, e.s, cut("sub#ann", 2, slow, slow.Add(time.Hour)))
+			fast := e.now.Add(24 * time.Hour)
+			mustPut(t, e.s, cut("sub#ann", 1, fast, e.now.Add(30*time.Minute)))
+			if got := lookup(t, e.s, "sub#ann")["sub#ann"]; !sameRecord(got, newer) || got.MinGeneration != 3 {
+				t.Fatalf("record = %+v, want %+v", got, newer)
+			}
+			// An older cut-off may still lengthen the newer one's life.
+			mustPut(t, e.s, cut("sub#ann", 2, e.now, e.now.Add(2*time.Hour)))
+			want := cut("sub#ann", 3, e.now, e.now.Add(2*time.Hour))
+			if got := lookup(t, e.s, "sub#ann")["sub#ann"]; !sameRecord(got, want) || got.MinGeneration != 3 {
+				t.Fatalf("record = %+v, want %+v", got, want)
+			}
+		}},
+		{"a newer cut-off replaces, keeping the later expiry", func(t *testing.T, e env) {
+			mustPut(t, e.s, cut("sub#bea", 1, e.now, e.now.Add(2*time.Hour)))
+			slow := e.now.Add(-5 * time.Minute) // the newer writer's clock is slow
+			mustPut(t, e.s, cut("sub#bea", 2, slow, slow.Add(time.Hour)))
+			want := cut("sub#bea", 2, slow, e.now.Add(2*time.Hour))
+			if got := lookup(t, e.s, "sub#bea")["sub#bea"]; !sameRecord(got, want) || got.MinGeneration != 2 {
+				t.Fatalf("record = %+v, want %+v", got, want)
+			}
+		}},
+		{"a cut-off replaces one without a generation", func(t *testing.T, e env) {
+			// Written before generations: At only.
+			mustPut(t, e.s, rec("sub#cy", e.now, e.now.Add(time.Hour)))
+			want := cut("sub#cy", 1, e.now.Add(time.Second), e.now.Add(2*time.Hour))
+			mustPut(t, e.s, want)
+			if got := lookup(t, e.s, "sub#cy")["sub#cy"]; !sameRecord(got, want) || got.MinGeneration != 1 {
+				t.Fatalf("record = %+v, want %+v", got, want)
+			}
+		}},
+		{"consumed mark round trip; a revocation drops it", func(t *testing.T, e env) {
+			used := revocation.Record{Key: "jti#u", At: e.now, ExpiresAt: e.now.Add(time.Hour), Consumed: true}
+			mustConsume(t, e.s, used, true)
+			if got := lookup(t, e.s, "jti#u")["jti#u"]; !got.Consumed {
+				t.Fatalf("consumed record read back as %+v", got)
+			}
+			// `jwtgate revoke --jti` over it, shorter-lived (the update
+			// path) and longer-lived (the replace path): no longer consumed.
+			for _, exp := range []time.Time{e.now.Add(time.Minute), e.now.Add(2 * time.Hour)} {
+				mustPut(t, e.s, rec("jti#u", e.now.Add(time.Second), exp))
+				got := mustConsume(t, e.s, revocation.Record{Key: "jti#u", At: e.now, ExpiresAt: e.now.Add(time.Hour), Consumed: true}, false)
+				if got.Consumed {
+					t.Fatalf("revoked record (expiry %v) still reads as consumed: %+v", exp, got)
+				}
+			}
 		}},
 		{"consume loses to a put record", func(t *testing.T, e env) {
 			put := rec("sid#p", e.now, e.now.Add(time.Hour))

@@ -20,6 +20,7 @@ const (
 	attrRoles             = "roles"
 	attrDisabled          = "disabled"
 	attrPasswordChangedAt = "password_changed_at"
+	attrGeneration        = "generation"
 )
 
 // Users stores users.User values in one DynamoDB table. It has the methods
@@ -80,16 +81,41 @@ func (s *Users) Put(ctx context.Context, u users.User) error {
 	return nil
 }
 
-// SetPassword replaces name's hash and records when, or users.ErrNotFound.
-func (s *Users) SetPassword(ctx context.Context, name, hash string, at time.Time) error {
-	vals := map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: hash}}
-	expr := "SET #h = :h REMOVE #t"
+// SetPassword replaces name's hash, records when and raises its
+// generation, in one UpdateItem, and returns the new generation; or
+// users.ErrNotFound. A login's read of the item sees either the old hash
+// with the old generation or the new hash with the new one.
+func (s *Users) SetPassword(ctx context.Context, name, hash string, at time.Time) (int64, error) {
+	vals := map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: hash}, ":one": number(1), ":zero": number(0)}
+	expr := "SET #h = :h, #g = if_not_exists(#g, :zero) + :one REMOVE #t"
 	if !at.IsZero() {
-		expr = "SET #h = :h, #t = :t"
+		expr = "SET #h = :h, #g = if_not_exists(#g, :zero) + :one, #t = :t"
 		vals[":t"] = number(at.UnixNano())
 	}
-	return s.update(ctx, "set password of", name, expr,
+	return s.raise(ctx, "set password of", name, expr,
 		map[string]string{"#h": attrPasswordHash, "#t": attrPasswordChangedAt}, vals)
+}
+
+// NewGeneration raises name's generation by one (an atomic counter) and
+// returns it, or users.ErrNotFound.
+func (s *Users) NewGeneration(ctx context.Context, name string) (int64, error) {
+	return s.raise(ctx, "new generation of", name, "SET #g = if_not_exists(#g, :zero) + :one", map[string]string{},
+		map[string]types.AttributeValue{":one": number(1), ":zero": number(0)})
+}
+
+// raise is update for expressions that raise the generation (#g); it
+// returns the generation the update wrote.
+func (s *Users) raise(ctx context.Context, op, name, expr string, names map[string]string, vals map[string]types.AttributeValue) (int64, error) {
+	names["#g"] = attrGeneration
+	res, err := s.updateItem(ctx, name, expr, names, vals, types.ReturnValueUpdatedNew)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: %w", op, name, s.explain(err))
+	}
+	g, ok, err := readNumber(res.Attributes, attrGeneration)
+	if err != nil || !ok {
+		return 0, fmt.Errorf("%s %q: dynamostore: no %s in the update's reply", op, name, attrGeneration)
+	}
+	return g, nil
 }
 
 // SetDisabled sets or clears name's disabled flag, or users.ErrNotFound.
@@ -109,22 +135,31 @@ func (s *Users) SetRoles(ctx context.Context, name string, roles []string) error
 // update applies expr to an existing user; a missing one is
 // users.ErrNotFound (the condition keeps UpdateItem from creating it).
 func (s *Users) update(ctx context.Context, op, name, expr string, names map[string]string, vals map[string]types.AttributeValue) error {
+	if _, err := s.updateItem(ctx, name, expr, names, vals, types.ReturnValueNone); err != nil {
+		return fmt.Errorf("%s %q: %w", op, name, s.explain(err))
+	}
+	return nil
+}
+
+func (s *Users) updateItem(ctx context.Context, name, expr string, names map[string]string, vals map[string]types.AttributeValue, ret types.ReturnValue) (*dynamodb.UpdateItemOutput, error) {
 	names["#n"] = attrName
-	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       nameKey(name),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("attribute_exists(#n)"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: vals,
+		ReturnValues:              ret,
 	})
+}
+
+// explain makes the failed condition of updateItem users.ErrNotFound.
+func (s *Users) explain(err error) error {
 	if _, ok := conditionFailed(err); ok {
-		return fmt.Errorf("%s %q: %w", op, name, users.ErrNotFound)
+		return users.ErrNotFound
 	}
-	if err != nil {
-		return fmt.Errorf("%s %q: %w", op, name, classify(s.table, err))
-	}
-	return nil
+	return classify(s.table, err)
 }
 
 // List returns every user, sorted by name. It scans the whole table
@@ -175,6 +210,9 @@ func encodeUser(u users.User) map[string]types.AttributeValue {
 	if !u.PasswordChangedAt.IsZero() {
 		item[attrPasswordChangedAt] = number(u.PasswordChangedAt.UnixNano())
 	}
+	if u.Generation != 0 {
+		item[attrGeneration] = number(u.Generation)
+	}
 	return item
 }
 
@@ -212,6 +250,9 @@ func decodeUser(item map[string]types.AttributeValue) (users.User, error) {
 	}
 	if ok {
 		u.PasswordChangedAt = time.Unix(0, at)
+	}
+	if u.Generation, _, err = readNumber(item, attrGeneration); err != nil {
+		return u, fmt.Errorf("dynamostore: user %q: %w", u.Name, err)
 	}
 	return u, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +18,8 @@ type userStore interface {
 	Get(ctx context.Context, name string) (users.User, error)
 	Add(ctx context.Context, u users.User) error
 	Put(ctx context.Context, u users.User) error
-	SetPassword(ctx context.Context, name, hash string, at time.Time) error
+	SetPassword(ctx context.Context, name, hash string, at time.Time) (int64, error)
+	NewGeneration(ctx context.Context, name string) (int64, error)
 	SetDisabled(ctx context.Context, name string, disabled bool) error
 	SetRoles(ctx context.Context, name string, roles []string) error
 	List(ctx context.Context) ([]users.User, error)
@@ -80,12 +82,55 @@ func TestUserContract(t *testing.T) {
 		{"set password", func(t *testing.T, s userStore) {
 			mustAdd(t, s, bob)
 			at := changed.Add(time.Hour)
-			if err := s.SetPassword(ctx, "bob", "$argon2id$new", at); err != nil {
-				t.Fatal(err)
+			if gen, err := s.SetPassword(ctx, "bob", "$argon2id$new", at); err != nil || gen != 1 {
+				t.Fatalf("SetPassword = %d, %v; want generation 1", gen, err)
 			}
 			want := bob
-			want.PasswordHash, want.PasswordChangedAt = "$argon2id$new", at
+			want.PasswordHash, want.PasswordChangedAt, want.Generation = "$argon2id$new", at, 1
 			wantUser(t, s, want)
+		}},
+		{"generations only rise", func(t *testing.T, s userStore) {
+			// A user stored before generations existed has none: 0.
+			mustAdd(t, s, alice)
+			for want := int64(1); want <= 3; want++ {
+				gen, err := s.NewGeneration(ctx, "alice")
+				if err != nil || gen != want {
+					t.Fatalf("NewGeneration = %d, %v; want %d", gen, err, want)
+				}
+			}
+			gen, err := s.SetPassword(ctx, "alice", "$argon2id$x", changed)
+			if err != nil || gen != 4 {
+				t.Fatalf("SetPassword after 3 raises = %d, %v; want 4", gen, err)
+			}
+			want := alice
+			want.PasswordHash, want.PasswordChangedAt, want.Generation = "$argon2id$x", changed, 4
+			wantUser(t, s, want)
+		}},
+		{"concurrent raises are all counted", func(t *testing.T, s userStore) {
+			mustAdd(t, s, alice)
+			const n = 20
+			gens := make(chan int64, n)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					gen, err := s.NewGeneration(ctx, "alice")
+					if err != nil {
+						t.Error(err)
+					}
+					gens <- gen
+				}()
+			}
+			wg.Wait()
+			close(gens)
+			seen := map[int64]bool{}
+			for g := range gens {
+				if seen[g] || g < 1 || g > n {
+					t.Fatalf("generation %d handed out twice or out of range", g)
+				}
+				seen[g] = true
+			}
 		}},
 		{"set disabled", func(t *testing.T, s userStore) {
 			mustAdd(t, s, alice)
@@ -113,9 +158,10 @@ func TestUserContract(t *testing.T) {
 		}},
 		{"updates of a missing user", func(t *testing.T, s userStore) {
 			for name, err := range map[string]error{
-				"SetPassword": s.SetPassword(ctx, "ghost", "h", changed),
-				"SetDisabled": s.SetDisabled(ctx, "ghost", true),
-				"SetRoles":    s.SetRoles(ctx, "ghost", []string{"a"}),
+				"SetPassword":   second(s.SetPassword(ctx, "ghost", "h", changed)),
+				"NewGeneration": second(s.NewGeneration(ctx, "ghost")),
+				"SetDisabled":   s.SetDisabled(ctx, "ghost", true),
+				"SetRoles":      s.SetRoles(ctx, "ghost", []string{"a"}),
 			} {
 				if !errors.Is(err, users.ErrNotFound) {
 					t.Errorf("%s = %v, want ErrNotFound", name, err)
@@ -172,6 +218,9 @@ func wantUser(t *testing.T, s userStore, want users.User) {
 // sameUser compares users, treating nil and empty roles alike.
 func sameUser(a, b users.User) bool {
 	return a.Name == b.Name && a.PasswordHash == b.PasswordHash && a.Disabled == b.Disabled &&
-		a.PasswordChangedAt.Equal(b.PasswordChangedAt) &&
+		a.PasswordChangedAt.Equal(b.PasswordChangedAt) && a.Generation == b.Generation &&
 		slices.Equal(a.Roles, b.Roles) && (len(a.Roles) == 0) == (len(b.Roles) == 0)
 }
+
+// second is the error of a call that also returns a value.
+func second[T any](_ T, err error) error { return err }

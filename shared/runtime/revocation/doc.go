@@ -4,5 +4,6 @@
 //
 // Three kinds of record share one key space: a revoked or consumed token
 // (jti), a revoked session (sid: every token of one login) and a user-wide
-// cut-off (sub: every token of the user issued before At).
+// cut-off (sub: every token of the user below a generation). Lifetimes
+// builds all three, with the lifetime each needs.
 package revocation

@@ -11,11 +11,22 @@ import (
 var ErrRevoked = errors.New("revocation: token revoked")
 
 // Record marks Key dead from At until ExpiresAt; after ExpiresAt the record
-// means nothing (every token it could match has expired by then).
+// means nothing (every token it could match has expired by then). Build
+// records with Lifetimes, which gives each kind the lifetime it needs.
 type Record struct {
 	Key       string
 	At        time.Time
 	ExpiresAt time.Time
+	// MinGeneration, on a user cut-off, is the lowest token generation
+	// (the "gen" claim; absent is 0) still valid: every token of the user
+	// with a lower one is revoked. It only ever rises (Put refuses to lower
+	// it), so a cut-off cannot be undone by an older or slower writer.
+	MinGeneration int64
+	// Consumed marks a token record written by refresh's rotation
+	// (Consume): the token was used, and may be used again within the reuse
+	// grace. Any other token record is a revocation and refuses the token
+	// at once.
+	Consumed bool
 }
 
 // Live reports whether r still counts at now.
@@ -41,6 +52,9 @@ func UserKey(sub string) string { return userPrefix + sub }
 type Subject struct {
 	JTI, SID, Sub string
 	IssuedAt      time.Time
+	// Generation is the token's "gen" claim: the user's generation when
+	// the session was opened (0 for tokens without the claim).
+	Generation int64
 }
 
 // Keys returns the keys Check looks at, for one batched lookup:
@@ -54,7 +68,8 @@ func (s Subject) Keys() []string {
 }
 
 // Check returns ErrRevoked when records (a lookup of s.Keys()) revoke s at
-// now: the token itself, its session, or a user cut-off after it was issued.
+// now: the token itself, its session, or a user cut-off above its
+// generation.
 func Check(records map[string]Record, s Subject, now time.Time) error {
 	if len(records) == 0 {
 		return nil // the usual case: nothing revoked, no keys to build
@@ -65,10 +80,20 @@ func Check(records map[string]Record, s Subject, now time.Time) error {
 	if r, ok := records[SessionKey(s.SID)]; ok && r.Live(now) {
 		return ErrRevoked
 	}
-	if r, ok := records[UserKey(s.Sub)]; ok && r.Live(now) && s.IssuedAt.Before(r.At) {
+	if r, ok := records[UserKey(s.Sub)]; ok && r.Live(now) && r.cuts(s) {
 		return ErrRevoked
 	}
 	return nil
+}
+
+// cuts reports whether the user cut-off r revokes s. A cut-off carries a
+// generation; one without (written before generations existed) still
+// compares iat, so upgrading resurrects no token it had revoked.
+func (r Record) cuts(s Subject) bool {
+	if r.MinGeneration > 0 {
+		return s.Generation < r.MinGeneration
+	}
+	return s.IssuedAt.Before(r.At)
 }
 
 // MemoryStore keeps records in a map. It is what `jwtgate dev` and the unit
@@ -103,11 +128,27 @@ func (m *MemoryStore) Lookup(_ context.Context, keys ...string) (map[string]Reco
 }
 
 // Put writes r, replacing any record with the same key unless that one
-// lives longer (a revocation is never shortened).
+// lives longer (a revocation is never shortened). A user cut-off
+// (MinGeneration set) never moves backwards: against a record with an equal
+// or higher generation, expired or not, r only lengthens its life; and a
+// newer cut-off keeps the later of the two expiries (the writer's clock
+// decides nothing).
 func (m *MemoryStore) Put(_ context.Context, r Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old, ok := m.recs[r.Key]; ok && old.Live(m.clock()) && old.ExpiresAt.After(r.ExpiresAt) {
+	old, ok := m.recs[r.Key]
+	if ok && r.MinGeneration > 0 {
+		if old.MinGeneration >= r.MinGeneration {
+			r, old = old, r // the stored one stays, lengthened below
+		}
+		if old.ExpiresAt.After(r.ExpiresAt) {
+			r.ExpiresAt = old.ExpiresAt
+		}
+		m.recs[r.Key] = r
+		m.sweep()
+		return nil
+	}
+	if ok && old.Live(m.clock()) && old.ExpiresAt.After(r.ExpiresAt) {
 		r.ExpiresAt = old.ExpiresAt
 	}
 	m.recs[r.Key] = r

@@ -43,6 +43,12 @@ func TestCheck(t *testing.T) {
 		{"user cut-off at iat", []revocation.Record{{Key: "sub#alice", At: iat, ExpiresAt: live}}, false},
 		{"user cut-off before iat", []revocation.Record{{Key: "sub#alice", At: iat.Add(-time.Second), ExpiresAt: live}}, false},
 		{"other user cut-off", []revocation.Record{{Key: "sub#bob", At: now, ExpiresAt: live}}, false},
+		// A cut-off with a generation decides by generation alone: the
+		// subject (generation 0, no gen claim) is below 1, whatever the
+		// clocks say, and not below 0.
+		{"cut-off above the generation, written before iat", []revocation.Record{{Key: "sub#alice", At: iat.Add(-time.Hour), ExpiresAt: live, MinGeneration: 1}}, true},
+		{"cut-off above the generation, same instant", []revocation.Record{{Key: "sub#alice", At: iat, ExpiresAt: live, MinGeneration: 1}}, true},
+		{"expired generation cut-off", []revocation.Record{{Key: "sub#alice", At: iat, ExpiresAt: now, MinGeneration: 1}}, false},
 		{"expired token record", []revocation.Record{{Key: "jti#j1", At: t0, ExpiresAt: now}}, false},
 		{"expired session record", []revocation.Record{{Key: "sid#s1", At: t0, ExpiresAt: now.Add(-time.Second)}}, false},
 		{"expired user cut-off", []revocation.Record{{Key: "sub#alice", At: iat.Add(time.Second), ExpiresAt: now}}, false},
@@ -56,6 +62,41 @@ func TestCheck(t *testing.T) {
 			err := revocation.Check(m, subj, now)
 			if tc.revoked != errors.Is(err, revocation.ErrRevoked) || (!tc.revoked && err != nil) {
 				t.Fatalf("Check = %v, want revoked=%v", err, tc.revoked)
+			}
+		})
+	}
+}
+
+func TestCheckGenerations(t *testing.T) {
+	now := t0
+	cut := map[string]revocation.Record{"sub#alice": {Key: "sub#alice", At: now, ExpiresAt: now.Add(time.Hour), MinGeneration: 3}}
+	for gen, revoked := range map[int64]bool{0: true, 2: true, 3: false, 4: false} {
+		// iat after the cut-off's At: the clock would let it through.
+		s := revocation.Subject{JTI: "j", SID: "s", Sub: "alice", IssuedAt: now.Add(time.Second), Generation: gen}
+		if err := revocation.Check(cut, s, now); errors.Is(err, revocation.ErrRevoked) != revoked {
+			t.Errorf("generation %d: Check = %v, want revoked=%v", gen, err, revoked)
+		}
+	}
+}
+
+func TestLifetimes(t *testing.T) {
+	l := revocation.Lifetimes{RefreshTTL: time.Hour, Leeway: 30 * time.Second}
+	outlive := t0.Add(time.Hour + 30*time.Second + revocation.InFlight)
+	exp := t0.Add(10 * time.Minute)
+	tests := []struct {
+		name string
+		got  revocation.Record
+		want revocation.Record
+	}{
+		{"token", l.Token("j", t0), revocation.Record{Key: "jti#j", At: t0, ExpiresAt: outlive}},
+		{"consumed", l.Consumed("j", exp, t0), revocation.Record{Key: "jti#j", At: t0, ExpiresAt: exp.Add(30 * time.Second), Consumed: true}},
+		{"session", l.Session("s", t0), revocation.Record{Key: "sid#s", At: t0, ExpiresAt: outlive}},
+		{"user cut-off", l.UserCutOff("alice", 7, t0), revocation.Record{Key: "sub#alice", At: t0, ExpiresAt: outlive, MinGeneration: 7}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Fatalf("got %+v, want %+v", tc.got, tc.want)
 			}
 		})
 	}

@@ -66,6 +66,9 @@ func (s *Service) Login() http.Handler {
 				return
 			}
 		}
+		// One strongly consistent read of one record gives the hash and the
+		// generation together: a login that verifies the old password signs
+		// the old generation, which the change's cut-off revokes.
 		u, err := s.Users.Get(ctx, name)
 		reason := ""
 		switch {
@@ -110,7 +113,7 @@ func (s *Service) Login() http.Handler {
 			}
 		}
 		sid := s.Tokens.NewID()
-		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles}, sid, true); err != nil {
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: u.Generation}, sid, true); err != nil {
 			log.ErrorContext(ctx, "login failed", "reason", "issue tokens", "err", err)
 			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return

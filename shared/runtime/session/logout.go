@@ -69,7 +69,7 @@ func (s *Service) Logout() http.Handler {
 			if revoked[c.SID] {
 				continue
 			}
-			if err := s.Revocations.Put(ctx, s.sessionRecord(c.SID)); err != nil {
+			if err := s.Revocations.Put(ctx, s.records().Session(c.SID, s.now())); err != nil {
 				log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "sid", c.SID, "err", err)
 				reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 				return

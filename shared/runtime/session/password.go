@@ -19,9 +19,11 @@ import (
 // the user issued before the change (log out everywhere) and starts a new
 // session for the caller, whose cookies the response carries.
 //
-// The cut-off has the one-second resolution of iat: tokens issued in the
-// same second as the change survive it, except the caller's own session,
-// which is revoked by id.
+// The change raises the user's generation in the same write as the hash,
+// and the cut-off revokes every token below the new generation: every
+// session opened before the change, and any login that verified the old
+// password while it ran, whatever their clocks. The caller's old session is
+// revoked by id too; its new session carries the new generation.
 func (s *Service) Password() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowPOST(w, r) {
@@ -89,21 +91,22 @@ func (s *Service) Password() http.Handler {
 			return
 		}
 		now := s.now()
-		if err := s.Users.SetPassword(ctx, u.Name, hash, now); err != nil {
+		gen, err := s.Users.SetPassword(ctx, u.Name, hash, now)
+		if err != nil {
 			log.ErrorContext(ctx, "password change failed closed", "reason", "user store", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
-		cutoff := revocation.Record{Key: revocation.UserKey(u.Name), At: now.Truncate(1e9),
-			ExpiresAt: now.Add(s.Tokens.RefreshTTL() + s.Tokens.Leeway())}
-		for _, rec := range []revocation.Record{cutoff, s.sessionRecord(id.SID)} {
+		// Until the cut-off lands, refresh already refuses the old
+		// generations (it reads the user record); the authorizer needs it.
+		for _, rec := range []revocation.Record{s.records().UserCutOff(u.Name, gen, now), s.records().Session(id.SID, now)} {
 			if err := s.Revocations.Put(ctx, rec); err != nil {
 				log.ErrorContext(ctx, "password changed but sessions not revoked", "err", err)
 				reply.Msg(w, http.StatusServiceUnavailable, "Password changed, but other sessions could not be logged out: try again")
 				return
 			}
 		}
-		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles}, s.Tokens.NewID(), true); err != nil {
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: gen}, s.Tokens.NewID(), true); err != nil {
 			log.ErrorContext(ctx, "password change: issue tokens", "err", err)
 			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return

@@ -19,7 +19,10 @@ import (
 // The presented refresh token is consumed atomically. Presenting it again
 // within ReuseGrace (tabs refreshing at once) succeeds again; after that it
 // is taken as stolen: the whole session is revoked and the answer is 401
-// "Token has been revoked".
+// "Token has been revoked". A token revoked by id (`jwtgate revoke --jti`)
+// gets that answer at once, within the grace too, and is not taken as
+// stolen. A token below the user's generation (a password change, a
+// disable, `jwtgate revoke --user` since its login) is refused as revoked.
 func (s *Service) Refresh() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowPOST(w, r) {
@@ -58,17 +61,30 @@ func (s *Service) Refresh() http.Handler {
 			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
-		consumed := revocation.Record{Key: revocation.TokenKey(claims.ID), At: now,
-			ExpiresAt: claims.ExpiresAt.Add(s.Tokens.Leeway())}
-		prior, won, err := s.Revocations.Consume(ctx, consumed)
+		// The user record read with the cut-off knows the generation too: a
+		// token below it is refused even if the cut-off record was never
+		// written (a change that failed half way) or has expired.
+		if claims.Gen < u.Generation {
+			log.InfoContext(ctx, "refresh refused", "reason", "revoked", "gen", claims.Gen, "user_gen", u.Generation)
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		}
+		prior, won, err := s.Revocations.Consume(ctx, s.records().Consumed(claims.ID, claims.ExpiresAt.Time, now))
 		if err != nil {
 			log.ErrorContext(ctx, "refresh failed closed", "reason", "consume", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
+		if !won && !prior.Consumed {
+			// Revoked by id (`jwtgate revoke --jti`), not used: refused at
+			// once, grace or not, and no theft.
+			log.InfoContext(ctx, "refresh refused", "reason", "token revoked")
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		}
 		if !won && now.Sub(prior.At) > s.ReuseGrace {
 			// Reuse after the grace window: someone else holds this token.
-			if err := s.Revocations.Put(ctx, s.sessionRecord(claims.SID)); err != nil {
+			if err := s.Revocations.Put(ctx, s.records().Session(claims.SID, now)); err != nil {
 				log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
 				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 				return
@@ -78,7 +94,10 @@ func (s *Service) Refresh() http.Handler {
 			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
-		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles}, claims.SID, false); err != nil {
+		// The generation is the token's, not the user record's: a refresh
+		// that read the table just before a cut-off and signs just after it
+		// hands out the old generation, which the cut-off revokes.
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: claims.Gen}, claims.SID, false); err != nil {
 			log.ErrorContext(ctx, "refresh failed", "reason", "issue tokens", "err", err)
 			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return

@@ -18,10 +18,11 @@ import (
 )
 
 // Users is what the session handlers need of a user store: lookups for
-// login and refresh, and the hash update of a password change.
+// login and refresh, and the hash update of a password change, which raises
+// the user's generation in the same write and returns the new one.
 type Users interface {
 	Get(ctx context.Context, name string) (users.User, error)
-	SetPassword(ctx context.Context, name, hash string, at time.Time) error
+	SetPassword(ctx context.Context, name, hash string, at time.Time) (int64, error)
 }
 
 // Revocations is what the session handlers need of a revocation store.
@@ -224,12 +225,10 @@ func (s *Service) issue(w http.ResponseWriter, sub tokens.Subject, sid string, f
 		&cookies.Token{Value: pair.Refresh.Token, CSRF: pair.Refresh.Claims.CSRF, Expires: pair.Refresh.Claims.ExpiresAt.Time})
 }
 
-// sessionRecord revokes a whole session: it must outlive every token of the
-// session, and none was issued later than now.
-func (s *Service) sessionRecord(sid string) revocation.Record {
-	now := s.now()
-	return revocation.Record{Key: revocation.SessionKey(sid), At: now,
-		ExpiresAt: now.Add(s.Tokens.RefreshTTL() + s.Tokens.Leeway())}
+// records builds the revocation records of this configuration's token
+// lifetimes (the admin CLI builds its own from the same settings).
+func (s *Service) records() revocation.Lifetimes {
+	return revocation.Lifetimes{RefreshTTL: s.Tokens.RefreshTTL(), Leeway: s.Tokens.Leeway()}
 }
 
 // presented runs the token check sequence (request.Verifier, shared with
@@ -247,7 +246,7 @@ func (s *Service) presented(r *http.Request, cookieName, csrfHeader string, want
 }
 
 func subjectOf(c *tokens.Claims) revocation.Subject {
-	return revocation.Subject{JTI: c.ID, SID: c.SID, Sub: c.Subject, IssuedAt: c.IssuedAt.Time}
+	return revocation.Subject{JTI: c.ID, SID: c.SID, Sub: c.Subject, IssuedAt: c.IssuedAt.Time, Generation: c.Gen}
 }
 
 // allowPOST answers 405 for anything but POST.

@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -44,6 +45,7 @@ type harness struct {
 	users  *users.MemoryStore
 	revs   *revocation.MemoryStore
 	tokens *tokens.Service // same key and clock, to read issued tokens
+	logs   *bytes.Buffer   // the handlers' JSON log lines
 }
 
 func newHarness(t *testing.T) *harness {
@@ -58,7 +60,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	clk := &fakeClock{now: t0}
-	h := &harness{t: t, clk: clk, users: users.NewMemoryStore(), revs: revocation.NewMemoryStore(clk.Now)}
+	h := &harness{t: t, clk: clk, users: users.NewMemoryStore(), revs: revocation.NewMemoryStore(clk.Now), logs: &bytes.Buffer{}}
 	// Cheap argon2id parameters keep the suite fast; Verify reads them from the hash.
 	cheap := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	for _, u := range []struct {
@@ -80,7 +82,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	keys := []tokens.Key{{ID: "k1", Secret: []byte(testSecret)}}
 	h.set, err = handlers.New(cfg, keys, handlers.Stores{Users: h.users, Revocations: h.revs},
-		slog.New(slog.DiscardHandler), clk.Now)
+		slog.New(slog.NewJSONHandler(h.logs, nil)), clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +557,6 @@ func (h *harness) passwordEvent(jar map[string]string, fresh, body string) event
 func TestPasswordChange(t *testing.T) {
 	h := newHarness(t)
 	mine, other := h.login(), h.login()
-	h.clk.Advance(2 * time.Second) // the user cut-off has iat's one-second resolution
 
 	refusals := []struct {
 		name   string
@@ -614,4 +615,102 @@ func TestPasswordChange(t *testing.T) {
 	ev := event(t, "login.json")
 	ev.Body = `{"username":"testuser","password":"a-much-better-passphrase"}`
 	wantReply(t, h.invoke(handlers.LoginFunction, ev), 200, `{"login":true}`)
+}
+
+// TestPasswordChangeSameInstant is issue 12's item 1 with a frozen clock:
+// another session opened, and refreshed, at the very instant of the change
+// dies with it (a cut-off by iat at one-second resolution let both live,
+// refresh chain and all); the caller's new session, issued at that same
+// instant, lives.
+func TestPasswordChangeSameInstant(t *testing.T) {
+	h := newHarness(t)
+	mine, attacker := h.login(), h.login()
+	resp := h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), attacker, refreshCookies, attacker["csrf_refresh_token"]))
+	wantReply(t, resp, 200, `{"refresh":true}`)
+	refreshed := jarOf(t, resp)
+
+	resp = h.invoke(handlers.PasswordFunction, h.passwordEvent(mine, "true", ""))
+	wantReply(t, resp, 200, `{"password_changed":true}`)
+	fresh := jarOf(t, resp)
+	if a, b := h.parse(fresh["access_token_cookie"]), h.parse(attacker["access_token_cookie"]); !a.IssuedAt.Equal(b.IssuedAt.Time) || a.Gen != b.Gen+1 {
+		t.Fatalf("want the same iat and the next generation: new %v gen %d, attacker's %v gen %d", a.IssuedAt, a.Gen, b.IssuedAt, b.Gen)
+	}
+	for name, j := range map[string]map[string]string{"attacker's": attacker, "attacker's refreshed": refreshed} {
+		h.wantAuthorizer(name+" access token", j["access_token_cookie"], "Token has been revoked")
+		resp := h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), j, refreshCookies, j["csrf_refresh_token"]))
+		if resp.StatusCode != 401 || resp.Body != `{"msg":"Token has been revoked"}` {
+			t.Errorf("%s refresh token: %d %s, want 401 revoked", name, resp.StatusCode, resp.Body)
+		}
+	}
+	h.wantAuthorizer("new session", fresh["access_token_cookie"], "")
+	resp = h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), fresh, refreshCookies, fresh["csrf_refresh_token"]))
+	wantReply(t, resp, 200, `{"refresh":true}`)
+	h.wantAuthorizer("new session refreshed", jarOf(t, resp)["access_token_cookie"], "")
+}
+
+// TestRefreshBelowUserGeneration: refresh reads the user record with the
+// cut-off, so a token below the user's generation is refused even when no
+// cut-off record exists (a change whose cut-off write failed, or expired).
+func TestRefreshBelowUserGeneration(t *testing.T) {
+	h := newHarness(t)
+	jar := h.login()
+	if _, err := h.users.NewGeneration(context.Background(), "testuser"); err != nil {
+		t.Fatal(err)
+	}
+	resp := h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), jar, refreshCookies, jar["csrf_refresh_token"]))
+	wantReply(t, resp, 401, `{"msg":"Token has been revoked"}`)
+	wantNoCookies(t, resp)
+	// A new login carries the new generation and refreshes.
+	jar = h.login()
+	if g := h.parse(jar["access_token_cookie"]).Gen; g != 1 {
+		t.Fatalf("gen claim after the raise = %d, want 1", g)
+	}
+	resp = h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), jar, refreshCookies, jar["csrf_refresh_token"]))
+	wantReply(t, resp, 200, `{"refresh":true}`)
+	if g := h.parse(jarOf(t, resp)["refresh_token_cookie"]).Gen; g != 1 {
+		t.Fatalf("gen claim after a refresh = %d, want 1 (carried)", g)
+	}
+}
+
+// TestRefreshRevokedByID is issue 12's item 7: `jwtgate revoke --jti` of a
+// refresh token stops it at once, within the reuse grace too, whether it
+// was never used or already rotated, and it is not reported as theft.
+func TestRefreshRevokedByID(t *testing.T) {
+	lifetimes := revocation.Lifetimes{RefreshTTL: tokens.DefaultRefreshTTL}
+	tests := []struct {
+		name      string
+		usedFirst bool
+		after     time.Duration // from the revocation to the refresh
+	}{
+		{"never used", false, 0},
+		{"rotated, within the grace", true, 0},
+		{"rotated, after the grace", true, 15 * time.Second},
+		{"never used, after the grace", false, 15 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			jar := h.login()
+			if tc.usedFirst {
+				resp := h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), jar, refreshCookies, jar["csrf_refresh_token"]))
+				wantReply(t, resp, 200, `{"refresh":true}`)
+			}
+			h.clk.Advance(time.Second)
+			jti := h.parse(jar["refresh_token_cookie"]).ID
+			// What `jwtgate revoke --jti` writes.
+			if err := h.revs.Put(context.Background(), lifetimes.Token(jti, h.clk.Now())); err != nil {
+				t.Fatal(err)
+			}
+			h.clk.Advance(tc.after)
+			h.logs.Reset()
+			resp := h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), jar, refreshCookies, jar["csrf_refresh_token"]))
+			wantReply(t, resp, 401, `{"msg":"Token has been revoked"}`)
+			wantNoCookies(t, resp)
+			if strings.Contains(h.logs.String(), "reuse detected") || !strings.Contains(h.logs.String(), `"reason":"token revoked"`) {
+				t.Errorf("log %s: want a refusal for a revoked token, no theft", h.logs.String())
+			}
+			// Not theft: the session itself lives on, its access token too.
+			h.wantAuthorizer("the session's access token", jar["access_token_cookie"], "")
+		})
+	}
 }

@@ -37,6 +37,10 @@ type Claims struct {
 	CSRF  string   `json:"csrf,omitempty"`
 	SID   string   `json:"sid"`
 	Roles []string `json:"roles"`
+	// Gen is the user's generation when the session was opened: a user
+	// cut-off revokes the generations below its own. Absent (flask-minted
+	// tokens, tokens from before generations) means 0.
+	Gen int64 `json:"gen,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -212,6 +216,9 @@ func (s *Service) NewID() string { return s.opts.NewID() }
 type Subject struct {
 	Name  string
 	Roles []string
+	// Generation becomes the gen claim: the user's generation read with the
+	// password hash at login, carried unchanged through refreshes.
+	Generation int64
 }
 
 // Issued is a signed token with the claims it carries.
@@ -238,6 +245,7 @@ func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, 
 		CSRF:  s.opts.NewID(),
 		SID:   sid,
 		Roles: roles,
+		Gen:   sub.Generation,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   sub.Name,
 			ID:        s.opts.NewID(),

@@ -528,3 +528,32 @@ func TestCheckType(t *testing.T) {
 		t.Errorf("Message of a non-token error must report false")
 	}
 }
+
+// TestGenerationClaim: the user's generation travels as "gen" through both
+// tokens of a pair, and a token without it (flask-minted, or issued before
+// generations) reads as generation 0; generation 0 writes no claim, so the
+// payload stays flask's.
+func TestGenerationClaim(t *testing.T) {
+	clk := &fakeClock{now: time.Now()}
+	s := newService(t, clk, nil)
+	for _, gen := range []int64{0, 1, 42} {
+		p, err := s.IssuePair(tokens.Subject{Name: "alice", Generation: gen}, "s1", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []string{p.Access.Token, p.Refresh.Token} {
+			c, err := s.Parse(tok)
+			if err != nil || c.Gen != gen {
+				t.Fatalf("generation %d: Parse = %+v, %v", gen, c, err)
+			}
+			payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+			if has := strings.Contains(string(payload), `"gen":`); has != (gen != 0) {
+				t.Errorf("generation %d: payload %s", gen, payload)
+			}
+		}
+	}
+	c, err := s.Parse(sign(t, jwt.SigningMethodHS256, validClaims(clk.now), secret, nil))
+	if err != nil || c.Gen != 0 {
+		t.Fatalf("token without gen: %+v, %v; want generation 0", c, err)
+	}
+}

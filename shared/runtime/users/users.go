@@ -23,6 +23,12 @@ type User struct {
 	Roles             []string
 	Disabled          bool
 	PasswordChangedAt time.Time
+	// Generation counts the user's "log out everywhere" events (password
+	// changes, disables, `jwtgate revoke --user`). Login reads it with the
+	// hash, in one read of one record, and signs it into the session's
+	// tokens; a cut-off then revokes the generations below the new one,
+	// with no comparison of clocks. It only ever rises.
+	Generation int64
 }
 
 // HasRole reports whether u has role.
@@ -70,17 +76,33 @@ func (m *MemoryStore) Put(_ context.Context, u User) error {
 	return nil
 }
 
-// SetPassword replaces name's hash and records when, or ErrNotFound.
-func (m *MemoryStore) SetPassword(_ context.Context, name, hash string, at time.Time) error {
+// SetPassword replaces name's hash, records when and raises its
+// generation, in one step, and returns the new generation; or ErrNotFound.
+func (m *MemoryStore) SetPassword(_ context.Context, name, hash string, at time.Time) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u, ok := m.users[name]
 	if !ok {
-		return fmt.Errorf("set password of %q: %w", name, ErrNotFound)
+		return 0, fmt.Errorf("set password of %q: %w", name, ErrNotFound)
 	}
 	u.PasswordHash, u.PasswordChangedAt = hash, at
+	u.Generation++
 	m.users[name] = u
-	return nil
+	return u.Generation, nil
+}
+
+// NewGeneration raises name's generation by one and returns it, or
+// ErrNotFound.
+func (m *MemoryStore) NewGeneration(_ context.Context, name string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return 0, fmt.Errorf("new generation of %q: %w", name, ErrNotFound)
+	}
+	u.Generation++
+	m.users[name] = u
+	return u.Generation, nil
 }
 
 // SetDisabled sets or clears name's disabled flag, or ErrNotFound.

@@ -3,6 +3,7 @@ package users_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -44,15 +45,28 @@ func TestMemoryStore(t *testing.T) {
 			}},
 		{name: "Get missing", wantErr: users.ErrNotFound,
 			op: func(s *users.MemoryStore) error { _, err := s.Get(ctx, "nobody"); return err }},
-		{name: "SetPassword", op: func(s *users.MemoryStore) error { return s.SetPassword(ctx, "testuser", "h9", at) },
+		{name: "SetPassword", op: func(s *users.MemoryStore) error { return wantGen(s.SetPassword(ctx, "testuser", "h9", at))(1) },
 			check: func(t *testing.T, s *users.MemoryStore) {
 				u := get(t, s, "testuser")
-				if u.PasswordHash != "h9" || !u.PasswordChangedAt.Equal(at) {
+				if u.PasswordHash != "h9" || !u.PasswordChangedAt.Equal(at) || u.Generation != 1 {
 					t.Errorf("after SetPassword: %+v", u)
 				}
 			}},
 		{name: "SetPassword missing", wantErr: users.ErrNotFound,
-			op: func(s *users.MemoryStore) error { return s.SetPassword(ctx, "nobody", "h", at) }},
+			op: func(s *users.MemoryStore) error { _, err := s.SetPassword(ctx, "nobody", "h", at); return err }},
+		{name: "NewGeneration", op: func(s *users.MemoryStore) error {
+			if err := wantGen(s.NewGeneration(ctx, "testuser"))(1); err != nil {
+				return err
+			}
+			return wantGen(s.NewGeneration(ctx, "testuser"))(2)
+		},
+			check: func(t *testing.T, s *users.MemoryStore) {
+				if u := get(t, s, "testuser"); u.Generation != 2 || u.PasswordHash != "h1" {
+					t.Errorf("after two NewGeneration: %+v", u)
+				}
+			}},
+		{name: "NewGeneration missing", wantErr: users.ErrNotFound,
+			op: func(s *users.MemoryStore) error { _, err := s.NewGeneration(ctx, "nobody"); return err }},
 		{name: "SetDisabled", op: func(s *users.MemoryStore) error { return s.SetDisabled(ctx, "testuser", true) },
 			check: func(t *testing.T, s *users.MemoryStore) {
 				if !get(t, s, "testuser").Disabled {
@@ -189,5 +203,16 @@ func add(t *testing.T, s *users.MemoryStore) {
 	t.Helper()
 	if err := s.Add(context.Background(), users.User{Name: "u", Roles: []string{"user"}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// wantGen turns a generation-returning call into an error when the
+// generation is not want.
+func wantGen(got int64, err error) func(want int64) error {
+	return func(want int64) error {
+		if err == nil && got != want {
+			return fmt.Errorf("generation %d, want %d", got, want)
+		}
+		return err
 	}
 }

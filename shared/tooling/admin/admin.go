@@ -6,10 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
@@ -24,23 +24,6 @@ const (
 	ExitUsage   = 2
 )
 
-// Defaults for settings that neither a flag nor the environment gives.
-const (
-	DefaultRevocationTable = "jwtgate-revocations"
-	DefaultUsersTable      = "jwtgate-users"
-	// DefaultRefreshTTL is how long a revocation must outlive the tokens it
-	// can match: the longest a refresh token (and so a session) lives.
-	DefaultRefreshTTL = 30 * 24 * time.Hour
-)
-
-// Environment variables Run reads through Env.Getenv.
-const (
-	EnvRevocationTable = "REVOCATION_TABLE"
-	EnvUsersTable      = "USERS_TABLE"
-	EnvEndpoint        = "DYNAMODB_ENDPOINT"
-	EnvRefreshTTL      = "JWT_REFRESH_TOKEN_EXPIRES" // seconds
-)
-
 // Client is what Run needs from a DynamoDB client; *dynamodb.Client has it.
 type Client interface {
 	dynamostore.ItemAPI
@@ -51,9 +34,11 @@ type Client interface {
 type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	// Getenv reads the settings above (os.Getenv in main). The AWS SDK
-	// itself still reads the process environment for credentials and
-	// region.
+	// Getenv reads the settings the CLI shares with the functions
+	// (config.LoadAdmin: REVOCATION_TABLE, USERS_TABLE, DYNAMODB_ENDPOINT,
+	// JWT_REFRESH_TOKEN_EXPIRES, JWT_DECODE_LEEWAY), os.Getenv in main. The
+	// AWS SDK itself still reads the process environment for credentials
+	// and region.
 	Getenv func(string) string
 	// NewClient builds the DynamoDB client for endpoint ("" means AWS
 	// itself); nil means awsclient.NewDynamoDB.
@@ -87,7 +72,8 @@ const usageText = `usage:
 Every command takes --endpoint URL (or DYNAMODB_ENDPOINT) to use DynamoDB Local,
 and --revocation-table / --users-table (or REVOCATION_TABLE / USERS_TABLE;
 defaults jwtgate-revocations / jwtgate-users). Revocations and password changes
-last JWT_REFRESH_TOKEN_EXPIRES seconds (default 30 days).
+last JWT_REFRESH_TOKEN_EXPIRES (default 30 days) plus JWT_DECODE_LEEWAY, read as
+the functions read them.
 Passwords come from the terminal (asked twice) or the first line of stdin with
 --password-stdin; they need at least 8 characters.
 `
@@ -208,17 +194,27 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 // common holds the settings every command has.
 type common struct {
 	endpoint, revocationTable, usersTable string
+	// records builds revocations with the functions' lifetimes.
+	records revocation.Lifetimes
+	// cfgErr is a bad setting in the environment; a command that touches
+	// the tables fails on it before doing anything.
+	cfgErr error
 }
 
 // newFlags returns a flag set with the common flags, defaults taken from
-// the environment.
+// the environment through config.LoadAdmin: the functions' names, defaults
+// and parsing.
 func newFlags(name string, env Env) (*flag.FlagSet, *common) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // Run prints the usage itself
-	c := &common{}
-	fs.StringVar(&c.endpoint, "endpoint", env.Getenv(EnvEndpoint), "DynamoDB endpoint URL (DynamoDB Local)")
-	fs.StringVar(&c.revocationTable, "revocation-table", orDefault(env.Getenv(EnvRevocationTable), DefaultRevocationTable), "revocation table")
-	fs.StringVar(&c.usersTable, "users-table", orDefault(env.Getenv(EnvUsersTable), DefaultUsersTable), "users table")
+	cfg, err := config.LoadAdmin(func(k string) (string, bool) {
+		v := env.Getenv(k)
+		return v, v != ""
+	})
+	c := &common{records: cfg.Lifetimes, cfgErr: err}
+	fs.StringVar(&c.endpoint, "endpoint", cfg.DynamoDBEndpoint, "DynamoDB endpoint URL (DynamoDB Local)")
+	fs.StringVar(&c.revocationTable, "revocation-table", cfg.RevocationTable, "revocation table")
+	fs.StringVar(&c.usersTable, "users-table", cfg.UsersTable, "users table")
 	return fs, c
 }
 
@@ -257,34 +253,22 @@ func parse(fs *flag.FlagSet, args []string, wantPositional int) ([]string, error
 	return pos, nil
 }
 
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
+// client builds the DynamoDB client, once the settings are known good.
+func (c *common) client(ctx context.Context, env Env) (Client, error) {
+	if c.cfgErr != nil {
+		return nil, c.cfgErr
 	}
-	return v
+	return env.NewClient(ctx, c.endpoint)
 }
 
 // stores builds the client and the two stores.
 func (c *common) stores(ctx context.Context, env Env) (Client, *dynamostore.Users, *dynamostore.Revocations, error) {
-	client, err := env.NewClient(ctx, c.endpoint)
+	client, err := c.client(ctx, env)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return client, dynamostore.NewUsers(client, c.usersTable),
 		dynamostore.NewRevocations(client, c.revocationTable, dynamostore.WithClock(env.Now)), nil
-}
-
-// refreshTTL is how long revocation records must live.
-func refreshTTL(env Env) (time.Duration, error) {
-	v := env.Getenv(EnvRefreshTTL)
-	if v == "" {
-		return DefaultRefreshTTL, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 || n > int64(10*365*24*time.Hour/time.Second) {
-		return 0, fmt.Errorf("%s=%q is not a positive number of seconds", EnvRefreshTTL, v)
-	}
-	return time.Duration(n) * time.Second, nil
 }
 
 // userName normalises a username argument; an invalid one is a usage error.
@@ -296,15 +280,16 @@ func userName(arg string) (string, error) {
 	return n, nil
 }
 
-// cutOff writes the user-wide revocation: every token of name issued before
-// now stops working.
-func cutOff(ctx context.Context, env Env, rev *dynamostore.Revocations, name string) error {
-	ttl, err := refreshTTL(env)
+// endSessions ends every session of name: it raises the user's generation
+// and writes the cut-off of every lower one. The generation, not the
+// clock, decides, so a racing login that verified the old password is cut
+// too, and a slow clock on this machine cannot move the cut-off backwards.
+func (c *common) endSessions(ctx context.Context, env Env, us *dynamostore.Users, rev *dynamostore.Revocations, name string) error {
+	gen, err := us.NewGeneration(ctx, name)
 	if err != nil {
 		return err
 	}
-	now := env.Now()
-	return rev.Put(ctx, revocation.Record{Key: revocation.UserKey(name), At: now, ExpiresAt: now.Add(ttl)})
+	return rev.Put(ctx, c.records.UserCutOff(name, gen, env.Now()))
 }
 
 // hashNew reads a new password, checks the policy and hashes it.

@@ -217,17 +217,21 @@ func TestUserPasswd(t *testing.T) {
 	if u.PasswordHash == before.PasswordHash || !u.PasswordChangedAt.Equal(f.now) {
 		t.Errorf("user after passwd = %+v", u)
 	}
+	if u.Generation != before.Generation+1 {
+		t.Errorf("generation %d after passwd, want %d", u.Generation, before.Generation+1)
+	}
 	cut, ok := f.record(revocation.UserKey("alice"))
-	if !ok || !cut.At.Equal(f.now) || !cut.ExpiresAt.Equal(f.now.Add(time.Hour)) {
-		t.Fatalf("cut-off record = %+v, %v; want At=%v ExpiresAt=+1h", cut, ok, f.now)
+	if !ok || !cut.At.Equal(f.now) || !cut.ExpiresAt.Equal(f.now.Add(time.Hour+revocation.InFlight)) || cut.MinGeneration != u.Generation {
+		t.Fatalf("cut-off record = %+v, %v; want At=%v ExpiresAt=+1h+InFlight MinGeneration=%d", cut, ok, f.now, u.Generation)
 	}
-	// It revokes a token issued before the change, not one issued after.
+	// It revokes every token of the old generation, whatever its iat, and
+	// none of the new one.
 	recs := map[string]revocation.Record{cut.Key: cut}
-	if err := revocation.Check(recs, revocation.Subject{Sub: "alice", IssuedAt: f.now.Add(-time.Second)}, f.now); !errors.Is(err, revocation.ErrRevoked) {
-		t.Errorf("old token survives the password change")
+	if err := revocation.Check(recs, revocation.Subject{Sub: "alice", IssuedAt: f.now.Add(time.Second), Generation: before.Generation}, f.now); !errors.Is(err, revocation.ErrRevoked) {
+		t.Errorf("old generation survives the password change")
 	}
-	if err := revocation.Check(recs, revocation.Subject{Sub: "alice", IssuedAt: f.now.Add(time.Second)}, f.now); err != nil {
-		t.Errorf("new token revoked: %v", err)
+	if err := revocation.Check(recs, revocation.Subject{Sub: "alice", IssuedAt: f.now.Add(-time.Second), Generation: u.Generation}, f.now); err != nil {
+		t.Errorf("new generation revoked: %v", err)
 	}
 
 	t.Run("missing user", func(t *testing.T) {
@@ -267,8 +271,8 @@ func TestUserDisableEnableRoles(t *testing.T) {
 	if !f.user("alice").Disabled {
 		t.Fatal("not disabled")
 	}
-	if cut, ok := f.record(revocation.UserKey("alice")); !ok || !cut.At.Equal(f.now) {
-		t.Fatalf("disable wrote no cut-off: %+v %v", cut, ok)
+	if cut, ok := f.record(revocation.UserKey("alice")); !ok || !cut.At.Equal(f.now) || cut.MinGeneration != 1 || f.user("alice").Generation != 1 {
+		t.Fatalf("disable wrote no cut-off of generation 1: %+v %v", cut, ok)
 	}
 	f.mustRun("", "user", "enable", "alice")
 	if f.user("alice").Disabled {
@@ -321,22 +325,78 @@ func TestUserList(t *testing.T) {
 func TestRevoke(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, true)
+	f.mustRun("long enough pw\n", "user", "add", "Bob", "--password-stdin")
 	tests := []struct {
-		args []string
-		key  string
+		args   []string
+		leeway string
+		key    string
+		minGen int64
 	}{
-		{[]string{"revoke", "--jti", "tok-1"}, revocation.TokenKey("tok-1")},
-		{[]string{"revoke", "--session", "sess-1"}, revocation.SessionKey("sess-1")},
-		{[]string{"revoke", "--user", "\uff22ob"}, revocation.UserKey("Bob")},
+		{[]string{"revoke", "--jti", "tok-1"}, "", revocation.TokenKey("tok-1"), 0},
+		{[]string{"revoke", "--session", "sess-1"}, "", revocation.SessionKey("sess-1"), 0},
+		{[]string{"revoke", "--user", "\uff22ob"}, "", revocation.UserKey("Bob"), 1},
+		// JWT_DECODE_LEEWAY lengthens every record, as in the functions: a
+		// token is still accepted that long after its exp.
+		{[]string{"revoke", "--jti", "tok-2"}, "90", revocation.TokenKey("tok-2"), 0},
+		{[]string{"revoke", "--session", "sess-2"}, "90s", revocation.SessionKey("sess-2"), 0},
+		{[]string{"revoke", "--user", "Bob"}, "90", revocation.UserKey("Bob"), 2},
 	}
 	for _, tt := range tests {
-		t.Run(tt.key, func(t *testing.T) {
+		t.Run(tt.key+"/leeway="+tt.leeway, func(t *testing.T) {
+			f.vars["JWT_DECODE_LEEWAY"] = tt.leeway
+			defer delete(f.vars, "JWT_DECODE_LEEWAY")
 			f.mustRun("", tt.args...)
+			leeway := map[string]time.Duration{"": 0, "90": 90 * time.Second, "90s": 90 * time.Second}[tt.leeway]
 			r, ok := f.record(tt.key)
-			if !ok || !r.At.Equal(f.now) || !r.ExpiresAt.Equal(f.now.Add(time.Hour)) {
-				t.Fatalf("record = %+v, %v", r, ok)
+			if !ok || !r.At.Equal(f.now) || !r.ExpiresAt.Equal(f.now.Add(time.Hour+leeway+revocation.InFlight)) || r.MinGeneration != tt.minGen {
+				t.Fatalf("record = %+v, %v; want ExpiresAt now+1h+%v+InFlight, MinGeneration %d", r, ok, leeway, tt.minGen)
 			}
 		})
+	}
+	t.Run("missing user", func(t *testing.T) {
+		r := f.run("", "revoke", "--user", "ghost")
+		if r.code != admin.ExitFailure || !strings.Contains(r.stderr, "user ghost does not exist") {
+			t.Fatalf("exit %d stderr %q", r.code, r.stderr)
+		}
+	})
+	t.Run("bad leeway", func(t *testing.T) {
+		f.vars["JWT_DECODE_LEEWAY"] = "-5"
+		defer delete(f.vars, "JWT_DECODE_LEEWAY")
+		r := f.run("", "revoke", "--jti", "tok-3")
+		if r.code != admin.ExitFailure || !strings.Contains(r.stderr, "JWT_DECODE_LEEWAY") {
+			t.Fatalf("exit %d stderr %q", r.code, r.stderr)
+		}
+		if _, ok := f.record(revocation.TokenKey("tok-3")); ok {
+			t.Fatal("revocation written despite the bad setting")
+		}
+	})
+}
+
+// TestRevokeUserSlowClock is issue 12's item 2: an admin whose clock is 5
+// minutes slow runs `revoke --user` after a password change. The cut-off
+// must not move backwards: the password change's generation stays cut,
+// and the new one is cut too.
+func TestRevokeUserSlowClock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, true)
+	f.mustRun("long enough pw\n", "user", "add", "alice", "--password-stdin")
+	f.mustRun("new password\n", "user", "passwd", "alice", "--password-stdin") // generation 1
+	changed := f.now
+	first, _ := f.record(revocation.UserKey("alice"))
+	f.now = f.now.Add(-5 * time.Minute)
+	f.mustRun("", "revoke", "--user", "alice")
+	cut, ok := f.record(revocation.UserKey("alice"))
+	if !ok || cut.MinGeneration != 2 || !cut.ExpiresAt.Equal(first.ExpiresAt) {
+		t.Fatalf("cut-off after a slow-clock revoke = %+v, %v; want MinGeneration 2 and the first expiry %v kept", cut, ok, first.ExpiresAt)
+	}
+	recs := map[string]revocation.Record{cut.Key: cut}
+	for gen := int64(0); gen <= 1; gen++ {
+		// A token of the generation before, issued after the change by the
+		// real clock: still dead.
+		subj := revocation.Subject{Sub: "alice", IssuedAt: changed.Add(time.Second), Generation: gen}
+		if err := revocation.Check(recs, subj, changed); !errors.Is(err, revocation.ErrRevoked) {
+			t.Errorf("generation %d alive after the slow-clock revoke", gen)
+		}
 	}
 }
 

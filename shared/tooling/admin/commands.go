@@ -19,7 +19,7 @@ func tablesCreate(ctx context.Context, args []string, env Env) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	client, err := env.NewClient(ctx, c.endpoint)
+	client, err := c.client(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -77,10 +77,8 @@ func userPasswd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := refreshTTL(env); err != nil {
-		return err // before the password changes, not after
-	}
-	_, store, rev, err := c.stores(ctx, env)
+	_, store, rev, err := c.stores(ctx, env) // a bad setting fails here, before the change
+
 	if err != nil {
 		return err
 	}
@@ -92,12 +90,14 @@ func userPasswd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if err := store.SetPassword(ctx, name, hash, env.Now()); err != nil {
+	// The change raises the generation with the hash, in one write; the
+	// cut-off of the lower generations then kills every token issued with
+	// the old password, racing logins included.
+	gen, err := store.SetPassword(ctx, name, hash, env.Now())
+	if err != nil {
 		return notFound(name, err)
 	}
-	// The cut-off comes after the change, so every token issued with the
-	// old password, up to this moment, is dead.
-	if err := cutOff(ctx, env, rev, name); err != nil {
+	if err := rev.Put(ctx, c.records.UserCutOff(name, gen, env.Now())); err != nil {
 		return fmt.Errorf("password of %s changed but its sessions were NOT revoked (run `jwtgate revoke --user %s`): %w", name, name, err)
 	}
 	fmt.Fprintf(env.Stdout, "changed the password of %s and revoked its sessions\n", name)
@@ -109,9 +109,6 @@ func userSetDisabled(ctx context.Context, args []string, env Env, disabled bool)
 	fs, c := newFlags("user "+verb, env)
 	_, name, err := parseUser(fs, args, 1)
 	if err != nil {
-		return err
-	}
-	if _, err := refreshTTL(env); err != nil {
 		return err
 	}
 	_, store, rev, err := c.stores(ctx, env)
@@ -126,8 +123,9 @@ func userSetDisabled(ctx context.Context, args []string, env Env, disabled bool)
 		return nil
 	}
 	// A disabled user's live sessions must end now, not at their next
-	// refresh.
-	if err := cutOff(ctx, env, rev, name); err != nil {
+	// refresh. The generation is raised after the flag, so a login racing
+	// the disable either sees the flag or signs a generation now cut.
+	if err := c.endSessions(ctx, env, store, rev, name); err != nil {
 		return fmt.Errorf("disabled %s but its sessions were NOT revoked (run `jwtgate revoke --user %s`): %w", name, name, err)
 	}
 	fmt.Fprintf(env.Stdout, "disabled user %s and revoked its sessions\n", name)
@@ -192,40 +190,46 @@ func revoke(ctx context.Context, args []string, env Env) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	var key, what string
 	n := 0
-	if *jti != "" {
-		n++
-		key, what = revocation.TokenKey(*jti), "token "+*jti
-	}
-	if *sid != "" {
-		n++
-		key, what = revocation.SessionKey(*sid), "session "+*sid
-	}
-	if *user != "" {
-		n++
-		name, err := userName(*user)
-		if err != nil {
-			return err
+	for _, v := range []string{*jti, *sid, *user} {
+		if v != "" {
+			n++
 		}
-		key, what = revocation.UserKey(name), "every session of user "+name
 	}
 	if n != 1 {
 		return usagef("revoke: give exactly one of --jti, --session, --user")
 	}
-	ttl, err := refreshTTL(env)
-	if err != nil {
-		return err
+	var name string
+	if *user != "" {
+		var err error
+		if name, err = userName(*user); err != nil {
+			return err
+		}
 	}
-	_, _, rev, err := c.stores(ctx, env)
+	_, us, rev, err := c.stores(ctx, env)
 	if err != nil {
 		return err
 	}
 	now := env.Now()
-	if err := rev.Put(ctx, revocation.Record{Key: key, At: now, ExpiresAt: now.Add(ttl)}); err != nil {
+	switch {
+	case *jti != "":
+		err = putRevocation(ctx, env, rev, c.records.Token(*jti, now), "token "+*jti)
+	case *sid != "":
+		err = putRevocation(ctx, env, rev, c.records.Session(*sid, now), "session "+*sid)
+	default:
+		if err = c.endSessions(ctx, env, us, rev, name); err == nil {
+			fmt.Fprintf(env.Stdout, "revoked every session of user %s\n", name)
+		}
+	}
+	return notFound(name, err)
+}
+
+// putRevocation writes rec and says so.
+func putRevocation(ctx context.Context, env Env, rev *dynamostore.Revocations, rec revocation.Record, what string) error {
+	if err := rev.Put(ctx, rec); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "revoked %s until %s\n", what, now.Add(ttl).UTC().Format(time.RFC3339))
+	fmt.Fprintf(env.Stdout, "revoked %s until %s\n", what, rec.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package devserver_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"maps"
@@ -199,6 +200,31 @@ func TestDynamoDBFlow(t *testing.T) {
 			t.Fatalf("cut-off record: %v %v", recs, err)
 		}
 		login("testuser", "testpass") // a new login after the cut-off works
+	})
+
+	t.Run("revoke --jti from the admin CLI stops a refresh token at once, within the grace, without theft", func(t *testing.T) {
+		s := login("testuser", "testpass")
+		old := maps.Clone(s)
+		r := dynDo(t, ts.URL, "POST", "/refresh", s, "csrf_refresh_token", nil)
+		r.want(t, 200, `{"refresh":true}`)
+		s.update(r.res)
+		for _, victim := range []dynSession{old, s} { // consumed, and never used
+			var claims struct{ JTI string }
+			payload, err := base64.RawURLEncoding.DecodeString(strings.Split(victim["refresh_token_cookie"], ".")[1])
+			if err != nil || json.Unmarshal(payload, &claims) != nil || claims.JTI == "" {
+				t.Fatalf("refresh token payload %q: %v", payload, err)
+			}
+			var out, errb bytes.Buffer
+			code := admin.Run(ctx, []string{"revoke", "--jti", claims.JTI, "--endpoint", ddb.URL},
+				admin.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+					Getenv: func(k string) string { return env[k] }, Now: clock.Now})
+			if code != 0 {
+				t.Fatalf("revoke exit %d: %s %s", code, out.String(), errb.String())
+			}
+			dynDo(t, ts.URL, "POST", "/refresh", maps.Clone(victim), "csrf_refresh_token", nil).want(t, 401, `{"msg":"Token has been revoked"}`)
+		}
+		// Not theft: the session was not revoked, its newest access token works.
+		dynDo(t, ts.URL, "GET", "/protected", s, "", nil).want(t, 200, `{"logged_in_as":"testuser"}`)
 	})
 
 	t.Run("failed logins lock a username out, existing or not, without saying which", func(t *testing.T) {

@@ -57,7 +57,7 @@ type countingUsers struct {
 	changes *atomic.Int64
 }
 
-func (c countingUsers) SetPassword(ctx context.Context, name, hash string, at time.Time) error {
+func (c countingUsers) SetPassword(ctx context.Context, name, hash string, at time.Time) (int64, error) {
 	c.changes.Add(1)
 	return c.MemoryStore.SetPassword(ctx, name, hash, at)
 }
