@@ -50,7 +50,8 @@ var wantRoutes = map[string]route{
 }
 
 // wantPermissions lists, per function, every "action resource" pair its role grants besides
-// the AWSLambdaBasicExecutionRole managed policy: least privilege, compared exactly.
+// the AWSLambdaBasicExecutionRole managed policy (and X-Ray's write-only one, for the Tracing
+// parameter): least privilege, compared exactly.
 var wantPermissions = map[string][]string{
 	// Users read for the password check; revocation reads and writes for the
 	// failed-login counters (UpdateItem counts a failure, PutItem restarts or resets a counter),
@@ -311,7 +312,11 @@ func checkRoles(t *testing.T, cfn template) {
 		}
 		var r iamRole
 		decode(t, role.Properties, &r)
-		if want := []string{"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}; !slices.Equal(r.ManagedPolicyArns, want) {
+		// SAM attaches the X-Ray write-only policy to every function with a Tracing property
+		// (the Tracing parameter; SAM cannot resolve its !Ref): it writes trace segments and
+		// reads nothing.
+		if want := []string{"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+			"arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"}; !slices.Equal(r.ManagedPolicyArns, want) {
 			t.Errorf("%s: managed policies %v, want %v", id, r.ManagedPolicyArns, want)
 		}
 		var got []string
