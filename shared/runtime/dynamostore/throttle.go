@@ -148,15 +148,20 @@ func (s *Throttle) Release(ctx context.Context, key string) error {
 	return nil
 }
 
-// Reset forgets key's failures by writing an already expired counter (the
-// login function may not delete items).
+// resetLife is how long the zero counter Reset writes stays live: long
+// enough that the user's next login reserves with one UpdateItem instead
+// of a failed one and a restart, short enough for TTL to clear it soon.
+const resetLife = time.Hour
+
+// Reset forgets key's failures by writing a counter of zero (the login
+// function may not delete items), live for resetLife.
 func (s *Throttle) Reset(ctx context.Context, key string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table),
 		Item: map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: key},
-			attrFailures: number(0), attrExpiresAt: number(s.clock().Unix())},
+			attrFailures: number(0), attrExpiresAt: number(epochCeil(s.clock().Add(resetLife)))},
 	})
 	if err != nil {
 		return fmt.Errorf("reset counter %s: %w", key, classify(s.table, err))

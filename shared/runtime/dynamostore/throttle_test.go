@@ -169,8 +169,8 @@ func TestLimiterLocksOutWithDoublingBackoff(t *testing.T) {
 			t.Fatalf("after success, attempt %d: %v", i, err)
 		}
 	}
-	// The reset wrote an expired counter, not a delete (the login function
-	// may not delete items): it is still readable, with TTL in the past.
+	// The reset wrote a zero counter, not a delete (the login function may
+	// not delete items).
 	if err := l.Succeeded(ctx, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +178,9 @@ func TestLimiterLocksOutWithDoublingBackoff(t *testing.T) {
 		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: throttle.UserKey("bob")}}})
 	if err != nil || out.Item == nil {
 		t.Fatalf("reset counter item: %v %v", out, err)
+	}
+	if f, ok := out.Item["failures"].(*types.AttributeValueMemberN); !ok || f.Value != "0" {
+		t.Fatalf("reset counter item %v: failures is not 0", out.Item)
 	}
 }
 

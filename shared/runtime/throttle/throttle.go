@@ -132,46 +132,32 @@ func (l *Limiter) slots(user, ip string) []slot {
 // Reserve counts one attempt for user and ip (an empty ip counts none)
 // before the password is checked. It returns a *Locked error, counting
 // nothing, when either must wait; any other error means the store failed
-// and the login must fail closed. The two reservations run in parallel;
-// when one is refused the other is released again.
+// and the login must fail closed.
+//
+// The user's counter is reserved first and the IP's only after it was
+// granted, so attempts the user lock refuses never touch the IP counter:
+// a burst against one user cannot crowd its own granted attempts out of
+// the IP limit. An attempt the IP refuses gives its user reservation back.
 func (l *Limiter) Reserve(ctx context.Context, user, ip string) error {
 	now := l.now()
-	slots := l.slots(user, ip)
-	errs := make([]error, len(slots))
-	var wg sync.WaitGroup
-	for i, s := range slots {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = l.Store.Reserve(ctx, s.key, s.policy, now, now.Add(s.policy.Max+s.policy.window()))
-		}()
-	}
-	wg.Wait()
-	var wait time.Duration
-	var failed error
-	for _, err := range errs {
-		var locked *Locked
-		switch {
-		case errors.As(err, &locked):
-			wait = max(wait, locked.RetryAfter)
-		case err != nil:
-			failed = errors.Join(failed, err)
-		}
-	}
-	if wait == 0 && failed == nil {
-		return nil
-	}
-	for i, err := range errs {
+	var done []string
+	for _, s := range l.slots(user, ip) {
+		_, err := l.Store.Reserve(ctx, s.key, s.policy, now, now.Add(s.policy.Max+s.policy.window()))
 		if err == nil {
+			done = append(done, s.key)
+			continue
+		}
+		for _, k := range done {
 			// A release that fails leaves one attempt too many counted:
 			// the safe direction, so it does not change the answer.
-			_ = l.Store.Release(ctx, slots[i].key)
+			_ = l.Store.Release(ctx, k)
 		}
+		if errors.Is(err, ErrLocked) {
+			return err
+		}
+		return fmt.Errorf("throttle: %w", err)
 	}
-	if failed != nil {
-		return fmt.Errorf("throttle: %w", failed)
-	}
-	return &Locked{RetryAfter: wait}
+	return nil
 }
 
 // Release gives back the attempt Reserve counted for user and ip when no

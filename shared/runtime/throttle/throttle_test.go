@@ -156,9 +156,15 @@ func TestIPPolicySeparate(t *testing.T) {
 		{"spray locks the IP with the IP policy", spray(5), "bob", ip1, 3 * time.Second},
 		{"spray does not lock another IP", spray(5), "bob", ip2, 0},
 		{"spray does not lock without an IP", spray(5), "bob", "", 0},
-		{"longer of user and IP lock", func(t *testing.T, l *throttle.Limiter) {
+		// The user's lock is decided first; the IP is not even asked, so
+		// Retry-After is the user's wait (a retry then learns the IP's).
+		{"user lock answers before the IP lock", func(t *testing.T, l *throttle.Limiter) {
 			fail(t, l, "alice", ip2, 3) // user: 1s
 			spray(5)(t, l)              // ip1: 3s
+		}, "alice", ip1, time.Second},
+		{"IP lock for a user who is not locked", func(t *testing.T, l *throttle.Limiter) {
+			fail(t, l, "alice", ip2, 2)
+			spray(5)(t, l)
 		}, "alice", ip1, 3 * time.Second},
 	}
 	for _, tt := range tests {
