@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/logging"
 	"github.com/jwtgate/jwtgate/shared/runtime/session"
 	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
@@ -67,10 +68,10 @@ func TestLoginLogsNoUnverifiedName(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			s := &session.Service{Tokens: ts, Users: tc.users, Names: names,
-				Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+			s := session.New(config.Config{}, ts, session.Stores{Users: tc.users},
+				session.WithNames(names), session.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 			if tc.throttle != nil {
-				s.Throttle = tc.throttle
+				s.Throttle = tc.throttle // a limiter over a broken or prepared store
 			}
 			req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(`{"username":"`+typed+`","password":"x"}`))
 			req.Header.Set("Content-Type", "application/json")
