@@ -16,9 +16,12 @@
 // The failed-login counters of Throttle share the table:
 //
 //	pk            S  "thr#user#<name>" or "thr#ip#<address>"
-//	failures      N  failures counted in the current window
-//	last_failure  N  the latest failure in Unix nanoseconds
+//	failures      N  attempts reserved in the current window and not given back
+//	last_failure  N  the latest reservation in Unix nanoseconds
 //	expires_at    N  as above
+//
+// A reservation is one conditional UpdateItem whose condition is the lock
+// policy itself (see Throttle.Reserve and docs/throttling.md).
 //
 // DynamoDB deletes expired items late (often days), so every reader compares
 // expires_at with the store's clock itself: an expired item that is still

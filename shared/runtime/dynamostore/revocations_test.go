@@ -18,6 +18,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
 	"github.com/jwtgate/jwtgate/shared/testkit/fakeclock"
 )
 
@@ -545,11 +546,11 @@ func TestCallTimeout(t *testing.T) {
 		{"Put", func(ctx context.Context) error { return st.Put(ctx, rec) }},
 		{"Consume", func(ctx context.Context) error { _, _, err := st.Consume(ctx, rec); return err }},
 		{"ReadForRefresh", func(ctx context.Context) error { _, _, err := rr.ReadForRefresh(ctx, "alice", "sid#b"); return err }},
-		{"Counters", func(ctx context.Context) error { _, err := thr.Counters(ctx, "thr#user#alice"); return err }},
-		{"Fail", func(ctx context.Context) error {
-			_, err := thr.Fail(ctx, "thr#user#alice", now, now.Add(time.Hour))
+		{"Reserve", func(ctx context.Context) error {
+			_, err := thr.Reserve(ctx, "thr#user#alice", throttle.NewPolicy(5, time.Minute), now, now.Add(time.Hour))
 			return err
 		}},
+		{"Release", func(ctx context.Context) error { return thr.Release(ctx, "thr#user#alice") }},
 		{"Reset", func(ctx context.Context) error { return thr.Reset(ctx, "thr#user#alice") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -91,7 +92,11 @@ type rtEnv struct {
 	counter *opCounter
 }
 
-func newRTEnv(t *testing.T) rtEnv {
+func newRTEnv(t *testing.T) rtEnv { t.Helper(); return newRTEnvConfig(t, nil, nil) }
+
+// newRTEnvConfig is newRTEnv with edit applied to the functions' config
+// and clock (nil: time.Now) for the handlers and stores.
+func newRTEnvConfig(t *testing.T, edit func(*config.Config), clock func() time.Time) rtEnv {
 	t.Helper()
 	return newRTEnvWith(t, nil)
 }
@@ -124,8 +129,11 @@ func newRTEnvWith(t *testing.T, vars map[string]string, opts ...func(*dynamodb.O
 		t.Fatal(err)
 	}
 	cfg.RevocationTable, cfg.UsersTable = revTable, usersTable
+	if edit != nil {
+		edit(&cfg)
+	}
 	set, err := handlers.New(cfg, []tokens.Key{{Secret: []byte(rtSecret)}},
-		handlers.DynamoStores(client, cfg, nil), slog.New(slog.DiscardHandler), nil)
+		handlers.DynamoStores(client, cfg, clock), slog.New(slog.DiscardHandler), clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,27 +222,30 @@ func wantOps(t *testing.T, what string, got []string, want ...string) {
 
 // TestDynamoDBRoundTrips pins the DynamoDB calls each function makes per
 // request against DynamoDB Local: they are the latency and the cost of a
-// request. Login 2 (the failure counters, the user; plus a counter reset
-// after earlier failures, or two counter updates on a failure), authorizer 1 (BatchGetItem of the
+// request. Login 3 on a failure (reserving an attempt on the user's and
+// the IP's counters, one after the other, then the user), 5 on a success
+// (plus resetting the user's counter and releasing the IP's), authorizer 1 (BatchGetItem of the
 // token, session and user keys), protected 0, refresh 2 (one BatchGetItem
 // over both tables for the session and user records and the user's roles
 // and disabled flag, then the conditional Consume), logout 1
-// PutItem per session, password 4 (GetItem, UpdateItem, two PutItem).
+// PutItem per session, password 6 (reserving an attempt on the user's
+// counter, GetItem, UpdateItem, two PutItem, resetting the counter).
 func TestDynamoDBRoundTrips(t *testing.T) {
 	env := newRTEnv(t)
 	var resp events.APIGatewayProxyResponse
 
-	// A failed login reads the user and IP counters and the user, then
-	// counts the failure on both.
+	// A failed login reserves an attempt on the user and IP counters, then
+	// reads the user: the reservation was the failure's count.
 	ops := env.invoke(t, handlers.LoginFunction,
 		rtProxy("POST", "/login", nil, nil, "", `{"username":"testuser","password":"wrong"}`), &resp)
 	wantStatus(t, "failed login", resp, 401, `{"msg":"Bad username or password"}`)
-	wantOps(t, "failed login", ops, "BatchGetItem revocations", "GetItem users", "UpdateItem revocations", "UpdateItem revocations")
-	// A good login after it also resets the user's counter.
+	wantOps(t, "failed login", ops, "GetItem users", "UpdateItem revocations", "UpdateItem revocations")
+	// A good login resets the user's counter and releases the IP's.
 	ops = env.invoke(t, handlers.LoginFunction,
 		rtProxy("POST", "/login", nil, nil, "", `{"username":"testuser","password":"testpass"}`), &resp)
 	wantStatus(t, "login", resp, 200, `{"login":true}`)
-	wantOps(t, "login", ops, "BatchGetItem revocations", "GetItem users", "PutItem revocations")
+	wantOps(t, "login", ops, "UpdateItem revocations", "UpdateItem revocations", "GetItem users",
+		"PutItem revocations", "UpdateItem revocations")
 	jar := rtJar(t, resp)
 
 	authorize := func(what string, wantEffect, wantMsg string) events.APIGatewayCustomAuthorizerResponse {
@@ -281,7 +292,8 @@ func TestDynamoDBRoundTrips(t *testing.T) {
 	ops = env.invoke(t, handlers.PasswordFunction, withAuthorizer(rtProxy("POST", "/password", jar,
 		[]string{"access_token_cookie"}, jar["csrf_access_token"], `{"old_password":"testpass","new_password":"a much longer passphrase 42"}`), ar), &resp)
 	wantStatus(t, "password", resp, 200, `{"password_changed":true}`)
-	wantOps(t, "password", ops, "GetItem users", "UpdateItem users", "PutItem revocations", "PutItem revocations")
+	wantOps(t, "password", ops, "UpdateItem revocations", "GetItem users", "UpdateItem users",
+		"PutItem revocations", "PutItem revocations", "PutItem revocations")
 }
 
 // withAuthorizer puts an Allow's principal and context where API Gateway

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -125,6 +127,36 @@ func TestRequestID(t *testing.T) {
 			}
 			if tt.check != nil {
 				tt.check(t, m)
+			}
+		})
+	}
+}
+
+func TestNames(t *testing.T) {
+	a := logging.NewNames([]byte("0123456789abcdef0123456789abcdef"))
+	b := logging.NewNames([]byte("another key, another process...."))
+	const typo = `hunter2 "secret"` // a password typed as a username
+	if a.Tag(typo) != a.Tag(typo) || len(a.Tag(typo)) != 16 {
+		t.Errorf("Tag is not a stable 16-hex-digit value: %q", a.Tag(typo))
+	}
+	if a.Tag(typo) == b.Tag(typo) || a.Tag(typo) == a.Tag("alice") {
+		t.Error("tags do not depend on both key and name")
+	}
+	if p, q := logging.NewProcessNames(), logging.NewProcessNames(); p.Tag(typo) == q.Tag(typo) {
+		t.Error("two process keys give the same tag")
+	}
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"quoted", fmt.Errorf("get user %q: %w", typo, errors.New("timeout"))},
+		{"bare", fmt.Errorf("reserve attempt on thr#user#%s: %w", typo, errors.New("timeout"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := a.Redact(tt.err, typo)
+			if strings.Contains(got, "hunter2") || !strings.Contains(got, a.Tag(typo)) || !strings.HasSuffix(got, ": timeout") {
+				t.Errorf("Redact = %q: the name is still there, or the tag or the cause is missing", got)
 			}
 		})
 	}

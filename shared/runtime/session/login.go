@@ -4,15 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"mime"
 	"net"
 	"net/http"
-	"strconv"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
 	"github.com/jwtgate/jwtgate/shared/runtime/reply"
-	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 	"github.com/jwtgate/jwtgate/shared/runtime/users/username"
@@ -21,9 +18,10 @@ import (
 // Login answers POST /login with {"username","password"}: 200
 // {"login":true} and the four cookies (access token fresh), or 401
 // {"msg":"Bad username or password"}. Unknown and disabled users cost the
-// same argon2id work and get the same answer as a wrong password. Failed
-// logins are counted per username and source IP; past the limit the answer
-// is 429 with Retry-After, before any password is checked.
+// same argon2id work and get the same answer as a wrong password. Every
+// attempt is counted per username and source IP before its password is
+// checked, and given back on success; past the limit the answer is 429 with
+// Retry-After, and no password is checked.
 func (s *Service) Login() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowPOST(w, r) {
@@ -48,21 +46,16 @@ func (s *Service) Login() http.Handler {
 		}
 		ctx, cancel := s.bounded(r)
 		defer cancel()
-		log := s.log().With("op", "login", "user", name)
+		// The name is unverified until the user store knows it: log only its
+		// tag (it may be a password typed into the wrong field).
+		log := s.log().With("op", "login", s.nameAttr(name))
 		ip := sourceIP(r)
-		hadFailures := false
 		if s.Throttle != nil {
-			hadFailures, err = s.Throttle.Check(ctx, name, ip)
-			var locked *throttle.Locked
-			switch {
-			case errors.As(err, &locked):
-				log.InfoContext(ctx, "login refused", "reason", "locked out", "retry_after_s", locked.RetryAfter.Seconds())
-				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(locked.RetryAfter.Seconds()))))
-				reply.Msg(w, http.StatusTooManyRequests, msgLockedOut)
-				return
-			case err != nil:
-				log.ErrorContext(ctx, "login failed closed", "reason", "throttle store", "err", err)
-				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			// The attempt is counted before the password is checked, in the
+			// same atomic step as the lock decision: parallel guesses cannot
+			// all pass a check made before any of them failed.
+			err := s.Throttle.Reserve(ctx, name, ip)
+			if s.lockedOut(ctx, w, log, "login", err, name) {
 				return
 			}
 		}
@@ -74,17 +67,25 @@ func (s *Service) Login() http.Handler {
 		switch {
 		case errors.Is(err, users.ErrNotFound):
 			if s.hashing(r, func() { _ = password.VerifyDummy(*body.Password) }) != nil {
-				return // the client left while waiting for a hash slot
+				return // the client left while waiting for a hash slot; the attempt stays counted
 			}
 			reason = "unknown user"
 		case err != nil:
-			log.ErrorContext(ctx, "login failed closed", "reason", "user store", "err", err)
+			log.ErrorContext(ctx, "login failed closed", "reason", "user store", "err", s.redacted(err, name))
+			if s.Throttle != nil {
+				// No password was checked: this was no guess.
+				if err := s.Throttle.Release(ctx, name, ip); err != nil {
+					log.WarnContext(ctx, "login: attempt not released", "err", s.redacted(err, name))
+				}
+			}
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		default:
+			// The name exists: from here on it is a username, logged as such.
+			log = s.log().With("op", "login", "user", u.Name)
 			var err error
 			if s.hashing(r, func() { err = password.Verify(u.PasswordHash, *body.Password) }) != nil {
-				return // the client left while waiting for a hash slot
+				return // the client left while waiting for a hash slot; the attempt stays counted
 			}
 			if err != nil {
 				reason = "wrong password"
@@ -96,20 +97,14 @@ func (s *Service) Login() http.Handler {
 			}
 		}
 		if reason != "" {
-			if s.Throttle != nil {
-				if err := s.Throttle.Failed(ctx, name, ip); err != nil {
-					log.ErrorContext(ctx, "login failed closed", "reason", "throttle store", "err", err)
-					reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
-					return
-				}
-			}
+			// The reservation already counted the failure.
 			log.InfoContext(ctx, "login refused", "reason", reason)
 			reply.Msg(w, http.StatusUnauthorized, msgBadCredentials)
 			return
 		}
-		if hadFailures {
-			if err := s.Throttle.Succeeded(ctx, name); err != nil {
-				log.WarnContext(ctx, "login: failure counter not reset", "err", err)
+		if s.Throttle != nil {
+			if err := s.Throttle.Succeeded(ctx, name, ip); err != nil {
+				log.WarnContext(ctx, "login: failure counter not reset", "err", s.redacted(err, name))
 			}
 		}
 		sid := s.Tokens.NewID()

@@ -15,7 +15,8 @@ import (
 
 // Password answers POST /password {"old_password","new_password"} behind the
 // authorizer (wrap it in identity.Require). It needs a fresh access token
-// (401 "Fresh token required"), changes the hash, revokes every session of
+// (401 "Fresh token required") and the old password, whose wrong guesses
+// count toward the user's login lockout (429 once locked), changes the hash, revokes every session of
 // the user issued before the change (log out everywhere) and starts a new
 // session for the caller, whose cookies the response carries.
 //
@@ -58,22 +59,43 @@ func (s *Service) Password() http.Handler {
 		ctx, cancel := s.bounded(r)
 		defer cancel()
 		log := s.log().With("op", "password", "user", id.Subject)
+		if s.Throttle != nil {
+			// A guess at the old password is a guess at the password: it
+			// counts toward the user's login lockout (not the IP's: the
+			// caller is a known user), and a locked-out user is refused here
+			// too, before any hash.
+			err := s.Throttle.Reserve(ctx, id.Subject, "")
+			if s.lockedOut(ctx, w, log, "password change", err, "") {
+				return
+			}
+		}
 		u, err := s.Users.Get(ctx, id.Subject)
 		if err != nil {
 			log.ErrorContext(ctx, "password change failed closed", "reason", "user store", "err", err)
+			if s.Throttle != nil {
+				if err := s.Throttle.Release(ctx, id.Subject, ""); err != nil {
+					log.WarnContext(ctx, "password change: attempt not released", "err", err)
+				}
+			}
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		var verr error
 		if s.hashing(r, func() { verr = password.Verify(u.PasswordHash, *body.Old) }) != nil {
-			return // the client left while waiting for a hash slot
+			return // the client left while waiting for a hash slot; the attempt stays counted
 		}
 		if err := verr; err != nil {
 			if !errors.Is(err, password.ErrMismatch) {
 				log.ErrorContext(ctx, "password change: unreadable hash", "err", err)
 			}
+			log.InfoContext(ctx, "password change refused", "reason", "wrong old password")
 			reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
 			return
+		}
+		if s.Throttle != nil {
+			if err := s.Throttle.Succeeded(ctx, id.Subject, ""); err != nil {
+				log.WarnContext(ctx, "password change: failure counter not reset", "err", err)
+			}
 		}
 		// The check's argon2id block (19 MiB) is garbage now. Collecting it
 		// before the second hash lets that one reuse the memory instead of

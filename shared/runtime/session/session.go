@@ -2,13 +2,18 @@ package session
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
+	"github.com/jwtgate/jwtgate/shared/runtime/logging"
 	"github.com/jwtgate/jwtgate/shared/runtime/reply"
 	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
@@ -41,12 +46,14 @@ type RefreshReads interface {
 	ReadForRefresh(ctx context.Context, name string, keys ...string) (map[string]revocation.Record, users.User, error)
 }
 
-// Throttle is what login needs of the failed-login limiter
-// (*throttle.Limiter).
+// Throttle is what login and password need of the failed-login limiter
+// (*throttle.Limiter): an attempt is reserved before the password is
+// checked, so it counts as a failure unless a success or a release gives
+// it back.
 type Throttle interface {
-	Check(ctx context.Context, user, ip string) (bool, error)
-	Failed(ctx context.Context, user, ip string) error
-	Succeeded(ctx context.Context, user string) error
+	Reserve(ctx context.Context, user, ip string) error
+	Release(ctx context.Context, user, ip string) error
+	Succeeded(ctx context.Context, user, ip string) error
 }
 
 // Service holds the dependencies of the session handlers. Build it with
@@ -61,8 +68,12 @@ type Service struct {
 	Revocations Revocations
 	// RefreshReads batches refresh's reads; nil makes them separately.
 	RefreshReads RefreshReads
-	// Throttle limits failed logins; nil disables the limit.
+	// Throttle limits failed logins and wrong old passwords; nil disables
+	// the limit.
 	Throttle Throttle
+	// Names tags the usernames a login claims until they are known to
+	// exist (a per-process key by default); nil logs no unverified name.
+	Names *logging.Names
 	// ReuseGrace is how long a consumed refresh token may be presented again
 	// (parallel tabs refreshing at once) before reuse counts as theft.
 	ReuseGrace time.Duration
@@ -86,7 +97,8 @@ type Stores struct {
 	Revocations Revocations
 	// RefreshReads batches refresh's reads of both; nil reads them apart.
 	RefreshReads RefreshReads
-	// Throttle counts failed logins; nil disables login throttling.
+	// Throttle counts login attempts (and old-password guesses); nil
+	// disables login throttling.
 	Throttle throttle.Store
 }
 
@@ -113,6 +125,10 @@ func WithLogger(log *slog.Logger) Option {
 	}
 }
 
+// WithNames tags unverified usernames in the log with n (tests pass one
+// with a fixed key); a random per-process key by default.
+func WithNames(n *logging.Names) Option { return func(s *Service) { s.Names = n } }
+
 // WithHashSlots caps the password hashes running at once at n (see
 // HashSlots); GOMAXPROCS by default, 0 for no cap.
 func WithHashSlots(n int) Option {
@@ -133,7 +149,7 @@ func New(cfg config.Config, ts *tokens.Service, st Stores, opts ...Option) *Serv
 		Users:  st.Users, Revocations: st.Revocations, RefreshReads: st.RefreshReads,
 		ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
 		HashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		Clock:     time.Now, Log: slog.Default(),
+		Clock:     time.Now, Log: slog.Default(), Names: logging.NewProcessNames(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -213,6 +229,46 @@ func (r separateReads) ReadForRefresh(ctx context.Context, name string, keys ...
 func (s *Service) refreshReads() RefreshReads { return s.RefreshReads }
 
 func (s *Service) log() *slog.Logger { return s.Log }
+
+// nameAttr is an unverified username as a log attribute: its tag, never
+// the name (an empty group, which slog drops, without Names).
+func (s *Service) nameAttr(name string) slog.Attr {
+	if s.Names == nil {
+		return slog.Group(logging.TagKey)
+	}
+	return s.Names.Attr(name)
+}
+
+// redacted is err's text for a log line, with the unverified name in it
+// replaced by its tag (or by a placeholder without Names).
+func (s *Service) redacted(err error, name string) string {
+	if s.Names == nil {
+		if name == "" {
+			return err.Error()
+		}
+		return strings.ReplaceAll(err.Error(), name, "<username>")
+	}
+	return s.Names.Redact(err, name)
+}
+
+// lockedOut answers 429 with Retry-After when err (of Throttle.Reserve) is a
+// lockout, 503 (fail closed) for any other error, and reports whether it
+// answered; an unverified name in the error is logged as its tag.
+func (s *Service) lockedOut(ctx context.Context, w http.ResponseWriter, log *slog.Logger, op string, err error, unverified string) bool {
+	var locked *throttle.Locked
+	switch {
+	case errors.As(err, &locked):
+		log.InfoContext(ctx, op+" refused", "reason", "locked out", "retry_after_s", locked.RetryAfter.Seconds())
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(locked.RetryAfter.Seconds()))))
+		reply.Msg(w, http.StatusTooManyRequests, msgLockedOut)
+		return true
+	case err != nil:
+		log.ErrorContext(ctx, op+" failed closed", "reason", "throttle store", "err", s.redacted(err, unverified))
+		reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+		return true
+	}
+	return false
+}
 
 // issue signs a new pair for sub in session sid and writes the four cookies.
 func (s *Service) issue(w http.ResponseWriter, sub tokens.Subject, sid string, fresh bool) error {

@@ -306,6 +306,9 @@ func (s *Service) Parse(token string) (*Claims, error) {
 	if err := requireClaims(&c); err != nil {
 		return nil, err
 	}
+	if err := s.unexpectedAudience(&c); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 
@@ -369,6 +372,16 @@ func (s *Service) keyFor(t *jwt.Token) (any, error) {
 // explain maps golang-jwt's errors to ours. PyJWT checks claims in the order
 // iat, nbf, exp, iss, aud and reports the first failure, so we do too.
 func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Claims, error) {
+	var typed *ValidationError
+	if errors.As(err, &typed) {
+		// A claim of the wrong type (Claims.UnmarshalJSON), found while
+		// decoding, before golang-jwt checks the signature. PyJWT checks the
+		// signature first, and so must we: a forger learns only that.
+		if st, serr := s.signatureOnly(raw); serr != nil {
+			return s.explain(raw, st, c, serr)
+		}
+		return nil, typed
+	}
 	switch {
 	case errors.Is(err, ErrAlgorithm):
 		return nil, refuse(ErrAlgorithm, "The specified alg value is not allowed")
@@ -400,6 +413,11 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 		if mErr := requireClaims(c); mErr != nil {
 			return nil, mErr
 		}
+		// An expired token's claims still serve logout: only if its
+		// audience would pass too.
+		if aErr := s.unexpectedAudience(c); aErr != nil {
+			return nil, aErr
+		}
 		return c, refuse(ErrExpired, "Token has expired")
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
 		return nil, refuse(ErrIssuer, "Invalid issuer")
@@ -407,6 +425,15 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 		return nil, refuse(ErrAudience, "Invalid audience")
 	}
 	return nil, refuse(ErrMalformed, "Invalid token")
+}
+
+// signatureOnly verifies raw's algorithm, key and signature alone, into
+// claims that accept any JSON, for a token whose typed claims did not
+// decode; it returns golang-jwt's token and error, nil for a good
+// signature.
+func (s *Service) signatureOnly(raw string) (*jwt.Token, error) {
+	p := jwt.NewParser(jwt.WithValidMethods(s.opts.DecodeAlgorithms), jwt.WithoutClaimsValidation())
+	return p.ParseWithClaims(raw, jwt.MapClaims{}, s.keyFor)
 }
 
 // missingClaim names the required claim golang-jwt found missing: exp

@@ -69,6 +69,7 @@ func TestLogHygiene(t *testing.T) {
 	wire := &wireSecrets{next: f.Client.Transport, seen: map[string]bool{}}
 	f.Client = &http.Client{Transport: wire, Timeout: f.Client.Timeout}
 	const wrongPassword = "not-the-password-42"
+	const typedPassword = "Tr0ub4dor&3-typed-as-a-username"
 
 	// The flow.
 	a := f.login(t, "testuser", "testpass")
@@ -79,6 +80,13 @@ func TestLogHygiene(t *testing.T) {
 	a.update(r.res)
 	f.do(t, a, protectedCall).want(t, http.StatusOK, `{"logged_in_as":"testuser"}`)
 	f.do(t, session{}, loginCall("testuser", wrongPassword)).want(t, http.StatusUnauthorized, bodyBadCredentials)
+	// A password typed into the username field, until it is locked out
+	// (issue 12 item 10): the name is unverified, so no line may carry it.
+	for range 5 {
+		f.do(t, session{}, loginCall(typedPassword, "x")).want(t, http.StatusUnauthorized, bodyBadCredentials)
+	}
+	f.do(t, session{}, loginCall(typedPassword, "x")).
+		want(t, http.StatusTooManyRequests, `{"msg":"Too many failed login attempts, try again later"}`)
 	// CSRF failures: at a session handler and at the authorizer.
 	f.do(t, a, call{Method: http.MethodPost, Path: "/refresh"}).want(t, http.StatusUnauthorized, `{"msg":"Missing CSRF token"}`)
 	f.do(t, a, call{Method: http.MethodPost, Path: "/password", CSRFCookie: "csrf_refresh_token",
@@ -133,11 +141,15 @@ func TestLogHygiene(t *testing.T) {
 		reason, _ := rec["reason"].(string)
 		user, _ := rec["user"].(string)
 		sid, _ := rec["sid"].(string)
+		tag, _ := rec["user_tag"].(string)
 		switch {
 		case outcome == "refused" && reason == "":
 			t.Errorf("line %d: a refusal without a reason: %s", n, line)
 		case outcome == "granted" && (user == "" || sid == ""):
 			t.Errorf("line %d: a grant without user and sid: %s", n, line)
+		case msg == "login refused" && (reason == "unknown user" || reason == "locked out") && (user != "" || len(tag) != 16):
+			// The name is not known to exist: its tag, never the name.
+			t.Errorf("line %d: an unverified username logged as %q (tag %q), want only a 16-digit tag: %s", n, user, tag, line)
 		}
 		decisions[msg+" "+reason]++
 	}
@@ -151,6 +163,7 @@ func TestLogHygiene(t *testing.T) {
 	for _, want := range []string{
 		"login ", "login refused wrong password", "allow ", "deny CSRF double submit tokens do not match",
 		"refresh refused Missing CSRF token", "refresh token reuse detected: session revoked ",
+		"login refused unknown user", "login refused locked out",
 		"deny Token has been revoked", "refresh ", "logout ",
 	} {
 		if decisions[want] == 0 {
@@ -159,7 +172,7 @@ func TestLogHygiene(t *testing.T) {
 	}
 
 	// No secret, nor the first 16 characters of one, anywhere.
-	secrets := append(wire.values(), "testpass", "adminpass", wrongPassword, testSecret, "$argon2id$")
+	secrets := append(wire.values(), "testpass", "adminpass", wrongPassword, typedPassword, testSecret, "$argon2id$")
 	if len(secrets) < 12 {
 		t.Fatalf("only %d secrets recorded on the wire: the recorder is broken", len(secrets))
 	}

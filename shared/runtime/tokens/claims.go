@@ -1,0 +1,158 @@
+package tokens
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// UnmarshalJSON decodes the claims with the registered claims held to
+// their JSON types: exp, iat and nbf numbers, iss, sub and jti strings, aud
+// a string or an array of strings (a null sub, jti or aud is as good as
+// absent). golang-jwt
+// would read a numeric string as a date ("exp": "9999999999"), and PyJWT
+// int()-converts one; a token whose claims have the wrong type was not
+// made by an honest issuer, so it is refused with PyJWT's message for the
+// claim.
+func (c *Claims) UnmarshalJSON(b []byte) error {
+	// plain has Claims' fields without this method; the raw fields of aux
+	// sit shallower than the embedded RegisteredClaims' and so take their
+	// JSON names, while every other claim (those added later too) decodes
+	// straight into c.
+	type plain Claims
+	var aux struct {
+		*plain
+		ExpiresAt json.RawMessage `json:"exp"`
+		IssuedAt  json.RawMessage `json:"iat"`
+		NotBefore json.RawMessage `json:"nbf"`
+		Issuer    json.RawMessage `json:"iss"`
+		Subject   json.RawMessage `json:"sub"`
+		ID        json.RawMessage `json:"jti"`
+		Audience  json.RawMessage `json:"aud"`
+	}
+	aux.plain = (*plain)(c)
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	r := &c.RegisteredClaims
+	for _, d := range []struct {
+		raw json.RawMessage
+		dst **jwt.NumericDate
+		msg string
+	}{
+		{aux.IssuedAt, &r.IssuedAt, "Issued At claim (iat) must be an integer."},
+		{aux.NotBefore, &r.NotBefore, "Not Before claim (nbf) must be an integer."},
+		{aux.ExpiresAt, &r.ExpiresAt, "Expiration Time claim (exp) must be an integer."},
+	} {
+		if err := numericDate(d.raw, d.dst); err != nil {
+			return refuse(ErrMalformed, d.msg)
+		}
+	}
+	// A null iss is compared, and refused, by PyJWT; a null sub or jti is
+	// as good as missing ("Missing claim: sub").
+	if bytes.Equal(aux.Issuer, []byte("null")) {
+		return refuse(ErrIssuer, "Invalid issuer")
+	}
+	for _, s := range []struct {
+		raw  json.RawMessage
+		dst  *string
+		kind error
+		msg  string
+	}{
+		{aux.Issuer, &r.Issuer, ErrIssuer, "Invalid issuer"},
+		{aux.Subject, &r.Subject, ErrMalformed, "Subject must be a string"},
+		{aux.ID, &r.ID, ErrMalformed, "JWT ID must be a string"},
+	} {
+		if err := stringClaim(s.raw, s.dst); err != nil {
+			return refuse(s.kind, s.msg)
+		}
+	}
+	if err := audience(aux.Audience, &r.Audience); err != nil {
+		return refuse(ErrAudience, "Invalid claim format in token")
+	}
+	return nil
+}
+
+// absent reports a claim that is missing or null.
+func absent(raw json.RawMessage) bool { return len(raw) == 0 || bytes.Equal(raw, []byte("null")) }
+
+// numericDate reads a JSON number (integer or not, as RFC 7519 allows)
+// into dst; a string, bool, null, array or object is an error (PyJWT fails
+// on null with a TypeError, a 500 in flask).
+func numericDate(raw json.RawMessage, dst **jwt.NumericDate) error {
+	*dst = nil
+	if len(raw) == 0 {
+		return nil
+	}
+	if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+		return ErrMalformed
+	}
+	d := new(jwt.NumericDate)
+	if err := d.UnmarshalJSON(raw); err != nil {
+		return err
+	}
+	*dst = d
+	return nil
+}
+
+// stringClaim reads a JSON string into dst.
+func stringClaim(raw json.RawMessage, dst *string) error {
+	*dst = ""
+	if absent(raw) {
+		return nil
+	}
+	if raw[0] != '"' {
+		return ErrMalformed
+	}
+	return json.Unmarshal(raw, dst)
+}
+
+// audience reads a string or an array of strings into dst. An empty string
+// or array is no audience, as PyJWT treats it.
+func audience(raw json.RawMessage, dst *jwt.ClaimStrings) error {
+	*dst = nil
+	if absent(raw) {
+		return nil
+	}
+	var one string
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &one); err != nil {
+			return err
+		}
+		if one != "" {
+			*dst = jwt.ClaimStrings{one}
+		}
+		return nil
+	}
+	if raw[0] != '[' {
+		return ErrMalformed
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err != nil {
+		return err
+	}
+	if len(many) > 0 {
+		*dst = many
+	}
+	return nil
+}
+
+// unexpectedAudience refuses an aud claim the configuration does not
+// expect. Without JWT_DECODE_AUDIENCE golang-jwt checks no audience at all
+// (nor does flask-jwt-extended, which turns PyJWT's check off); PyJWT's
+// own default refuses a token carrying one, and so does jwtgate: a token
+// minted for another service with a shared key is not for us. Tokens of
+// this Service's own JWT_ENCODE_AUDIENCE still pass.
+func (s *Service) unexpectedAudience(c *Claims) error {
+	if len(s.opts.DecodeAudience) > 0 || len(c.Audience) == 0 {
+		return nil // golang-jwt checked it, or there is none
+	}
+	for _, a := range c.Audience {
+		if slices.Contains(s.opts.Audience, a) {
+			return nil
+		}
+	}
+	return refuse(ErrAudience, "Invalid audience")
+}
