@@ -77,8 +77,8 @@ var wantPermissions = map[string][]string{
 	"PasswordFunction": {
 		"dynamodb:GetItem UsersTable",
 		"dynamodb:UpdateItem UsersTable",
-		"dynamodb:PutItem RevocationTable sub#*,sid#*",
-		"dynamodb:UpdateItem RevocationTable sub#*,sid#*",
+		"dynamodb:PutItem RevocationTable sub#*,sid#*,thr#user#*",
+		"dynamodb:UpdateItem RevocationTable sub#*,sid#*,thr#user#*",
 	},
 	"ProtectedFunction": {},
 	// The authorizer only reads the revocation table, in one BatchGetItem.

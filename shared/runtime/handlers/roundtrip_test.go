@@ -98,12 +98,19 @@ func newRTEnv(t *testing.T) rtEnv { t.Helper(); return newRTEnvConfig(t, nil, ni
 // and clock (nil: time.Now) for the handlers and stores.
 func newRTEnvConfig(t *testing.T, edit func(*config.Config), clock func() time.Time) rtEnv {
 	t.Helper()
-	return newRTEnvWith(t, nil)
+	return buildRTEnv(t, nil, edit, clock)
 }
 
 // newRTEnvWith is newRTEnv with more environment variables and more
 // client options (SDK middleware).
 func newRTEnvWith(t *testing.T, vars map[string]string, opts ...func(*dynamodb.Options)) rtEnv {
+	t.Helper()
+	return buildRTEnv(t, vars, nil, nil, opts...)
+}
+
+// buildRTEnv is newRTEnv with environment variables vars, then edit applied
+// to the config, clock for the handlers and stores, and client options opts.
+func buildRTEnv(t *testing.T, vars map[string]string, edit func(*config.Config), clock func() time.Time, opts ...func(*dynamodb.Options)) rtEnv {
 	t.Helper()
 	srv := dynamolocal.Start(t)
 	counter := &opCounter{}
