@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 )
 
 // ErrNotInstalled means the DynamoDB Local jar or java is missing.
@@ -51,13 +52,13 @@ type Server struct {
 // Launch starts DynamoDB Local and returns once it answers HTTP. The caller
 // must Close it.
 func Launch(ctx context.Context) (*Server, error) {
-	dir, err := jarDir()
+	dir, err := jarDir(ctx)
 	if err != nil {
 		return nil, err
 	}
 	java, err := exec.LookPath("java")
 	if err != nil {
-		return nil, fmt.Errorf("%w: java not found (%v); %s", ErrNotInstalled, err, installHint())
+		return nil, fmt.Errorf("%w: java not found (%v); %s", ErrNotInstalled, err, javaHint)
 	}
 	for try := 1; ; try++ {
 		s, err := launch(ctx, java, dir)
@@ -84,7 +85,7 @@ func launch(ctx context.Context, java, dir string) (*Server, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	setParentDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%w: start java: %v; %s", ErrNotInstalled, err, installHint())
+		return nil, fmt.Errorf("%w: start java: %v; %s", ErrNotInstalled, err, javaHint)
 	}
 	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan struct{}), output: out}
 	go func() { _ = cmd.Wait(); close(s.done) }()
@@ -186,46 +187,45 @@ func RandomName() string {
 	return hex.EncodeToString(b)
 }
 
-// jarDir finds the directory holding DynamoDBLocal.jar.
-func jarDir() (string, error) {
+// InstallTarget is the make target that installs DynamoDB Local; Launch
+// runs it (see package provision) when the jar is missing.
+const InstallTarget = "tools-dynamodb"
+
+// javaHint says how to get the one part `make tools-dynamodb` does not
+// install.
+const javaHint = "DynamoDB Local needs Java 17: apt-get install -y openjdk-17-jre-headless"
+
+// jarDir finds the directory holding DynamoDBLocal.jar: $DYNAMODB_LOCAL_DIR,
+// or the repository's .tools/dynamodb-local, where `make tools-dynamodb`
+// installs it. A missing jar is installed with that target (which honours
+// $DYNAMODB_LOCAL_DIR too), as `make test` would.
+func jarDir(ctx context.Context) (string, error) {
+	root, rootErr := provision.RepoRoot(".")
 	dir := os.Getenv(DirEnv)
 	if dir == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return "", fmt.Errorf("%w: %v; %s", ErrNotInstalled, err, installHint())
+		if rootErr != nil {
+			return "", fmt.Errorf("%w: %w", ErrNotInstalled, rootErr)
 		}
 		dir = filepath.Join(root, ".tools", "dynamodb-local")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "DynamoDBLocal.jar")); err != nil {
-		return "", fmt.Errorf("%w: no DynamoDBLocal.jar in %s; %s", ErrNotInstalled, dir, installHint())
+	jar := filepath.Join(dir, "DynamoDBLocal.jar")
+	check := func() error {
+		if _, err := os.Stat(jar); err != nil {
+			return fmt.Errorf("no DynamoDBLocal.jar in %s", dir)
+		}
+		return nil
+	}
+	err := check()
+	if err == nil {
+		return dir, nil
+	}
+	if rootErr != nil {
+		return "", fmt.Errorf("%w: %w, and no repository to run make %s in: %w", ErrNotInstalled, err, InstallTarget, rootErr)
+	}
+	if err := provision.Ensure(ctx, root, provision.Tool{Target: InstallTarget, Check: check}); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNotInstalled, err)
 	}
 	return dir, nil
-}
-
-// repoRoot walks up from the working directory (a test's package directory)
-// to the directory holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-func installHint() string {
-	if os.Getenv("CI") != "" {
-		return "CI must install the test tools first: run `make tools` before `go test`"
-	}
-	return "install it with `make tools` (needs npm and Java 17: apt-get install -y npm openjdk-17-jre-headless), or set " + DirEnv + " to a directory holding DynamoDBLocal.jar"
 }
 
 // freePort asks the kernel for an unused loopback port.
