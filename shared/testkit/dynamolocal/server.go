@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/users"
 	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 )
 
@@ -93,6 +95,10 @@ func launch(ctx context.Context, java, dir string) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.warmUp(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -118,6 +124,51 @@ func (s *Server) waitReady(ctx context.Context) error {
 		case <-time.After(pollEvery):
 		}
 	}
+}
+
+// warmUp runs every kind of request the stores make once, through the
+// stores themselves, on tables it then drops. A fresh JVM serves each kind
+// the first time 20 to 50 times slower than the next (class loading, C1
+// compilation): half a second and more on a loaded machine, past the
+// stores' 1 s call bound, which a test's first request would otherwise
+// trip over.
+func (s *Server) warmUp(ctx context.Context) error {
+	c := s.client()
+	suffix := RandomName()
+	revTable, usersTable := "warmup-revocations-"+suffix, "warmup-users-"+suffix
+	if err := dynamostore.CreateTables(ctx, c, revTable, usersTable); err != nil {
+		return fmt.Errorf("dynamolocal: warm up: %w", err)
+	}
+	rev, thr, us := dynamostore.NewRevocations(c, revTable), dynamostore.NewThrottle(c, revTable), dynamostore.NewUsers(c, usersTable)
+	now := time.Now()
+	rec := revocation.Record{Key: revocation.TokenKey("warmup"), At: now, ExpiresAt: now.Add(time.Minute)}
+	steps := []func() error{
+		func() error { return us.Add(ctx, users.User{Name: "warmup", PasswordHash: "-"}) },
+		func() error { _, err := us.Get(ctx, "warmup"); return err },
+		func() error { return us.SetPassword(ctx, "warmup", "-", now) },
+		func() error { _, err := us.List(ctx); return err },
+		func() error { _, err := thr.Fail(ctx, "warmup", now, now.Add(time.Minute)); return err },
+		func() error { _, err := thr.Counters(ctx, "warmup", "warmup-ip"); return err },
+		func() error { return thr.Reset(ctx, "warmup") },
+		func() error { return rev.Put(ctx, rec) },
+		func() error { _, _, err := rev.Consume(ctx, rec); return err },
+		func() error { _, err := rev.Lookup(ctx, rec.Key, "warmup-2"); return err },
+		func() error {
+			_, _, err := dynamostore.NewRefreshReads(rev, us).ReadForRefresh(ctx, "warmup", rec.Key)
+			return err
+		},
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("dynamolocal: warm up, step %d: %w", i+1, err)
+		}
+	}
+	for _, name := range []string{revTable, usersTable} {
+		if _, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+			return fmt.Errorf("dynamolocal: warm up: drop %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // Close stops the server. It is safe to call more than once.
@@ -159,6 +210,10 @@ func Main(m *testing.M, srv **Server) int {
 // adjust it (add middleware, say).
 func (s *Server) Client(t testing.TB, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	t.Helper()
+	return s.client(optFns...)
+}
+
+func (s *Server) client(optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:                          "us-east-1",
 		BaseEndpoint:                    aws.String(s.URL),
