@@ -133,6 +133,107 @@ func listDeps(t *testing.T, env, args, pkgs []string) map[string][]string {
 	return deps
 }
 
+// TestAudienceImports holds every package of the module, not only the
+// functions' closures, to what its folder promises: a runtime package
+// imports no tooling, test kit or suite (nor testing) even when no
+// function links it yet; test kits are imported only by tests and other
+// test kits; nothing imports a suite. Test files are free to import
+// anything: .Imports lists the non-test imports only.
+func TestAudienceImports(t *testing.T) {
+	imports := listImports(t)
+	if len(imports) == 0 {
+		t.Fatal("go list printed no packages")
+	}
+	for pkg, deps := range imports {
+		for _, dep := range deps {
+			if why := forbiddenImport(pkg, dep); why != "" {
+				t.Errorf("%s imports %s: %s", strings.TrimPrefix(pkg, module), dep, why)
+			}
+		}
+	}
+}
+
+// folderOf returns which of shared/'s folders the import path p lies in,
+// or "".
+func folderOf(p string) string {
+	rel := strings.TrimPrefix(p, module)
+	for _, dir := range []string{runtimeDir, toolingDir, testkitDir, suitesDir} {
+		if strings.HasPrefix(rel, dir+"/") {
+			return dir
+		}
+	}
+	return ""
+}
+
+// forbiddenImport says why package pkg must not import dep in its non-test
+// files, or "" when it may.
+func forbiddenImport(pkg, dep string) string {
+	from, to := folderOf(pkg), folderOf(dep)
+	switch {
+	case from == runtimeDir && (dep == "testing" || strings.HasPrefix(dep, "testing/")):
+		return "runtime code is linked into functions; testing belongs in tests"
+	case from == runtimeDir && to != "" && to != runtimeDir:
+		return "runtime code is linked into functions and may import only " + runtimeDir
+	case to == testkitDir && from != testkitDir:
+		return testkitDir + " is imported only by tests (and other test kits)"
+	case to == suitesDir:
+		return suitesDir + " holds tests only; nothing imports it"
+	}
+	return ""
+}
+
+// listImports returns every package of the module with its non-test
+// imports.
+func listImports(t *testing.T) map[string][]string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("go command not found: %v", err)
+	}
+	cmd := exec.Command(goBin, "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list ./...: %v\n%s", err, stderr.String())
+	}
+	imports := map[string][]string{}
+	for line := range strings.Lines(string(out)) {
+		if fields := strings.Fields(line); len(fields) > 0 {
+			imports[fields[0]] = fields[1:]
+		}
+	}
+	return imports
+}
+
+// TestForbiddenImport runs forbiddenImport on the cases
+// TestAudienceImports relies on.
+func TestForbiddenImport(t *testing.T) {
+	tests := []struct {
+		pkg, dep string
+		want     bool // forbidden
+	}{
+		{module + "shared/runtime/session", module + "shared/runtime/tokens", false},
+		{module + "shared/runtime/session", "net/http", false},
+		{module + "shared/runtime/session", "testing", true},
+		{module + "shared/runtime/session", module + "shared/tooling/gateway", true},
+		{module + "shared/runtime/session", module + "shared/testkit/fakeclock", true},
+		{module + "shared/tooling/devserver", module + "shared/runtime/handlers", false},
+		{module + "shared/tooling/devserver", module + "shared/testkit/dynamolocal", true},
+		{module + "cmd/jwtgate", module + "shared/testkit/fakeclock", true},
+		{module + "shared/testkit/dynamolocal", module + "shared/testkit/provision", false},
+		{module + "shared/testkit/dynamolocal", "testing", false},
+		{module + "shared/tooling/rie", module + "shared/suites/resilience", true},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimPrefix(tt.pkg, module)+"->"+tt.dep, func(t *testing.T) {
+			if got := forbiddenImport(tt.pkg, tt.dep); (got != "") != tt.want {
+				t.Errorf("forbiddenImport(%q, %q) = %q, want forbidden %v", tt.pkg, tt.dep, got, tt.want)
+			}
+		})
+	}
+}
+
 // TestForbiddenDep runs forbiddenDep on the cases TestFunctionDependencies
 // relies on, so a rule that stopped catching anything would fail here.
 func TestForbiddenDep(t *testing.T) {

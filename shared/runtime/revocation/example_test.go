@@ -34,69 +34,81 @@ func revoked(ctx context.Context, store lookup, s revocation.Subject, now time.T
 	return revocation.Check(records, s, now)
 }
 
-// A logout revokes a whole session, a password change cuts off every token
-// of the user issued before it, and each record lives only as long as a
-// token it could match: with a fixed clock, nothing here sleeps.
+// A logout revokes a whole session, a password change cuts off every
+// token of the user opened before it, and each record lives only as long
+// as a token it could match. Lifetimes builds the records (what the session
+// handlers and the admin CLI use); the clock is fixed, nothing sleeps.
 func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	store := revocation.NewMemoryStore(func() time.Time { return now })
-	const refreshTTL = 30 * 24 * time.Hour
+	life := revocation.Lifetimes{RefreshTTL: 30 * 24 * time.Hour, Leeway: 10 * time.Second}
 
-	tab1 := revocation.Subject{JTI: "jti-1", SID: "session-1", Sub: "testuser", IssuedAt: now.Add(-time.Hour)}
-	tab2 := revocation.Subject{JTI: "jti-2", SID: "session-2", Sub: "testuser", IssuedAt: now.Add(-time.Minute)}
+	// Two tabs logged in at generation 0 (the tokens' gen claim), and a
+	// third after the password change below, at generation 1.
+	tab1 := revocation.Subject{JTI: "jti-1", SID: "session-1", Sub: "testuser", IssuedAt: now}
+	tab2 := revocation.Subject{JTI: "jti-2", SID: "session-2", Sub: "testuser", IssuedAt: now}
+	tab3 := revocation.Subject{JTI: "jti-3", SID: "session-3", Sub: "testuser", IssuedAt: now, Generation: 1}
 	show := func(event string) {
-		fmt.Printf("%-28s session-1: %-5v session-2: %v\n", event,
-			errors.Is(revoked(ctx, store, tab1, now), revocation.ErrRevoked),
-			errors.Is(revoked(ctx, store, tab2, now), revocation.ErrRevoked))
+		fmt.Printf("%-27s", event)
+		for _, tab := range []revocation.Subject{tab1, tab2, tab3} {
+			fmt.Printf(" %s: %-5v", tab.SID, errors.Is(revoked(ctx, store, tab, now), revocation.ErrRevoked))
+		}
+		fmt.Println()
 	}
 	show("nothing revoked")
 
 	// Logout in the first tab: its session dies, refresh token included.
-	if err := store.Put(ctx, revocation.Record{Key: revocation.SessionKey(tab1.SID), At: now, ExpiresAt: now.Add(refreshTTL)}); err != nil {
+	if err := store.Put(ctx, life.Session(tab1.SID, now)); err != nil {
 		fmt.Println(err)
 		return
 	}
 	show("session-1 logged out")
 
-	// A password change ten minutes ago: tokens issued before it die, a
-	// login after it is unaffected.
-	at := now.Add(-10 * time.Minute)
-	if err := store.Put(ctx, revocation.Record{Key: revocation.UserKey("testuser"), At: at, ExpiresAt: at.Add(refreshTTL)}); err != nil {
+	// A password change raises the user's generation to 1 (the users
+	// store does, with the new hash); the cut-off revokes every token below.
+	if err := store.Put(ctx, life.UserCutOff("testuser", 1, now)); err != nil {
 		fmt.Println(err)
 		return
 	}
-	show("password changed at -10m")
+	show("password changed")
 
-	now = now.Add(refreshTTL)
-	show("30 days later (records gone)")
+	// Records outlive the longest token they match (refresh lifetime, plus
+	// leeway, plus revocation.InFlight), then mean nothing.
+	rec := life.Session(tab1.SID, now)
+	fmt.Println("session record lives:", rec.ExpiresAt.Sub(now))
+	now = rec.ExpiresAt
+	show("once they expired")
 	// Output:
-	// nothing revoked              session-1: false session-2: false
-	// session-1 logged out         session-1: true  session-2: false
-	// password changed at -10m     session-1: true  session-2: false
-	// 30 days later (records gone) session-1: false session-2: false
+	// nothing revoked             session-1: false session-2: false session-3: false
+	// session-1 logged out        session-1: true  session-2: false session-3: false
+	// password changed            session-1: true  session-2: true  session-3: false
+	// session record lives: 720h1m10s
+	// once they expired           session-1: false session-2: false session-3: false
 }
 
 // Consume is the atomic "first use wins" of refresh rotation: the first
-// refresh records the token as consumed, a second one finds that record.
+// refresh marks the token consumed until it expires, a second one finds
+// the mark (and the handler then decides: within the reuse grace, or theft).
 func ExampleMemoryStore_Consume() {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	store := revocation.NewMemoryStore(func() time.Time { return now })
-	rec := revocation.Record{Key: revocation.TokenKey("refresh-jti-1"), At: now, ExpiresAt: now.Add(time.Hour)}
+	life := revocation.Lifetimes{RefreshTTL: 30 * 24 * time.Hour}
+	exp := now.Add(30 * 24 * time.Hour) // the refresh token's exp claim
 
-	_, first, err := store.Consume(ctx, rec)
+	_, first, err := store.Consume(ctx, life.Consumed("refresh-jti-1", exp, now))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	now = now.Add(3 * time.Second)
-	prev, second, err := store.Consume(ctx, revocation.Record{Key: rec.Key, At: now, ExpiresAt: now.Add(time.Hour)})
+	prev, second, err := store.Consume(ctx, life.Consumed("refresh-jti-1", exp, now))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("first:", first, "second:", second, "consumed", now.Sub(prev.At), "earlier")
+	fmt.Println("first:", first, "second:", second, "consumed", now.Sub(prev.At), "earlier:", prev.Consumed)
 	// Output:
-	// first: true second: false consumed 3s earlier
+	// first: true second: false consumed 3s earlier: true
 }

@@ -35,7 +35,9 @@ func Example() {
 		return
 	}
 
-	pair, err := svc.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}}, "session-1", true)
+	// Generation is the user's, read with the password hash at login; a
+	// password change raises it and cuts off the tokens below it.
+	pair, err := svc.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}, Generation: 3}, "session-1", true)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -51,7 +53,7 @@ func Example() {
 		return
 	}
 	fmt.Println("sub:", claims.Subject, "roles:", claims.Roles, "type:", claims.Type, "fresh:", claims.Fresh)
-	fmt.Println("session:", claims.SID, "jti:", claims.ID, "csrf:", claims.CSRF)
+	fmt.Println("session:", claims.SID, "generation:", claims.Gen, "jti:", claims.ID, "csrf:", claims.CSRF)
 	fmt.Println("expires in:", claims.ExpiresAt.Sub(now))
 
 	// The refresh token of the same session is refused where an access
@@ -65,7 +67,7 @@ func Example() {
 	fmt.Println("refresh expires in:", refresh.ExpiresAt.Sub(now), "same session:", refresh.SID == claims.SID)
 	// Output:
 	// sub: testuser roles: [user] type: access fresh: true
-	// session: session-1 jti: id-2 csrf: id-1
+	// session: session-1 generation: 3 jti: id-2 csrf: id-1
 	// expires in: 15m0s
 	// refresh as access: true
 	// refresh expires in: 720h0m0s same session: true
@@ -94,7 +96,8 @@ func Example_expired() {
 
 	now = now.Add(5*time.Minute + time.Second)
 	claims, err := svc.Parse(access.Token)
-	fmt.Println("expired:", errors.Is(err, tokens.ErrExpired))
+	msg, _ := tokens.Message(err) // what the client is answered, with 401
+	fmt.Println("expired:", errors.Is(err, tokens.ErrExpired), msg)
 	fmt.Println("claims still read:", claims.Subject, claims.CSRF)
 
 	// A token signed with another key is refused outright.
@@ -109,11 +112,12 @@ func Example_expired() {
 		return
 	}
 	_, err = svc.Parse(forged.Token)
-	fmt.Println("other key:", errors.Is(err, tokens.ErrSignature))
+	msg, _ = tokens.Message(err)
+	fmt.Println("other key:", errors.Is(err, tokens.ErrSignature), msg)
 	// Output:
-	// expired: true
+	// expired: true Token has expired
 	// claims still read: testuser id-1
-	// other key: true
+	// other key: true Signature verification failed
 }
 
 // Key rotation: the new key signs from the moment it is first in the set,

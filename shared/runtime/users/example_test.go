@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
@@ -79,12 +80,28 @@ func Example() {
 		fmt.Printf("%s/%s: %v\n", try.name, try.pw, ok)
 	}
 
-	// The admin CLI's `jwtgate user disable` in store calls.
+	// A password change stores the new hash and raises the generation in
+	// one write; the session handlers then cut off the tokens below it
+	// (revocation.Lifetimes.UserCutOff).
+	newHash, err := password.HashDefault("a new and longer passphrase")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	gen, err := store.SetPassword(ctx, "testuser", newHash, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	old, _ := canLogIn(ctx, store, "testuser", "correct horse battery staple")
+	fmt.Println("generation after the change:", gen, "old password:", old)
+
+	// The admin CLI's `jwtgate user disable`.
 	if err := store.SetDisabled(ctx, "testuser", true); err != nil {
 		fmt.Println(err)
 		return
 	}
-	ok, _ := canLogIn(ctx, store, "testuser", "correct horse battery staple")
+	ok, _ := canLogIn(ctx, store, "testuser", "a new and longer passphrase")
 	fmt.Println("disabled:", ok)
 
 	u, err := store.Get(ctx, "testuser")
@@ -92,12 +109,13 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(u.Name, u.Roles, "admin:", u.HasRole("admin"), "disabled:", u.Disabled)
+	fmt.Println(u.Name, u.Roles, "admin:", u.HasRole("admin"), "disabled:", u.Disabled, "generation:", u.Generation)
 	// Output:
 	// add again: true
 	// testuser/correct horse battery staple: true
 	// testuser/wrong: false
 	// nobody/correct horse battery staple: false
+	// generation after the change: 1 old password: false
 	// disabled: false
-	// testuser [user] admin: false disabled: true
+	// testuser [user] admin: false disabled: true generation: 1
 }

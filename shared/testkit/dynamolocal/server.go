@@ -141,17 +141,20 @@ func (s *Server) warmUp(ctx context.Context) error {
 	}
 	rev, thr, us := dynamostore.NewRevocations(c, revTable), dynamostore.NewThrottle(c, revTable), dynamostore.NewUsers(c, usersTable)
 	now := time.Now()
-	rec := revocation.Record{Key: revocation.TokenKey("warmup"), At: now, ExpiresAt: now.Add(time.Minute)}
+	life := revocation.Lifetimes{RefreshTTL: time.Minute}
+	rec := life.Consumed("warmup", now.Add(time.Minute), now)
 	steps := []func() error{
 		func() error { return us.Add(ctx, users.User{Name: "warmup", PasswordHash: "-"}) },
 		func() error { _, err := us.Get(ctx, "warmup"); return err },
-		func() error { return us.SetPassword(ctx, "warmup", "-", now) },
+		func() error { _, err := us.SetPassword(ctx, "warmup", "-", now); return err },
+		func() error { _, err := us.NewGeneration(ctx, "warmup"); return err },
 		func() error { _, err := us.List(ctx); return err },
 		func() error { _, err := thr.Fail(ctx, "warmup", now, now.Add(time.Minute)); return err },
 		func() error { _, err := thr.Counters(ctx, "warmup", "warmup-ip"); return err },
 		func() error { return thr.Reset(ctx, "warmup") },
-		func() error { return rev.Put(ctx, rec) },
 		func() error { _, _, err := rev.Consume(ctx, rec); return err },
+		func() error { return rev.Put(ctx, life.Session("warmup", now)) },
+		func() error { return rev.Put(ctx, life.UserCutOff("warmup", 1, now)) },
 		func() error { _, err := rev.Lookup(ctx, rec.Key, "warmup-2"); return err },
 		func() error {
 			_, _, err := dynamostore.NewRefreshReads(rev, us).ReadForRefresh(ctx, "warmup", rec.Key)
