@@ -45,6 +45,8 @@ fmt-check:
 vet:
 	go vet ./...
 
-# The one test command: installs what the tests need, checks the template, runs every test.
+# The one test command: installs what the tests need, checks the template, runs every test,
+# then again under the race detector (mk/race.mk).
 test: tools fmt-check vet lint
 	go test $(GO_TEST_FLAGS) ./...
+	$(race-pass)

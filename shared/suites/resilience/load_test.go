@@ -19,8 +19,15 @@ import (
 // LOAD_DURATION (default defaultLoadDuration). Every login costs one
 // argon2id hash, so logins bound the throughput: the run ends within about
 // the duration plus one login per client.
+//
+// Under the race detector (make test's second pass) raceLoadClients
+// browsers run instead: it multiplies the cost of every argon2id login
+// several times over, and its purpose there is to watch the concurrent
+// paths for data races, which twenty clients exercise as well as two
+// hundred; the loss check at full size is the plain pass's.
 const (
 	loadClients         = 200
+	raceLoadClients     = 20
 	defaultLoadDuration = 10 * time.Second
 	loadDurationEnv     = "LOAD_DURATION"
 	maxReported         = 10  // unexpected answers shown in a failure
@@ -43,9 +50,10 @@ type loadTally struct {
 	unexpected []string
 }
 
-// TestLoadWithoutLoss runs loadClients concurrent browsers against the dev
-// gateway on DynamoDB Local, each looping login, GET /protected, POST
-// /refresh, GET /protected, POST /logout. Every answer must be the expected
+// TestLoadWithoutLoss runs loadClients (raceLoadClients under -race)
+// concurrent browsers against the dev gateway on DynamoDB Local, each
+// looping login, GET /protected, POST /refresh, GET /protected, POST
+// /logout. Every answer must be the expected
 // one (so no 5xx, no spurious 401), and afterwards every session that was
 // logged out must be revoked in the table.
 func TestLoadWithoutLoss(t *testing.T) {
@@ -68,11 +76,16 @@ func TestLoadWithoutLoss(t *testing.T) {
 	f.Client.Timeout = 2 * time.Minute
 	demo := []struct{ user, pw string }{{"testuser", "testpass"}, {"admin", "adminpass"}}
 
+	clients := loadClients
+	if raceEnabled {
+		clients = raceLoadClients
+	}
+
 	begin := time.Now()
 	deadline := begin.Add(duration)
-	tallies := make([]loadTally, loadClients)
+	tallies := make([]loadTally, clients)
 	var wg sync.WaitGroup
-	for i := range loadClients {
+	for i := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -95,7 +108,7 @@ func TestLoadWithoutLoss(t *testing.T) {
 		total.unexpected = append(total.unexpected, c.unexpected...)
 	}
 	t.Logf("%d clients for %v (ran %v): %d requests (%.0f req/s), %d sessions logged out (%.1f logins/s), statuses %v",
-		loadClients, duration, elapsed.Round(time.Millisecond), total.requests, float64(total.requests)/elapsed.Seconds(),
+		clients, duration, elapsed.Round(time.Millisecond), total.requests, float64(total.requests)/elapsed.Seconds(),
 		len(total.loggedOut), float64(total.loops)/elapsed.Seconds(), total.byStatus)
 	for s, n := range total.byStatus {
 		if s >= 500 {

@@ -22,6 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/users"
+	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 )
 
 // ErrNotInstalled means the DynamoDB Local jar or java is missing.
@@ -51,13 +54,13 @@ type Server struct {
 // Launch starts DynamoDB Local and returns once it answers HTTP. The caller
 // must Close it.
 func Launch(ctx context.Context) (*Server, error) {
-	dir, err := jarDir()
+	dir, err := jarDir(ctx)
 	if err != nil {
 		return nil, err
 	}
 	java, err := exec.LookPath("java")
 	if err != nil {
-		return nil, fmt.Errorf("%w: java not found (%v); %s", ErrNotInstalled, err, installHint())
+		return nil, fmt.Errorf("%w: java not found (%v); %s", ErrNotInstalled, err, javaHint)
 	}
 	for try := 1; ; try++ {
 		s, err := launch(ctx, java, dir)
@@ -84,11 +87,15 @@ func launch(ctx context.Context, java, dir string) (*Server, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	setParentDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%w: start java: %v; %s", ErrNotInstalled, err, installHint())
+		return nil, fmt.Errorf("%w: start java: %v; %s", ErrNotInstalled, err, javaHint)
 	}
 	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan struct{}), output: out}
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	if err := s.waitReady(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.warmUp(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -117,6 +124,54 @@ func (s *Server) waitReady(ctx context.Context) error {
 		case <-time.After(pollEvery):
 		}
 	}
+}
+
+// warmUp runs every kind of request the stores make once, through the
+// stores themselves, on tables it then drops. A fresh JVM serves each kind
+// the first time 20 to 50 times slower than the next (class loading, C1
+// compilation): half a second and more on a loaded machine, past the
+// stores' 1 s call bound, which a test's first request would otherwise
+// trip over.
+func (s *Server) warmUp(ctx context.Context) error {
+	c := s.client()
+	suffix := RandomName()
+	revTable, usersTable := "warmup-revocations-"+suffix, "warmup-users-"+suffix
+	if err := dynamostore.CreateTables(ctx, c, revTable, usersTable); err != nil {
+		return fmt.Errorf("dynamolocal: warm up: %w", err)
+	}
+	rev, thr, us := dynamostore.NewRevocations(c, revTable), dynamostore.NewThrottle(c, revTable), dynamostore.NewUsers(c, usersTable)
+	now := time.Now()
+	life := revocation.Lifetimes{RefreshTTL: time.Minute}
+	rec := life.Consumed("warmup", now.Add(time.Minute), now)
+	steps := []func() error{
+		func() error { return us.Add(ctx, users.User{Name: "warmup", PasswordHash: "-"}) },
+		func() error { _, err := us.Get(ctx, "warmup"); return err },
+		func() error { _, err := us.SetPassword(ctx, "warmup", "-", now); return err },
+		func() error { _, err := us.NewGeneration(ctx, "warmup"); return err },
+		func() error { _, err := us.List(ctx); return err },
+		func() error { _, err := thr.Fail(ctx, "warmup", now, now.Add(time.Minute)); return err },
+		func() error { _, err := thr.Counters(ctx, "warmup", "warmup-ip"); return err },
+		func() error { return thr.Reset(ctx, "warmup") },
+		func() error { _, _, err := rev.Consume(ctx, rec); return err },
+		func() error { return rev.Put(ctx, life.Session("warmup", now)) },
+		func() error { return rev.Put(ctx, life.UserCutOff("warmup", 1, now)) },
+		func() error { _, err := rev.Lookup(ctx, rec.Key, "warmup-2"); return err },
+		func() error {
+			_, _, err := dynamostore.NewRefreshReads(rev, us).ReadForRefresh(ctx, "warmup", rec.Key)
+			return err
+		},
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("dynamolocal: warm up, step %d: %w", i+1, err)
+		}
+	}
+	for _, name := range []string{revTable, usersTable} {
+		if _, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+			return fmt.Errorf("dynamolocal: warm up: drop %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // Close stops the server. It is safe to call more than once.
@@ -158,6 +213,10 @@ func Main(m *testing.M, srv **Server) int {
 // adjust it (add middleware, say).
 func (s *Server) Client(t testing.TB, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	t.Helper()
+	return s.client(optFns...)
+}
+
+func (s *Server) client(optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:                          "us-east-1",
 		BaseEndpoint:                    aws.String(s.URL),
@@ -186,46 +245,45 @@ func RandomName() string {
 	return hex.EncodeToString(b)
 }
 
-// jarDir finds the directory holding DynamoDBLocal.jar.
-func jarDir() (string, error) {
+// InstallTarget is the make target that installs DynamoDB Local; Launch
+// runs it (see package provision) when the jar is missing.
+const InstallTarget = "tools-dynamodb"
+
+// javaHint says how to get the one part `make tools-dynamodb` does not
+// install.
+const javaHint = "DynamoDB Local needs Java 17: apt-get install -y openjdk-17-jre-headless"
+
+// jarDir finds the directory holding DynamoDBLocal.jar: $DYNAMODB_LOCAL_DIR,
+// or the repository's .tools/dynamodb-local, where `make tools-dynamodb`
+// installs it. A missing jar is installed with that target (which honours
+// $DYNAMODB_LOCAL_DIR too), as `make test` would.
+func jarDir(ctx context.Context) (string, error) {
+	root, rootErr := provision.RepoRoot(".")
 	dir := os.Getenv(DirEnv)
 	if dir == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return "", fmt.Errorf("%w: %v; %s", ErrNotInstalled, err, installHint())
+		if rootErr != nil {
+			return "", fmt.Errorf("%w: %w", ErrNotInstalled, rootErr)
 		}
 		dir = filepath.Join(root, ".tools", "dynamodb-local")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "DynamoDBLocal.jar")); err != nil {
-		return "", fmt.Errorf("%w: no DynamoDBLocal.jar in %s; %s", ErrNotInstalled, dir, installHint())
+	jar := filepath.Join(dir, "DynamoDBLocal.jar")
+	check := func() error {
+		if _, err := os.Stat(jar); err != nil {
+			return fmt.Errorf("no DynamoDBLocal.jar in %s", dir)
+		}
+		return nil
+	}
+	err := check()
+	if err == nil {
+		return dir, nil
+	}
+	if rootErr != nil {
+		return "", fmt.Errorf("%w: %w, and no repository to run make %s in: %w", ErrNotInstalled, err, InstallTarget, rootErr)
+	}
+	if err := provision.Ensure(ctx, root, provision.Tool{Target: InstallTarget, Check: check}); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNotInstalled, err)
 	}
 	return dir, nil
-}
-
-// repoRoot walks up from the working directory (a test's package directory)
-// to the directory holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-func installHint() string {
-	if os.Getenv("CI") != "" {
-		return "CI must install the test tools first: run `make tools` before `go test`"
-	}
-	return "install it with `make tools` (needs npm and Java 17: apt-get install -y npm openjdk-17-jre-headless), or set " + DirEnv + " to a directory holding DynamoDBLocal.jar"
 }
 
 // freePort asks the kernel for an unused loopback port.

@@ -12,5 +12,6 @@
 // duration (the emulator's INIT REPORT) and the peak RSS of its bootstrap
 // process, for the cold-start report of `make coldstart`.
 //
-// The emulator is installed by `make tools-rie` into .tools/bin.
+// The emulator is installed by `make tools-rie` into .tools/bin; the
+// package's tests run that target themselves when it is missing.
 package rie

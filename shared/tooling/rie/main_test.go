@@ -16,6 +16,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
 	"github.com/jwtgate/jwtgate/shared/testkit/dynamolocal"
+	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
 	"github.com/jwtgate/jwtgate/shared/tooling/rie"
 )
@@ -44,7 +45,11 @@ func run(m *testing.M) int {
 	if root, err = rie.RepoRoot("."); err != nil {
 		return fail(err)
 	}
-	if emulator, err = rie.Find(root); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	// The emulator, installed as `make test` would when it is missing.
+	find := func() (err error) { emulator, err = rie.Find(root); return err }
+	if err := provision.Ensure(ctx, root, provision.Tool{Target: "tools-rie", Check: find}); err != nil {
 		return fail(err)
 	}
 	dir, err := os.MkdirTemp("", "rie-test-")
@@ -52,8 +57,6 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
 	start := time.Now()
 	if bootstraps, err = rie.BuildAll(ctx, root, dir, append(functionIDs, rie.HelloFunction, rie.SDKFloorFunction)...); err != nil {
 		return fail(err)

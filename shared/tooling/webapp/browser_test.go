@@ -33,11 +33,41 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
+	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
 	"github.com/jwtgate/jwtgate/shared/tooling/webapp"
 )
 
-const installHint = "install chromium: make tools-chromium"
+// chromiumTarget is the make target that installs Chromium.
+const chromiumTarget = "tools-chromium"
+
+const installHint = "install chromium: make " + chromiumTarget
+
+// chromiumPath finds Chromium, installing it with `make tools-chromium` (as
+// `make test` does) when it is missing; it fails t when that fails.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	var path string
+	find := func() error {
+		p, err := exec.LookPath("chromium")
+		if err != nil {
+			if _, statErr := os.Stat("/usr/bin/chromium"); statErr != nil {
+				return fmt.Errorf("chromium not found: %w", err)
+			}
+			p = "/usr/bin/chromium"
+		}
+		path = p
+		return nil
+	}
+	root, err := provision.RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := provision.Ensure(t.Context(), root, provision.Tool{Target: chromiumTarget, Check: find}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 // countingRevocations counts Put calls: logout, password change and
 // refresh-token theft are the only writers of revocation records.
@@ -216,13 +246,7 @@ func newBrowserProfile(t *testing.T, prefs string) context.Context {
 			t.Fatal(err)
 		}
 	}
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if _, statErr := os.Stat("/usr/bin/chromium"); statErr != nil {
-			t.Fatalf("chromium not found (%v): %s", err, installHint)
-		}
-		path = "/usr/bin/chromium"
-	}
+	path := chromiumPath(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(profile),

@@ -1,0 +1,6 @@
+//go:build !race
+
+package resilience_test
+
+// raceEnabled is true in `go test -race` builds (make test's race pass).
+const raceEnabled = false
