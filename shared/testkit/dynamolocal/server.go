@@ -23,6 +23,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 )
@@ -149,8 +150,11 @@ func (s *Server) warmUp(ctx context.Context) error {
 		func() error { _, err := us.SetPassword(ctx, "warmup", "-", now); return err },
 		func() error { _, err := us.NewGeneration(ctx, "warmup"); return err },
 		func() error { _, err := us.List(ctx); return err },
-		func() error { _, err := thr.Fail(ctx, "warmup", now, now.Add(time.Minute)); return err },
-		func() error { _, err := thr.Counters(ctx, "warmup", "warmup-ip"); return err },
+		func() error {
+			_, err := thr.Reserve(ctx, "warmup", throttle.NewPolicy(5, time.Minute), now, now.Add(time.Minute))
+			return err
+		},
+		func() error { return thr.Release(ctx, "warmup") },
 		func() error { return thr.Reset(ctx, "warmup") },
 		func() error { _, _, err := rev.Consume(ctx, rec); return err },
 		func() error { return rev.Put(ctx, life.Session("warmup", now)) },
