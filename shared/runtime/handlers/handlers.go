@@ -38,7 +38,7 @@ func RevocationWritePrefixes() map[string][]string {
 		LoginFunction:    {throttle.UserKey(""), throttle.IPKey("")},           // failed-login counters
 		RefreshFunction:  {revocation.TokenKey(""), revocation.SessionKey("")}, // consumed tokens; a stolen session
 		LogoutFunction:   {revocation.SessionKey("")},                          // the revoked session
-		PasswordFunction: {revocation.UserKey(""), revocation.SessionKey("")},  // the cut-off; the old session
+		PasswordFunction: {revocation.UserKey(""), revocation.SessionKey(""), throttle.UserKey("")}, // the cut-off; the old session; old-password guesses
 	}
 }
 

@@ -92,18 +92,18 @@ type rtEnv struct {
 	counter *opCounter
 }
 
-func newRTEnv(t *testing.T) rtEnv { t.Helper(); return newRTEnvConfig(t, nil, nil) }
-
-// newRTEnvConfig is newRTEnv with edit applied to the functions' config
-// and clock (nil: time.Now) for the handlers and stores.
-func newRTEnvConfig(t *testing.T, edit func(*config.Config), clock func() time.Time) rtEnv {
-	t.Helper()
-	return newRTEnvWith(t, nil)
-}
+func newRTEnv(t *testing.T) rtEnv { t.Helper(); return newRTEnvWith(t, nil) }
 
 // newRTEnvWith is newRTEnv with more environment variables and more
 // client options (SDK middleware).
 func newRTEnvWith(t *testing.T, vars map[string]string, opts ...func(*dynamodb.Options)) rtEnv {
+	t.Helper()
+	return newRTEnvClock(t, vars, nil, opts...)
+}
+
+// newRTEnvClock is newRTEnvWith with clock (nil: time.Now) for the
+// handlers and stores.
+func newRTEnvClock(t *testing.T, vars map[string]string, clock func() time.Time, opts ...func(*dynamodb.Options)) rtEnv {
 	t.Helper()
 	srv := dynamolocal.Start(t)
 	counter := &opCounter{}
@@ -129,9 +129,6 @@ func newRTEnvWith(t *testing.T, vars map[string]string, opts ...func(*dynamodb.O
 		t.Fatal(err)
 	}
 	cfg.RevocationTable, cfg.UsersTable = revTable, usersTable
-	if edit != nil {
-		edit(&cfg)
-	}
 	set, err := handlers.New(cfg, []tokens.Key{{Secret: []byte(rtSecret)}},
 		handlers.DynamoStores(client, cfg, clock), slog.New(slog.DiscardHandler), clock)
 	if err != nil {

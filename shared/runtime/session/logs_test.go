@@ -28,8 +28,8 @@ func (brokenUsers) Get(_ context.Context, name string) (users.User, error) {
 	return users.User{}, fmt.Errorf("get user %q: %w", name, errors.New("connection reset"))
 }
 
-func (brokenUsers) SetPassword(context.Context, string, string, time.Time) error {
-	return errors.New("unused")
+func (brokenUsers) SetPassword(context.Context, string, string, time.Time) (int64, error) {
+	return 0, errors.New("unused")
 }
 
 // brokenStore is a throttle store whose writes fail naming the key.
