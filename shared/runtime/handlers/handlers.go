@@ -35,9 +35,9 @@ type Revocations interface {
 // TestRevocationWrites every key each function writes on DynamoDB Local.
 func RevocationWritePrefixes() map[string][]string {
 	return map[string][]string{
-		LoginFunction:    {throttle.UserKey(""), throttle.IPKey("")},           // failed-login counters
-		RefreshFunction:  {revocation.TokenKey(""), revocation.SessionKey("")}, // consumed tokens; a stolen session
-		LogoutFunction:   {revocation.SessionKey("")},                          // the revoked session
+		LoginFunction:    {throttle.UserKey(""), throttle.IPKey("")},                                // failed-login counters
+		RefreshFunction:  {revocation.TokenKey(""), revocation.SessionKey("")},                      // consumed tokens; a stolen session
+		LogoutFunction:   {revocation.SessionKey("")},                                               // the revoked session
 		PasswordFunction: {revocation.UserKey(""), revocation.SessionKey(""), throttle.UserKey("")}, // the cut-off; the old session; old-password guesses
 	}
 }
