@@ -53,12 +53,11 @@ var wantRoutes = map[string]route{
 // the AWSLambdaBasicExecutionRole managed policy (and X-Ray's write-only one, for the Tracing
 // parameter): least privilege, compared exactly.
 var wantPermissions = map[string][]string{
-	// Users read for the password check; revocation reads and writes for the
-	// failed-login counters (UpdateItem counts a failure, PutItem restarts or resets a counter),
-	// writes only on the counters' keys.
+	// Users read for the password check; revocation writes for the failed-login counters
+	// (UpdateItem reserves or releases an attempt, PutItem restarts or resets a counter),
+	// only on the counters' keys; no reads (a reservation decides in its condition).
 	"LoginFunction": {
 		"dynamodb:GetItem UsersTable",
-		"dynamodb:BatchGetItem RevocationTable",
 		"dynamodb:PutItem RevocationTable thr#user#*,thr#ip#*",
 		"dynamodb:UpdateItem RevocationTable thr#user#*,thr#ip#*",
 	},

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
 	"github.com/jwtgate/jwtgate/shared/testkit/fakeclock"
 )
@@ -67,7 +65,7 @@ func hashes(ops []string) int {
 // slowStore gives each DynamoDB call 10 s: DynamoDB Local on a shared
 // two-core machine answers a burst of 80 writes slower than the default
 // bound of 1 s, and a timeout would fail closed with 503.
-func slowStore(cfg *config.Config) { cfg.StoreTimeout = 10 * time.Second }
+var slowStore = map[string]string{"JWTGATE_STORE_TIMEOUT": "10s"}
 
 const (
 	bodyBad    = `{"msg":"Bad username or password"}`
@@ -80,7 +78,7 @@ const (
 // other 35 are refused with 429 before any hash. Then the lock holds for
 // the right password too.
 func TestParallelGuessesLockAtTheLimit(t *testing.T) {
-	env := newRTEnvConfig(t, slowStore, fakeclock.New(time.Now()).Now)
+	env := newRTEnvClock(t, slowStore, fakeclock.New(time.Now()).Now)
 	answers, ops := env.parallel(t, handlers.LoginFunction, 40, func(int) events.APIGatewayProxyRequest {
 		return rtProxy("POST", "/login", nil, nil, "", `{"username":"testuser","password":"guess"}`)
 	})
@@ -98,7 +96,7 @@ func TestParallelGuessesLockAtTheLimit(t *testing.T) {
 // TestParallelSprayLocksAtTheIPLimit: 30 different names from one address
 // at once reach the hash JWTGATE_LOGIN_FAILURES_IP (20) times.
 func TestParallelSprayLocksAtTheIPLimit(t *testing.T) {
-	env := newRTEnvConfig(t, slowStore, fakeclock.New(time.Now()).Now)
+	env := newRTEnvClock(t, slowStore, fakeclock.New(time.Now()).Now)
 	answers, ops := env.parallel(t, handlers.LoginFunction, 30, func(i int) events.APIGatewayProxyRequest {
 		return rtProxy("POST", "/login", nil, nil, "", fmt.Sprintf(`{"username":"user%d","password":"guess"}`, i))
 	})
@@ -112,12 +110,12 @@ func TestParallelSprayLocksAtTheIPLimit(t *testing.T) {
 // passwords at /password count toward the user's login lockout, in
 // parallel too, and a locked-out user gets 429 there and at /login.
 func TestPasswordGuessesCountTowardLockout(t *testing.T) {
-	env := newRTEnvConfig(t, slowStore, fakeclock.New(time.Now()).Now)
+	env := newRTEnvClock(t, slowStore, fakeclock.New(time.Now()).Now)
 	var resp events.APIGatewayProxyResponse
 	env.invoke(t, handlers.LoginFunction, rtProxy("POST", "/login", nil, nil, "", `{"username":"testuser","password":"testpass"}`), &resp)
 	wantStatus(t, "login", resp, 200, `{"login":true}`)
 	jar := rtJar(t, resp)
-	ar := authorizeAllow(t, env, jar)
+	ar := authorizeFor(t, env, jar)
 
 	guess := func(old string) events.APIGatewayProxyRequest {
 		return withAuthorizer(rtProxy("POST", "/password", jar, []string{"access_token_cookie"}, jar["csrf_access_token"],
@@ -137,23 +135,4 @@ func TestPasswordGuessesCountTowardLockout(t *testing.T) {
 	}
 	env.invoke(t, handlers.LoginFunction, rtProxy("POST", "/login", nil, nil, "", `{"username":"testuser","password":"testpass"}`), &resp)
 	wantStatus(t, "login after old-password guesses", resp, 429, bodyLocked)
-}
-
-// authorizeAllow runs the authorizer on jar's access token and returns its
-// Allow, to hand to a function behind it.
-func authorizeAllow(t *testing.T, env rtEnv, jar map[string]string) events.APIGatewayCustomAuthorizerResponse {
-	t.Helper()
-	cookie := "access_token_cookie=" + jar["access_token_cookie"]
-	ev := events.APIGatewayCustomAuthorizerRequestTypeRequest{
-		Type: "REQUEST", MethodArn: "arn:aws:execute-api:eu-west-1:123456789012:abc123/Prod/POST/password",
-		Resource: "/password", Path: "/password", HTTPMethod: "POST",
-		Headers:           map[string]string{"Cookie": cookie, "X-CSRF-TOKEN": jar["csrf_access_token"]},
-		MultiValueHeaders: map[string][]string{"Cookie": {cookie}, "X-CSRF-TOKEN": {jar["csrf_access_token"]}},
-	}
-	var ar events.APIGatewayCustomAuthorizerResponse
-	env.invoke(t, handlers.AuthorizerFunction, ev, &ar)
-	if len(ar.PolicyDocument.Statement) != 1 || !strings.EqualFold(ar.PolicyDocument.Statement[0].Effect, "Allow") {
-		t.Fatalf("authorizer: %+v, want Allow", ar)
-	}
-	return ar
 }

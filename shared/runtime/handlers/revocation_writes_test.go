@@ -151,7 +151,7 @@ func TestRevocationWrites(t *testing.T) {
 	env.invoke(t, handlers.PasswordFunction, withAuthorizer(rtProxy("POST", "/password", jar,
 		[]string{"access_token_cookie"}, jar["csrf_access_token"], `{"old_password":"testpass","new_password":"a much longer passphrase 42"}`), ar), &resp)
 	wantStatus(t, "password", resp, 200, `{"password_changed":true}`)
-	check("password change (cut-off, old session)", handlers.PasswordFunction)
+	check("password change (cut-off, old session, the user's attempt counter)", handlers.PasswordFunction)
 
 	// Every granted prefix is written by some path: a grant no path needs
 	// is wider than least privilege.

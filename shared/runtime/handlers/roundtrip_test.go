@@ -108,6 +108,13 @@ func newRTEnvWith(t *testing.T, vars map[string]string, opts ...func(*dynamodb.O
 	return buildRTEnv(t, vars, nil, nil, opts...)
 }
 
+// newRTEnvClock is newRTEnvWith with clock (nil: time.Now) for the
+// handlers and stores.
+func newRTEnvClock(t *testing.T, vars map[string]string, clock func() time.Time, opts ...func(*dynamodb.Options)) rtEnv {
+	t.Helper()
+	return buildRTEnv(t, vars, nil, clock, opts...)
+}
+
 // buildRTEnv is newRTEnv with environment variables vars, then edit applied
 // to the config, clock for the handlers and stores, and client options opts.
 func buildRTEnv(t *testing.T, vars map[string]string, edit func(*config.Config), clock func() time.Time, opts ...func(*dynamodb.Options)) rtEnv {
@@ -136,9 +143,6 @@ func buildRTEnv(t *testing.T, vars map[string]string, edit func(*config.Config),
 		t.Fatal(err)
 	}
 	cfg.RevocationTable, cfg.UsersTable = revTable, usersTable
-	if edit != nil {
-		edit(&cfg)
-	}
 	set, err := handlers.New(cfg, []tokens.Key{{Secret: []byte(rtSecret)}},
 		handlers.DynamoStores(client, cfg, clock), slog.New(slog.DiscardHandler), clock)
 	if err != nil {
