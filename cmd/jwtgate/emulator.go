@@ -9,58 +9,67 @@ import (
 	"os"
 	"strings"
 
-	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
-	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
+	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
 	"github.com/jwtgate/jwtgate/shared/tooling/rie"
+	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
-// emulatorInvoker builds every function's bootstrap with its Makefile
-// target and returns a pool of Lambda runtime emulators running them, with
-// the template's environment plus the local overrides, and the Getenv the
-// in-process side must use so both read the same configuration (the
-// generated key, when JWT_SECRET_KEY is unset, above all).
-func emulatorInvoker(ctx context.Context, endpoint string, getenv config.Getenv, log io.Writer) (*rie.Pool, config.Getenv, func(), error) {
+// emulatorInvoker prepares every function of the template under the
+// Lambda runtime emulator (rie.Prepare: Go functions built with their
+// Makefile target, Python and Node.js through their runtime loops) and
+// returns a pool running them, with the template's environment plus the
+// local overrides, the Getenv the in-process side must use so both read the
+// same configuration (the generated key, when JWT_SECRET_KEY is unset,
+// above all), and how each function runs.
+func emulatorInvoker(ctx context.Context, src []byte, templateDir, endpoint string, getenv config.Getenv, log io.Writer) (*rie.Pool, config.Getenv, []devserver.FunctionInfo, func(), error) {
 	if endpoint == "" {
-		return nil, nil, nil, fmt.Errorf("--invoke rie needs --dynamodb-endpoint: the functions run as separate processes and cannot see in-memory stores")
+		return nil, nil, nil, nil, fmt.Errorf("--invoke rie needs --dynamodb-endpoint: the functions run as separate processes and cannot see in-memory stores")
 	}
 	root, err := rie.RepoRoot(".")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	if templateDir == "" {
+		templateDir = root
 	}
 	emu, err := rie.Find(root)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	tmpl, err := samtemplate.Parse(src)
+	if err != nil {
+		return nil, nil, nil, nil, err
 	}
 	cfg, err := config.Load(getenv, config.Dev)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	key := cfg.SecretKey
 	if key == "" {
 		// The functions run in Lambda mode: they need a real 32-byte key.
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		key = base64.RawURLEncoding.EncodeToString(b)
 	}
 	dir, err := os.MkdirTemp("", "jwtgate-rie-")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	cleanup := func() { _ = os.RemoveAll(dir) }
 	fmt.Fprintln(log, "jwtgate dev: building the function bootstraps (make build-<LogicalId>) ...")
-	boots, err := rie.BuildAll(ctx, root, dir, handlers.LoginFunction, handlers.RefreshFunction,
-		handlers.LogoutFunction, handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction)
+	prepared, err := rie.Prepare(ctx, tmpl, templateDir, dir, tmpl.FunctionIDs())
 	if err != nil {
 		cleanup()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	fns, err := rie.FromTemplate([]byte(jwtgate.Template), boots)
-	if err != nil {
-		cleanup()
-		return nil, nil, nil, err
+	var infos []devserver.FunctionInfo
+	for _, id := range tmpl.FunctionIDs() {
+		info := devserver.FunctionInfo{ID: id, How: prepared.Descriptions[id]}
+		info.Err = prepared.Unrunnable[id]
+		infos = append(infos, info)
 	}
 	env := rie.LocalEnv(endpoint, cfg.RevocationTable, cfg.UsersTable, key)
 	// The caller's own settings reach the functions as they reach the
@@ -73,10 +82,10 @@ func emulatorInvoker(ctx context.Context, endpoint string, getenv config.Getenv,
 			}
 		}
 	}
-	pool, err := rie.NewPool(rie.Options{Emulator: emu, Functions: fns, Env: env, Output: log})
+	pool, err := rie.NewPool(rie.Options{Emulator: emu, Functions: prepared.Functions, Env: env, Output: log})
 	if err != nil {
 		cleanup()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	merged := func(k string) (string, bool) {
 		if k == "JWT_SECRET_KEY" {
@@ -84,5 +93,5 @@ func emulatorInvoker(ctx context.Context, endpoint string, getenv config.Getenv,
 		}
 		return getenv(k)
 	}
-	return pool, merged, func() { _ = pool.Close(); cleanup() }, nil
+	return pool, merged, infos, func() { _ = pool.Close(); cleanup() }, nil
 }

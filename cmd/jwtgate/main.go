@@ -12,10 +12,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/logging"
 	"github.com/jwtgate/jwtgate/shared/tooling/admin"
@@ -27,14 +30,19 @@ import (
 const usage = `usage: jwtgate <command> [flags]
 
 commands:
-  dev              run the API locally on the template's routes (default 127.0.0.1:3000)
+  dev              run the API locally on the template's routes (default 127.0.0.1:3000, or $PORT)
   tables create    create the DynamoDB tables (idempotent, TTL on)
   user ...         add | passwd | disable | enable | roles | list
   revoke ...       --jti ID | --session SID | --user NAME
   keys ...         generate | rotate (--secret-id ARN | --file F): signing keys
 
-Run "jwtgate <command> -h" for a command's flags.
+Run "jwtgate <command> -h" for a command's flags; "jwtgate --version" prints the version.
+Exit codes: 0 success, 1 failure, 2 usage error.
 `
+
+// errUsage marks a malformed dev command line (exit code 2); the flag
+// package has already printed the message and the flags.
+var errUsage = errors.New("usage error")
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
@@ -47,13 +55,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "dev":
-		if err := dev(ctx, args[1:], stdout, stderr); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
+		err := dev(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			if !errors.Is(err, errPrinted) {
+				fmt.Fprintln(stderr, "jwtgate dev:", err)
 			}
-			fmt.Fprintln(stderr, "jwtgate dev:", err)
-			return 1
+			return 2
 		}
+		fmt.Fprintln(stderr, "jwtgate dev:", err)
+		return 1
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, "jwtgate", version())
 		return 0
 	case "tables", "user", "revoke", "keys":
 		return admin.Run(ctx, args, admin.Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
@@ -65,41 +80,84 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// errPrinted marks an error the flag package has printed already.
+var errPrinted = errors.New("printed")
+
+// version is the module version of an installed binary (go install
+// ...@v1.2.3), else the VCS revision the binary was built from.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, modified := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "(devel)"
+	}
+	if modified {
+		rev += "+modified"
+	}
+	return "(devel) " + rev
+}
+
 func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:3000", "listen address")
+	defaultAddr := "127.0.0.1:3000"
+	if p := os.Getenv("PORT"); p != "" {
+		defaultAddr = net.JoinHostPort("127.0.0.1", p)
+	}
+	addr := fs.String("addr", defaultAddr, "listen address (default port: $PORT, else 3000)")
 	tmpl := fs.String("template", "", "SAM template to serve (default: the embedded template.yaml)")
 	endpoint := fs.String("dynamodb-endpoint", "", "serve on DynamoDB tables at this endpoint (created when absent) instead of in-memory stores")
 	invoke := fs.String("invoke", "inprocess", `how functions run: "inprocess", or "rie" (built bootstraps under the Lambda runtime emulator; needs --dynamodb-endpoint)`)
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %w: %w", errUsage, errPrinted, err)
 	}
-	src := []byte(jwtgate.Template)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q (dev takes only flags; see jwtgate dev -h)", errUsage, fs.Arg(0))
+	}
+	src, templateDir := []byte(jwtgate.Template), ""
 	if *tmpl != "" {
 		b, err := os.ReadFile(*tmpl)
 		if err != nil {
 			return err
 		}
-		src = b
+		src, templateDir = b, filepath.Dir(*tmpl)
 	}
 	log := logging.New(stderr, os.Getenv("LOG_LEVEL"))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The demo web app answers the paths no route matches, like a static
 	// site deployed beside the API.
-	opts := devserver.Options{Template: src, Getenv: os.LookupEnv, Log: log, Fallback: webapp.Handler()}
+	opts := devserver.Options{Template: src, TemplateDir: templateDir, Getenv: os.LookupEnv, Log: log,
+		Fallback: webapp.Handler(), FunctionOutput: stderr}
+	var emulated []devserver.FunctionInfo
 	switch *invoke {
 	case "inprocess":
 	case "rie":
-		pool, getenv, closePool, err := emulatorInvoker(ctx, *endpoint, os.LookupEnv, stderr)
+		pool, getenv, infos, closePool, err := emulatorInvoker(ctx, src, templateDir, *endpoint, os.LookupEnv, stderr)
 		if err != nil {
 			return err
 		}
 		defer closePool()
-		opts.Invoker, opts.Getenv = pool, getenv
+		opts.Invoker, opts.Getenv, emulated = pool, getenv, infos
 	default:
-		return fmt.Errorf("--invoke %q: want inprocess or rie", *invoke)
+		return fmt.Errorf("%w: --invoke %q: want inprocess or rie", errUsage, *invoke)
 	}
 	storeDesc, seeded := "in-memory stores", true
 	if *endpoint != "" {
@@ -117,6 +175,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -132,8 +191,25 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "  metrics: http://%s%s (the EMF counts CloudWatch would get; ?format=text)\n", ln.Addr(), devmetrics.Path)
 	if srv.RandomSecret {
 		fmt.Fprintln(stdout, "  signing secret: random per process (set JWT_SECRET_KEY to keep tokens across restarts)")
+	} else if err := config.CheckSecret([]byte(srv.Config.SecretKey), config.Lambda); err != nil {
+		fmt.Fprintf(stdout, "  warning: JWT_SECRET_KEY is accepted in dev mode only: deployed functions refuse it (%v)\n", err)
 	}
-	fmt.Fprintln(stdout, "  cookies: Secure", srv.Config.Cookies.Secure, "- dev mode only; production defaults to Secure")
+	if srv.Config.Cookies.Secure {
+		fmt.Fprintln(stdout, "  cookies: Secure (JWT_COOKIE_SECURE=true): browsers send them over https, or to http://localhost only")
+	} else {
+		fmt.Fprintln(stdout, "  cookies: not Secure, for plain http (dev mode only; deployed functions default to Secure)")
+	}
+	functions := srv.Functions
+	if emulated != nil {
+		functions = emulated
+	}
+	for _, f := range functions {
+		if f.Err != nil {
+			fmt.Fprintf(stdout, "  function %-20s CANNOT RUN (its routes answer 502): %v\n", f.ID, f.Err)
+			continue
+		}
+		fmt.Fprintf(stdout, "  function %-20s %s\n", f.ID, f.How)
+	}
 	// API Gateway answers CORS preflights itself (the template's Cors
 	// settings); the local gateway has no OPTIONS routes, so it wraps all.
 	hs := &http.Server{Handler: cors.Middleware(srv.Config.CORS, srv.Handler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,

@@ -108,11 +108,22 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		DecodeAudience: r.list("JWT_DECODE_AUDIENCE", nil),
 	}
 	c.Tokens.DecodeAlgorithms = r.list("JWT_DECODE_ALGORITHMS", []string{c.Tokens.Algorithm})
-	for _, a := range append([]string{c.Tokens.Algorithm}, c.Tokens.DecodeAlgorithms...) {
+	// JWT_DECODE_ALGORITHMS defaults to JWT_ALGORITHM: a bad value is
+	// reported once, under the variable that holds it.
+	badAlg := map[string]bool{}
+	for i, a := range append([]string{c.Tokens.Algorithm}, c.Tokens.DecodeAlgorithms...) {
 		switch a {
 		case "HS256", "HS384", "HS512":
 		default:
-			r.fail("JWT_ALGORITHM", a, "supported: HS256, HS384, HS512")
+			if badAlg[a] {
+				continue
+			}
+			badAlg[a] = true
+			name := "JWT_ALGORITHM"
+			if i > 0 {
+				name = "JWT_DECODE_ALGORITHMS"
+			}
+			r.fail(name, a, "supported: HS256, HS384, HS512")
 		}
 	}
 
@@ -195,6 +206,11 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	c.RevocationTable, c.UsersTable, c.DynamoDBEndpoint = r.tables()
 	c.LogLevel = r.str("LOG_LEVEL", "info")
 	c.Metrics = r.boolean("JWTGATE_METRICS", true)
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		r.fail("LOG_LEVEL", c.LogLevel, "supported: debug, info, warn, error")
+	}
 
 	c.SecretKey = r.str("JWT_SECRET_KEY", "")
 	c.SecretARN = r.str("JWT_SECRET_ARN", "")

@@ -134,7 +134,8 @@ func TestBadValues(t *testing.T) {
 		{"samesite", "JWT_COOKIE_SAMESITE", "sideways", "JWT_COOKIE_SAMESITE"},
 		{"location", "JWT_TOKEN_LOCATION", "query", "JWT_TOKEN_LOCATION"},
 		{"algorithm", "JWT_ALGORITHM", "RS256", "JWT_ALGORITHM"},
-		{"alg none", "JWT_DECODE_ALGORITHMS", "HS256,none", "JWT_ALGORITHM"},
+		{"alg none", "JWT_DECODE_ALGORITHMS", "HS256,none", "JWT_DECODE_ALGORITHMS"},
+		{"log level", "LOG_LEVEL", "verbose", `LOG_LEVEL="verbose": supported: debug, info, warn, error`},
 		{"samesite None without Secure", "JWT_COOKIE_SAMESITE", "None", "JWT_COOKIE_SAMESITE"},
 		{"role rules", "JWTGATE_ROLE_RULES", "garbage", "JWTGATE_ROLE_RULES"},
 		{"role rules without roles", "JWTGATE_ROLE_RULES", "GET /admin*=", "JWTGATE_ROLE_RULES"},
@@ -250,6 +251,18 @@ func TestCookiePrefixes(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// JWT_DECODE_ALGORITHMS defaults to JWT_ALGORITHM; one bad value must not
+// be reported twice.
+func TestBadAlgorithmReportedOnce(t *testing.T) {
+	_, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_ALGORITHM": "RS256"}), config.Lambda)
+	if err == nil {
+		t.Fatal("Load = nil error")
+	}
+	if n := strings.Count(err.Error(), "RS256"); n != 1 {
+		t.Errorf("error %q names RS256 %d times, want once", err, n)
+	}
 }
 
 func TestBadValuesReportedTogether(t *testing.T) {

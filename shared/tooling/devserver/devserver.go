@@ -8,6 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
@@ -20,6 +23,8 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 	"github.com/jwtgate/jwtgate/shared/tooling/devmetrics"
 	"github.com/jwtgate/jwtgate/shared/tooling/gateway"
+	"github.com/jwtgate/jwtgate/shared/tooling/rie"
+	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
 // DemoUser is a seeded account, printed at start.
@@ -46,7 +51,8 @@ type Options struct {
 	Clock    func() time.Time
 	// Stores replace the in-memory defaults when set.
 	Stores *handlers.Stores
-	// Invoker replaces in-process invocation when set (e.g. the emulator).
+	// Invoker replaces in-process invocation of every function when set
+	// (e.g. the emulator).
 	Invoker gateway.Invoker
 	// Functions adds in-process functions by logical ID, each a handler as
 	// lambda.Start takes it, for routes of the template beyond jwtgate's
@@ -57,7 +63,28 @@ type Options struct {
 	// MetricsLog, when set, gets a copy of every EMF line the functions
 	// write (as their CloudWatch log would show it).
 	MetricsLog io.Writer
+	// TemplateDir is the directory the template's CodeUri values are
+	// relative to; empty means the repository root above the working
+	// directory (where the embedded template.yaml comes from).
+	TemplateDir string
+	// FunctionOutput receives the log lines of the functions that run
+	// under the emulator, prefixed with their logical IDs; nil discards.
+	FunctionOutput io.Writer
 }
+
+// FunctionInfo says how jwtgate dev runs one function of the template.
+type FunctionInfo struct {
+	ID string
+	// How is e.g. "Go, in process", or the runtime and the emulator.
+	How string
+	// Err is why the function cannot run (wrapping rie.ErrCannotRun or
+	// rie.ErrNotInstalled); its routes then answer 502, as a broken
+	// function does behind API Gateway, and log ErrCannotRun with it.
+	Err error
+}
+
+// ErrCannotRun is what invoking a function that cannot run returns.
+var ErrCannotRun = errors.New("devserver: function cannot run locally")
 
 // Server is an assembled dev gateway.
 type Server struct {
@@ -69,6 +96,20 @@ type Server struct {
 	// Metrics sums the EMF lines the in-process functions write, as
 	// CloudWatch would; it serves them at devmetrics.Path.
 	Metrics *devmetrics.Tally
+	// Functions say how each function of the template runs, sorted by
+	// logical ID (empty when Options.Invoker runs them all).
+	Functions []FunctionInfo
+
+	closers []func()
+}
+
+// Close stops the emulators of the functions that run under one.
+func (s *Server) Close() error {
+	for _, c := range s.closers {
+		c()
+	}
+	s.closers = nil
+	return nil
 }
 
 // New builds the gateway.
@@ -77,7 +118,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := gateway.ParseTemplate(o.Template)
+	api, err := samtemplate.Parse(o.Template)
 	if err != nil {
 		return nil, err
 	}
@@ -119,17 +160,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	inv := o.Invoker
 	if inv == nil {
-		functions := map[string]any{}
-		for _, name := range []string{handlers.LoginFunction, handlers.RefreshFunction, handlers.LogoutFunction,
-			handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction} {
-			if functions[name], err = set.REST(name); err != nil {
-				return nil, err
-			}
+		if inv, err = s.functions(ctx, api, set, o); err != nil {
+			s.Close()
+			return nil, err
 		}
-		for name, fn := range o.Functions {
-			functions[name] = fn
-		}
-		inv = gateway.NewInProcess(functions)
 	}
 	s.Gateway = &gateway.Gateway{API: api, Invoker: inv, Stage: o.Stage, Fallback: o.Fallback, Log: o.Log, Clock: o.Clock}
 	return s, nil
@@ -142,6 +176,116 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(devmetrics.Path, s.Metrics)
 	mux.Handle("/", s.Gateway)
 	return mux
+}
+
+// functions builds the invoker of every function of the template:
+// jwtgate's own Go handlers in process, every other function under the
+// Lambda emulator as rie.Prepare runs it (your Go, Python or Node.js
+// functions), and, for a function neither can run, its reason.
+func (s *Server) functions(ctx context.Context, api *samtemplate.Template, set *handlers.Set, o Options) (gateway.Invoker, error) {
+	r := &router{emulated: map[string]bool{}, cannot: map[string]error{}}
+	inproc := map[string]any{}
+	var others []string
+	for id, fn := range o.Functions {
+		inproc[id] = fn
+	}
+	for _, id := range api.FunctionIDs() {
+		if _, given := inproc[id]; given {
+			s.Functions = append(s.Functions, FunctionInfo{ID: id, How: "in process (Options.Functions)"})
+			continue
+		}
+		if h, err := set.REST(id); err == nil {
+			inproc[id] = h
+			s.Functions = append(s.Functions, FunctionInfo{ID: id, How: "Go, in process"})
+			continue
+		}
+		others = append(others, id)
+	}
+	r.inproc = gateway.NewInProcess(inproc)
+	if len(others) == 0 {
+		return r, nil
+	}
+	prepared, err := s.emulate(ctx, api, others, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range others {
+		info := FunctionInfo{ID: id, How: prepared.Descriptions[id], Err: prepared.Unrunnable[id]}
+		if info.Err != nil {
+			r.cannot[id] = fmt.Errorf("%w: %s: %w", ErrCannotRun, id, info.Err)
+		} else {
+			r.emulated[id] = true
+		}
+		s.Functions = append(s.Functions, info)
+	}
+	slices.SortFunc(s.Functions, func(a, b FunctionInfo) int { return strings.Compare(a.ID, b.ID) })
+	if len(prepared.Functions) == 0 {
+		return r, nil
+	}
+	pool, err := rie.NewPool(rie.Options{Emulator: prepared.emulator, Functions: prepared.Functions, Output: o.FunctionOutput})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() { _ = pool.Close() })
+	r.emulator = pool
+	return r, nil
+}
+
+// prepared is rie.Prepare's result with the emulator that runs it.
+type prepared struct {
+	rie.Prepared
+	emulator string
+}
+
+// emulate prepares the functions ids under the emulator; without an
+// emulator installed every one of them is unrunnable, with that reason.
+func (s *Server) emulate(ctx context.Context, api *samtemplate.Template, ids []string, o Options) (prepared, error) {
+	dir := o.TemplateDir
+	root, rootErr := rie.RepoRoot(".")
+	if dir == "" {
+		dir = root
+		if rootErr != nil {
+			dir = "."
+		}
+	}
+	emu, err := rie.Find(root)
+	if err != nil {
+		p := prepared{Prepared: rie.Prepared{Descriptions: map[string]string{}, Unrunnable: map[string]error{}}}
+		for _, id := range ids {
+			p.Descriptions[id] = api.Functions[id].Runtime + ", under the Lambda emulator"
+			p.Unrunnable[id] = err
+		}
+		return p, nil
+	}
+	work, err := os.MkdirTemp("", "jwtgate-dev-")
+	if err != nil {
+		return prepared{}, fmt.Errorf("devserver: %w", err)
+	}
+	s.closers = append(s.closers, func() { _ = os.RemoveAll(work) })
+	p, err := rie.Prepare(ctx, api, dir, work, ids)
+	if err != nil {
+		return prepared{}, fmt.Errorf("devserver: %w", err)
+	}
+	return prepared{Prepared: p, emulator: emu}, nil
+}
+
+// router sends each function to what runs it.
+type router struct {
+	inproc   *gateway.InProcess
+	emulator gateway.Invoker
+	emulated map[string]bool
+	cannot   map[string]error
+}
+
+// Invoke implements gateway.Invoker.
+func (r *router) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	switch {
+	case r.emulated[function]:
+		return r.emulator.Invoke(ctx, function, payload)
+	case r.cannot[function] != nil:
+		return nil, r.cannot[function]
+	}
+	return r.inproc.Invoke(ctx, function, payload)
 }
 
 // UserAdder is what Seed needs of a user store.

@@ -18,6 +18,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
+
+	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
 // Invoker runs a function by logical ID with a JSON event and returns its
@@ -47,7 +49,7 @@ const (
 
 // Gateway serves an API.
 type Gateway struct {
-	API     *API
+	API     *samtemplate.Template
 	Invoker Invoker
 	Stage   string
 	// Fallback serves requests no route matches (the demo web app); nil
@@ -304,7 +306,7 @@ func glob(p, s string) bool {
 }
 
 // match finds the route for method and path, with path parameters.
-func (g *Gateway) match(method, path string) (Route, map[string]string, bool) {
+func (g *Gateway) match(method, path string) (samtemplate.Route, map[string]string, bool) {
 	for _, rt := range g.API.Routes {
 		if rt.Method != "ANY" && rt.Method != method {
 			continue
@@ -313,7 +315,7 @@ func (g *Gateway) match(method, path string) (Route, map[string]string, bool) {
 			return rt, params, true
 		}
 	}
-	return Route{}, nil, false
+	return samtemplate.Route{}, nil, false
 }
 
 func matchPath(tmpl, path string) (map[string]string, bool) {
@@ -346,7 +348,7 @@ func matchPath(tmpl, path string) (map[string]string, bool) {
 }
 
 // proxyEvent builds the REST proxy event API Gateway would send.
-func (g *Gateway) proxyEvent(r *http.Request, rt Route, params map[string]string, body []byte) events.APIGatewayProxyRequest {
+func (g *Gateway) proxyEvent(r *http.Request, rt samtemplate.Route, params map[string]string, body []byte) events.APIGatewayProxyRequest {
 	single := map[string]string{}
 	multi := map[string][]string{}
 	for k, v := range r.Header {
@@ -414,7 +416,7 @@ func (g *Gateway) respond(w http.ResponseWriter, kind string, authCtx map[string
 	_, _ = io.WriteString(w, body)
 }
 
-func defaultResponse(kind string) Response {
+func defaultResponse(kind string) samtemplate.Response {
 	status := map[string]int{
 		"UNAUTHORIZED": 401, "ACCESS_DENIED": 403, "AUTHORIZER_FAILURE": 500,
 		"AUTHORIZER_CONFIGURATION_ERROR": 500, "MISSING_AUTHENTICATION_TOKEN": 403,
@@ -423,7 +425,7 @@ func defaultResponse(kind string) Response {
 	if status == 0 {
 		status = 500
 	}
-	return Response{StatusCode: status}
+	return samtemplate.Response{StatusCode: status}
 }
 
 // substitute fills the variables gateway responses support, verbatim as

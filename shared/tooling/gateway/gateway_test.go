@@ -3,7 +3,6 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/tooling/gateway"
+	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
 const arnPrefix = "arn:aws:execute-api:us-east-1:123456789012:api/prod"
@@ -57,97 +57,6 @@ func TestAllowed(t *testing.T) {
 	}
 }
 
-// TestAuthorizerTTL reads ReauthorizeEvery as SAM does: a literal, a !Ref
-// of a parameter (its default), or SAM's 300 s when absent.
-func TestAuthorizerTTL(t *testing.T) {
-	const line = "              ReauthorizeEvery: !Ref AuthorizerCacheTtl\n"
-	if !strings.Contains(jwtgate.Template, line) {
-		t.Fatalf("template.yaml changed: %q not found", line)
-	}
-	for _, tc := range []struct {
-		name, replace string
-		want          time.Duration
-	}{
-		{"literal", "              ReauthorizeEvery: 60\n", time.Minute},
-		{"absent: SAM's default", "", 300 * time.Second},
-		{"parameter default", line, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			api, err := gateway.ParseTemplate([]byte(strings.Replace(jwtgate.Template, line, tc.replace, 1)))
-			if err != nil || api.AuthorizerTTL != tc.want {
-				t.Fatalf("AuthorizerTTL = %v, %v; want %v", api.AuthorizerTTL, err, tc.want)
-			}
-		})
-	}
-	if _, err := gateway.ParseTemplate([]byte(strings.Replace(jwtgate.Template, line, "              ReauthorizeEvery: soon\n", 1))); err == nil {
-		t.Errorf("ReauthorizeEvery: soon accepted")
-	}
-}
-
-func TestParseTemplate(t *testing.T) {
-	api, err := gateway.ParseTemplate([]byte(jwtgate.Template))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if api.Authorizer != "AuthorizerFunction" {
-		t.Errorf("authorizer %q", api.Authorizer)
-	}
-	if len(api.IdentityHeaders) != 1 || api.IdentityHeaders[0] != "Cookie" {
-		t.Errorf("identity headers %v, want [Cookie]", api.IdentityHeaders)
-	}
-	if api.AuthorizerTTL != 0 {
-		t.Errorf("authorizer TTL %v, want 0 (AuthorizerCacheTtl's default)", api.AuthorizerTTL)
-	}
-	got := map[string]string{}
-	for _, r := range api.Routes {
-		got[r.Method+" "+r.Path] = fmt.Sprintf("%s authorized=%v", r.Function, r.Authorized)
-	}
-	want := map[string]string{
-		"POST /login":    "LoginFunction authorized=false",
-		"POST /refresh":  "RefreshFunction authorized=false",
-		"POST /logout":   "LogoutFunction authorized=false",
-		"POST /password": "PasswordFunction authorized=true",
-		"GET /protected": "ProtectedFunction authorized=true",
-		"GET /admin":     "ProtectedFunction authorized=true",
-	}
-	if len(got) != len(want) {
-		t.Errorf("routes %v, want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("route %s = %q, want %q", k, got[k], v)
-		}
-	}
-	denied, ok := api.Responses["ACCESS_DENIED"]
-	if !ok || denied.StatusCode != 401 || denied.Template != `{"msg":"$context.authorizer.msg"}` || denied.Headers["Content-Type"] != "application/json" {
-		t.Errorf("ACCESS_DENIED = %+v", denied)
-	}
-	if u := api.Responses["UNAUTHORIZED"]; u.StatusCode != 401 || u.Template != `{"msg":"Missing cookie \"access_token_cookie\""}` {
-		t.Errorf("UNAUTHORIZED = %+v", u)
-	}
-	if f := api.Responses["AUTHORIZER_FAILURE"]; f.StatusCode != 503 {
-		t.Errorf("AUTHORIZER_FAILURE = %+v", f)
-	}
-	for fn, vars := range map[string]map[string]string{
-		"LoginFunction": {
-			"JWT_ACCESS_TOKEN_EXPIRES": "900", "JWT_REFRESH_TOKEN_EXPIRES": "2592000", "JWT_COOKIE_SECURE": "true",
-			"JWT_COOKIE_SAMESITE": "Lax", "JWT_SESSION_COOKIE": "true", "JWT_COOKIE_DOMAIN": "",
-			"USERS_TABLE": "UsersTable", "REVOCATION_TABLE": "RevocationTable", "JWT_SECRET_ARN": "JwtSecret",
-		},
-		"RefreshFunction":    {"JWTGATE_REFRESH_REUSE_GRACE": "10"},
-		"AuthorizerFunction": {"JWTGATE_ROLE_RULES": "GET /admin*=admin", "JWTGATE_AUTHORIZER_CACHE_TTL": "0", "JWT_COOKIE_SECURE": "true"},
-	} {
-		for k, v := range vars {
-			if got, ok := api.Env[fn][k]; !ok || got != v {
-				t.Errorf("%s env %s = %q (set %v), want %q", fn, k, got, ok, v)
-			}
-		}
-	}
-	if _, err := gateway.ParseTemplate([]byte("")); err == nil {
-		t.Errorf("empty template accepted")
-	}
-}
-
 // fakeInvoker answers the authorizer with a fixed response and records
 // what reached the function.
 type fakeInvoker struct {
@@ -165,7 +74,7 @@ func (f *fakeInvoker) Invoke(_ context.Context, fn string, _ []byte) ([]byte, er
 
 // denyWith serves GET /protected through the gateway with an authorizer
 // that denies with context msg, and returns the response.
-func denyWith(t *testing.T, api *gateway.API, msg string) (int, string, []string) {
+func denyWith(t *testing.T, api *samtemplate.Template, msg string) (int, string, []string) {
 	t.Helper()
 	inv := &fakeInvoker{authz: events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID: "anonymous",
@@ -192,7 +101,7 @@ func denyWith(t *testing.T, api *gateway.API, msg string) (int, string, []string
 // $context.authorizer.* verbatim, so the authorizer must send JSON-safe
 // values (it escapes its msg); a value is never expanded twice.
 func TestDenyMessageSubstitution(t *testing.T) {
-	api, err := gateway.ParseTemplate([]byte(jwtgate.Template))
+	api, err := samtemplate.Parse([]byte(jwtgate.Template))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,8 @@ func Find(repoRoot string) (string, error) {
 // Build compiles function logicalID into dir/bootstrap with the repository's
 // own make target (`make build-<LogicalId> ARTIFACTS_DIR=dir`, what `sam
 // build` runs), for this machine's CPU: the template may say arm64, but the
-// emulator runs the binary natively. mk/rie.mk is read too, for its
+// emulator runs the binary natively. repoRoot is the directory holding the
+// Makefile (a function's CodeUri). mk/rie.mk is read too when there, for its
 // build-HelloFunction and build-SDKFloorFunction targets; it guards against
 // being included twice.
 func Build(ctx context.Context, repoRoot, logicalID, dir string) error {
@@ -52,9 +53,12 @@ func Build(ctx context.Context, repoRoot, logicalID, dir string) error {
 	if err != nil {
 		return fmt.Errorf("rie: build %s: %w", logicalID, err)
 	}
-	cmd := exec.CommandContext(ctx, "make", "--no-print-directory",
-		"-f", "Makefile", "-f", filepath.Join("mk", "rie.mk"),
-		"build-"+logicalID, "ARTIFACTS_DIR="+abs, "GOARCH="+runtime.GOARCH)
+	args := []string{"--no-print-directory", "-f", "Makefile"}
+	if _, err := os.Stat(filepath.Join(repoRoot, "mk", "rie.mk")); err == nil {
+		args = append(args, "-f", filepath.Join("mk", "rie.mk"))
+	}
+	args = append(args, "build-"+logicalID, "ARTIFACTS_DIR="+abs, "GOARCH="+runtime.GOARCH)
+	cmd := exec.CommandContext(ctx, "make", args...)
 	cmd.Dir = repoRoot
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -73,11 +73,15 @@ func launch(ctx context.Context, emulator, function string, fn Function, env []s
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
-	cmd := exec.Command(emulator, "--log-level", "info",
+	args := append([]string{"--log-level", "info",
 		"--runtime-interface-emulator-address", addr,
-		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(ports[1]),
-		fn.Bootstrap)
-	cmd.Dir = filepath.Dir(fn.Bootstrap)
+		"--runtime-api-address", "127.0.0.1:" + strconv.Itoa(ports[1]),
+		fn.Bootstrap}, fn.Args...)
+	cmd := exec.Command(emulator, args...)
+	cmd.Dir = fn.Dir
+	if cmd.Dir == "" {
+		cmd.Dir = filepath.Dir(fn.Bootstrap)
+	}
 	cmd.Env = env
 	setParentDeathSignal(cmd)
 	// The runtime inherits the pipe: WaitDelay bounds Wait should it

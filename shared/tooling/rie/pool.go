@@ -39,10 +39,19 @@ const (
 
 // Function is one function as the pool runs it.
 type Function struct {
-	// Bootstrap is the built binary (Build's dir/bootstrap).
+	// Bootstrap is the program the emulator starts: the built binary
+	// (Build's dir/bootstrap), or an interpreter (see Prepare).
 	Bootstrap string
+	// Args follow Bootstrap on the emulator's command line (an
+	// interpreter's runtime loop and the handler).
+	Args []string
+	// Dir is the working directory (Lambda's /var/task); empty means
+	// Bootstrap's directory.
+	Dir string
+	// Handler is _HANDLER; empty means "bootstrap", the provided runtimes'.
+	Handler string
 	// Env is the environment the template gives the function
-	// (gateway.ParseTemplate(...).Env[logicalID]).
+	// (samtemplate.Function.Env).
 	Env map[string]string
 	// Timeout is the Lambda timeout; zero means DefaultTimeout.
 	Timeout time.Duration
@@ -226,12 +235,17 @@ func (p *Pool) env(function string) []string {
 		"LANG":                            "en_US.UTF-8",
 		"TZ":                              ":UTC",
 		"_HANDLER":                        "bootstrap",
+		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + function,
+		"AWS_LAMBDA_LOG_STREAM_NAME":      "local",
 		"AWS_REGION":                      gateway.Region,
 		"AWS_DEFAULT_REGION":              gateway.Region,
 		"AWS_LAMBDA_FUNCTION_NAME":        function,
 		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(mem),
 		"AWS_LAMBDA_FUNCTION_TIMEOUT":     strconv.Itoa(int((timeout + time.Second - 1) / time.Second)),
+	}
+	if fn.Handler != "" {
+		m["_HANDLER"] = fn.Handler
 	}
 	for k, v := range fn.Env {
 		m[k] = v
@@ -299,7 +313,8 @@ func classify(function string, status int, body []byte) ([]byte, bool, error) {
 }
 
 // functionError recognises {"errorMessage","errorType"[,"stackTrace"]}, the
-// only shape aws-lambda-go gives a returned error.
+// only shape aws-lambda-go gives a returned error (Python's runtime adds
+// "requestId").
 func functionError(body []byte) *gateway.FunctionError {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) != nil {
@@ -311,7 +326,7 @@ func functionError(body []byte) *gateway.FunctionError {
 		return nil
 	}
 	for k := range m {
-		if k != "errorMessage" && k != "errorType" && k != "stackTrace" {
+		if k != "errorMessage" && k != "errorType" && k != "stackTrace" && k != "requestId" {
 			return nil
 		}
 	}

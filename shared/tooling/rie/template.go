@@ -2,66 +2,27 @@ package rie
 
 import (
 	"fmt"
-	"strconv"
-	"time"
 
-	"gopkg.in/yaml.v3"
-
-	"github.com/jwtgate/jwtgate/shared/tooling/gateway"
+	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
-// FromTemplate describes every function of a SAM template for a Pool: its
-// environment as gateway.ParseTemplate resolves it, its Timeout and
-// MemorySize (Globals, then its own), and bootstraps[logicalID] as binary.
-// Functions without a bootstrap are left out.
+// FromTemplate describes every function of a SAM template that has a
+// bootstrap in bootstraps (logical ID to binary) for a Pool: its
+// environment, Timeout and MemorySize as samtemplate resolves them.
+// Functions without a bootstrap are left out; Prepare also covers the
+// functions of other runtimes.
 func FromTemplate(template []byte, bootstraps map[string]string) (map[string]Function, error) {
-	api, err := gateway.ParseTemplate(template)
+	tmpl, err := samtemplate.Parse(template)
 	if err != nil {
 		return nil, fmt.Errorf("rie: %w", err)
 	}
-	type props struct {
-		Timeout    string `yaml:"Timeout"`
-		MemorySize string `yaml:"MemorySize"`
-	}
-	var doc struct {
-		Globals struct {
-			Function props `yaml:"Function"`
-		} `yaml:"Globals"`
-		Resources map[string]struct {
-			Type       string `yaml:"Type"`
-			Properties props  `yaml:"Properties"`
-		} `yaml:"Resources"`
-	}
-	if err := yaml.Unmarshal(template, &doc); err != nil {
-		return nil, fmt.Errorf("rie: template: %w", err)
-	}
 	out := map[string]Function{}
 	for id, path := range bootstraps {
-		res, ok := doc.Resources[id]
-		if !ok || res.Type != "AWS::Serverless::Function" {
-			continue
+		if fn, ok := tmpl.Functions[id]; ok {
+			out[id] = Function{Bootstrap: path, Env: fn.Env, Timeout: fn.Timeout, MemoryMB: fn.MemoryMB}
 		}
-		fn := Function{Bootstrap: path, Env: api.Env[id]}
-		if s := firstSet(res.Properties.Timeout, doc.Globals.Function.Timeout); s != "" {
-			if n, err := strconv.Atoi(s); err == nil {
-				fn.Timeout = time.Duration(n) * time.Second
-			}
-		}
-		if s := firstSet(res.Properties.MemorySize, doc.Globals.Function.MemorySize); s != "" {
-			fn.MemoryMB, _ = strconv.Atoi(s)
-		}
-		out[id] = fn
 	}
 	return out, nil
-}
-
-func firstSet(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // LocalEnv is the override set for functions talking to DynamoDB Local:

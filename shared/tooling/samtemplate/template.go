@@ -1,8 +1,10 @@
-package gateway
+package samtemplate
 
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,8 +13,13 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// API is what the gateway needs of the SAM template.
-type API struct {
+// ErrEmpty means the template has no YAML document.
+var ErrEmpty = errors.New("samtemplate: empty template")
+
+// Template is what the local tools need of a SAM template.
+type Template struct {
+	// Routes are the Api events of every function, literal paths before
+	// templated ones (API Gateway prefers them).
 	Routes []Route
 	// Authorizer is the logical ID of the default authorizer's function.
 	Authorizer string
@@ -23,10 +30,10 @@ type API struct {
 	// Gateway reuses an answer for every request with the same identity
 	// source values (SAM's default, when the template names none: 300 s).
 	AuthorizerTTL time.Duration
-	Responses     map[string]Response
-	// Env holds each function's environment as the template resolves it with
-	// parameter defaults (Globals first, then the function's own).
-	Env map[string]map[string]string
+	// Responses are the configured gateway responses by type.
+	Responses map[string]Response
+	// Functions are the AWS::Serverless::Function resources by logical ID.
+	Functions map[string]Function
 }
 
 // Route is one API event of a function.
@@ -44,22 +51,50 @@ type Response struct {
 	Headers    map[string]string
 }
 
-// ParseTemplate reads a SAM template with one AWS::Serverless::Api.
-func ParseTemplate(src []byte) (*API, error) {
+// Function is one AWS::Serverless::Function, Globals applied.
+type Function struct {
+	ID string
+	// Runtime is e.g. provided.al2023 or python3.12.
+	Runtime string
+	// Handler is "bootstrap" for provided runtimes, module.function for
+	// Python, file.export for Node.js.
+	Handler string
+	// CodeUri is the code's directory, relative to the template.
+	CodeUri string
+	// BuildMethod is Metadata.BuildMethod ("makefile" for the Go
+	// functions), empty when sam build picks the runtime's builder.
+	BuildMethod string
+	// Env is the environment as the template resolves it with parameter
+	// defaults (Globals first, then the function's own).
+	Env map[string]string
+	// Timeout and MemoryMB are zero when neither the function nor Globals
+	// sets them (Lambda's defaults then apply).
+	Timeout  time.Duration
+	MemoryMB int
+}
+
+// FunctionIDs returns the logical IDs of every function, sorted.
+func (t *Template) FunctionIDs() []string {
+	return slices.Sorted(maps.Keys(t.Functions))
+}
+
+// Parse reads a SAM template with one AWS::Serverless::Api.
+func Parse(src []byte) (*Template, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, fmt.Errorf("gateway: template: %w", err)
+		return nil, fmt.Errorf("samtemplate: %w", err)
 	}
 	if len(doc.Content) == 0 {
-		return nil, errors.New("gateway: template: empty")
+		return nil, ErrEmpty
 	}
 	root := doc.Content[0]
 	params := map[string]string{}
 	for name, p := range pairs(get(root, "Parameters")) {
 		params[name] = scalar(get(p, "Default"))
 	}
-	api := &API{Responses: map[string]Response{}, Env: map[string]map[string]string{}}
-	globalEnv := env(get(get(get(get(root, "Globals"), "Function"), "Environment"), "Variables"), params)
+	t := &Template{Responses: map[string]Response{}, Functions: map[string]Function{}}
+	globals := get(get(root, "Globals"), "Function")
+	globalEnv := env(get(get(globals, "Environment"), "Variables"), params)
 	defaultAuth := ""
 	for name, res := range pairs(get(root, "Resources")) {
 		props := get(res, "Properties")
@@ -68,19 +103,19 @@ func ParseTemplate(src []byte) (*API, error) {
 			auth := get(props, "Auth")
 			defaultAuth = scalar(get(auth, "DefaultAuthorizer"))
 			if a := get(get(auth, "Authorizers"), defaultAuth); a != nil {
-				api.Authorizer, _, _ = strings.Cut(scalar(get(a, "FunctionArn")), ".")
+				t.Authorizer, _, _ = strings.Cut(scalar(get(a, "FunctionArn")), ".")
 				for _, h := range seq(get(get(a, "Identity"), "Headers")) {
-					api.IdentityHeaders = append(api.IdentityHeaders, scalar(h))
+					t.IdentityHeaders = append(t.IdentityHeaders, scalar(h))
 				}
 				ttl, err := seconds(get(get(a, "Identity"), "ReauthorizeEvery"), params, samDefaultTTL)
 				if err != nil {
-					return nil, fmt.Errorf("gateway: template: %s ReauthorizeEvery: %w", defaultAuth, err)
+					return nil, fmt.Errorf("samtemplate: %s ReauthorizeEvery: %w", defaultAuth, err)
 				}
-				api.AuthorizerTTL = ttl
+				t.AuthorizerTTL = ttl
 			}
 			for typ, gr := range pairs(get(props, "GatewayResponses")) {
 				r := Response{Headers: map[string]string{}}
-				fmt.Sscan(scalar(get(gr, "StatusCode")), &r.StatusCode)
+				r.StatusCode, _ = strconv.Atoi(scalar(get(gr, "StatusCode")))
 				r.Template = scalar(get(get(gr, "ResponseTemplates"), "application/json"))
 				for h, v := range pairs(get(get(gr, "ResponseParameters"), "Headers")) {
 					// Conditional values (!If on a template condition, as the
@@ -91,17 +126,26 @@ func ParseTemplate(src []byte) (*API, error) {
 					}
 					r.Headers[h] = strings.Trim(scalar(v), "'")
 				}
-				api.Responses[typ] = r
+				t.Responses[typ] = r
 			}
 		case "AWS::Serverless::Function":
-			e := map[string]string{}
-			for k, v := range globalEnv {
-				e[k] = v
+			fn := Function{ID: name, Env: map[string]string{},
+				Runtime:     firstSet(scalar(get(props, "Runtime")), scalar(get(globals, "Runtime"))),
+				Handler:     firstSet(scalar(get(props, "Handler")), scalar(get(globals, "Handler"))),
+				CodeUri:     firstSet(scalar(get(props, "CodeUri")), scalar(get(globals, "CodeUri"))),
+				BuildMethod: scalar(get(get(res, "Metadata"), "BuildMethod")),
 			}
-			for k, v := range env(get(get(props, "Environment"), "Variables"), params) {
-				e[k] = v
+			if s := firstSet(scalar(get(props, "Timeout")), scalar(get(globals, "Timeout"))); s != "" {
+				if n, err := strconv.Atoi(s); err == nil {
+					fn.Timeout = time.Duration(n) * time.Second
+				}
 			}
-			api.Env[name] = e
+			if s := firstSet(scalar(get(props, "MemorySize")), scalar(get(globals, "MemorySize"))); s != "" {
+				fn.MemoryMB, _ = strconv.Atoi(s)
+			}
+			maps.Copy(fn.Env, globalEnv)
+			maps.Copy(fn.Env, env(get(get(props, "Environment"), "Variables"), params))
+			t.Functions[name] = fn
 			for _, ev := range pairs(get(props, "Events")) {
 				if scalar(get(ev, "Type")) != "Api" {
 					continue
@@ -111,23 +155,28 @@ func ParseTemplate(src []byte) (*API, error) {
 				if method == "ANY" || method == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
 					method = "ANY"
 				}
-				api.Routes = append(api.Routes, Route{
+				t.Routes = append(t.Routes, Route{
 					Method: method, Path: scalar(get(p, "Path")), Function: name,
 					Authorized: scalar(get(get(p, "Auth"), "Authorizer")) != "NONE",
 				})
 			}
 		}
 	}
-	if defaultAuth == "" || api.Authorizer == "" {
-		for i := range api.Routes {
-			api.Routes[i].Authorized = false
+	if defaultAuth == "" || t.Authorizer == "" {
+		for i := range t.Routes {
+			t.Routes[i].Authorized = false
 		}
 	}
-	// Literal paths before templated ones, as API Gateway prefers them.
-	sort.SliceStable(api.Routes, func(i, j int) bool {
-		return strings.Count(api.Routes[i].Path, "{") < strings.Count(api.Routes[j].Path, "{")
+	// Map order is random: sort for a stable order, then put literal paths
+	// before templated ones, as API Gateway prefers them.
+	sort.Slice(t.Routes, func(i, j int) bool {
+		a, b := t.Routes[i], t.Routes[j]
+		return a.Path+" "+a.Method < b.Path+" "+b.Method
 	})
-	return api, nil
+	sort.SliceStable(t.Routes, func(i, j int) bool {
+		return strings.Count(t.Routes[i].Path, "{") < strings.Count(t.Routes[j].Path, "{")
+	})
+	return t, nil
 }
 
 // samDefaultTTL is the authorizer result TTL SAM sets on a REST API
@@ -165,6 +214,15 @@ func env(n *yaml.Node, params map[string]string) map[string]string {
 		out[k] = val
 	}
 	return out
+}
+
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func get(n *yaml.Node, key string) *yaml.Node {
