@@ -40,9 +40,15 @@ Run "jwtgate <command> -h" for a command's flags; "jwtgate --version" prints the
 Exit codes: 0 success, 1 failure, 2 usage error.
 `
 
-// errUsage marks a malformed dev command line (exit code 2); the flag
-// package has already printed the message and the flags.
-var errUsage = errors.New("usage error")
+// usageError is a malformed dev command line: exit code 2. printed means
+// the flag package has already said it, with the flags.
+type usageError struct {
+	err     error
+	printed bool
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
@@ -56,11 +62,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "dev":
 		err := dev(ctx, args[1:], stdout, stderr)
+		var ue *usageError
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
-		case errors.Is(err, errUsage):
-			if !errors.Is(err, errPrinted) {
+		case errors.As(err, &ue):
+			if !ue.printed {
 				fmt.Fprintln(stderr, "jwtgate dev:", err)
 			}
 			return 2
@@ -79,9 +86,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "jwtgate: unknown command %q\n%s", args[0], usage)
 	return 2
 }
-
-// errPrinted marks an error the flag package has printed already.
-var errPrinted = errors.New("printed")
 
 // version is the module version of an installed binary (go install
 // ...@v1.2.3), else the VCS revision the binary was built from.
@@ -126,10 +130,10 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %w: %w", errUsage, errPrinted, err)
+		return &usageError{err: err, printed: true}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q (dev takes only flags; see jwtgate dev -h)", errUsage, fs.Arg(0))
+		return &usageError{err: fmt.Errorf("unexpected argument %q (dev takes only flags; see jwtgate dev -h)", fs.Arg(0))}
 	}
 	src, templateDir := []byte(jwtgate.Template), ""
 	if *tmpl != "" {
@@ -157,7 +161,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer closePool()
 		opts.Invoker, opts.Getenv, emulated = pool, getenv, infos
 	default:
-		return fmt.Errorf("%w: --invoke %q: want inprocess or rie", errUsage, *invoke)
+		return &usageError{err: fmt.Errorf("--invoke %q: want inprocess or rie", *invoke)}
 	}
 	storeDesc, seeded := "in-memory stores", true
 	if *endpoint != "" {

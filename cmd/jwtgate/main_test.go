@@ -19,6 +19,7 @@ func TestRun(t *testing.T) {
 		wantStdout string // substring; "" checks nothing
 		wantStderr string // substring; "" checks nothing
 		check      func(t *testing.T, stdout string)
+		env        map[string]string
 	}{
 		{name: "no args", args: nil, wantCode: 2, wantStderr: "usage: jwtgate <command>"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2,
@@ -29,14 +30,24 @@ func TestRun(t *testing.T) {
 		{name: "keys generate", args: []string{"keys", "generate"}, wantCode: 0, check: checkKeySet},
 		{name: "dev bad address", args: []string{"dev", "--addr", "not-an-address"}, wantCode: 1,
 			wantStderr: "jwtgate dev: listen tcp: address not-an-address: missing port in address"},
-		{name: "dev bad invoke", args: []string{"dev", "--invoke", "nope"}, wantCode: 1,
+		{name: "dev bad invoke", args: []string{"dev", "--invoke", "nope"}, wantCode: 2,
 			wantStderr: `jwtgate dev: --invoke "nope": want inprocess or rie`},
-		{name: "dev unknown flag", args: []string{"dev", "--bogus"}, wantCode: 1,
+		{name: "dev unknown flag", args: []string{"dev", "--bogus"}, wantCode: 2,
 			wantStderr: "flag provided but not defined: -bogus"},
+		{name: "dev extra argument", args: []string{"dev", "extra-arg"}, wantCode: 2,
+			wantStderr: `jwtgate dev: unexpected argument "extra-arg"`},
+		{name: "version", args: []string{"--version"}, wantCode: 0, wantStdout: "jwtgate "},
+		{name: "dev bad LOG_LEVEL", args: []string{"dev"}, env: map[string]string{"LOG_LEVEL": "verbose"}, wantCode: 1,
+			wantStderr: `LOG_LEVEL="verbose": supported: debug, info, warn, error`},
+		{name: "dev bad JWT_ALGORITHM once", args: []string{"dev"}, env: map[string]string{"JWT_ALGORITHM": "HS257"}, wantCode: 1,
+			wantStderr: `JWT_ALGORITHM="HS257": supported`},
 		{name: "dev -h", args: []string{"dev", "-h"}, wantCode: 0, wantStderr: "-addr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), tt.args, &stdout, &stderr)
 			if code != tt.wantCode {
@@ -50,6 +61,10 @@ func TestRun(t *testing.T) {
 			}
 			if tt.check != nil {
 				tt.check(t, stdout.String())
+			}
+			// An error is said once (the flag package prints its own).
+			if line, _, _ := strings.Cut(tt.wantStderr, "\n"); line != "" && strings.Count(stderr.String(), line) > 1 {
+				t.Errorf("stderr says %q %d times, want once:\n%s", line, strings.Count(stderr.String(), line), &stderr)
 			}
 		})
 	}

@@ -63,7 +63,11 @@ func Prepare(ctx context.Context, tmpl *samtemplate.Template, templateDir, workD
 			p.Unrunnable[id] = fmt.Errorf("%w: %s is not a function of the template", ErrCannotRun, id)
 			continue
 		}
-		code, err := filepath.Abs(filepath.Join(templateDir, fn.CodeUri))
+		code := fn.CodeUri
+		if !filepath.IsAbs(code) {
+			code = filepath.Join(templateDir, code)
+		}
+		code, err := filepath.Abs(code)
 		if err != nil {
 			return p, fmt.Errorf("rie: %s: %w", id, err)
 		}
