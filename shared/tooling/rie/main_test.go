@@ -19,6 +19,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
 	"github.com/jwtgate/jwtgate/shared/tooling/rie"
+	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
 // Everything the emulator tests share: one DynamoDB Local, one build of
@@ -29,10 +30,6 @@ var (
 	emulator   string
 	bootstraps map[string]string
 )
-
-// functionIDs are the template's functions, built once for all tests.
-var functionIDs = []string{handlers.LoginFunction, handlers.RefreshFunction, handlers.LogoutFunction,
-	handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction}
 
 // testSecret is a Lambda-grade (32+ bytes) key shared by every invoker of a test.
 const testSecret = "rie-test-secret-0123456789abcdef0123456789"
@@ -57,8 +54,13 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	defer os.RemoveAll(dir)
+	tmpl, err := samtemplate.Parse([]byte(jwtgate.Template))
+	if err != nil {
+		return fail(err)
+	}
+	// The template's functions, built once for all tests.
 	start := time.Now()
-	if bootstraps, err = rie.BuildAll(ctx, root, dir, append(functionIDs, rie.HelloFunction, rie.SDKFloorFunction)...); err != nil {
+	if bootstraps, err = rie.BuildAll(ctx, root, dir, append(tmpl.FunctionIDs(), rie.HelloFunction, rie.SDKFloorFunction)...); err != nil {
 		return fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "built %d functions in %s\n", len(bootstraps), time.Since(start).Round(time.Millisecond))
