@@ -15,6 +15,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
+	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
 // The two SAM templates describe one system; every test below runs on both.
@@ -23,14 +24,10 @@ const (
 	httpTemplate = "template-httpapi.yaml"
 )
 
-// functionDirs maps each function's logical ID to its directory under functions/.
-var functionDirs = map[string]string{
-	"LoginFunction":      "login",
-	"RefreshFunction":    "refresh",
-	"LogoutFunction":     "logout",
-	"PasswordFunction":   "password",
-	"ProtectedFunction":  "protected",
-	"AuthorizerFunction": "authorizer",
+// functionDir is the Makefile's naming rule (build-%Function): LoginFunction is built from
+// ./functions/login.
+func functionDir(id string) string {
+	return "./functions/" + strings.ToLower(strings.TrimSuffix(id, "Function"))
 }
 
 // route is a method and path of the API with the authorizer guarding it ("NONE" for none)
@@ -149,6 +146,8 @@ func TestTemplateTranslated(t *testing.T) {
 		{name: "rest", template: restTemplate, wantTTL: "0"},
 		{name: "rest cached", template: restTemplate, params: []string{"AuthorizerCacheTtl=300", "RoleRules="}, wantTTL: "300"},
 		{name: "httpapi", template: httpTemplate, wantTTL: "0"},
+		{name: "rest throwaway", template: restTemplate, params: []string{"RetainData=false"}, wantTTL: "0"},
+		{name: "httpapi throwaway", template: httpTemplate, params: []string{"RetainData=false"}, wantTTL: "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,6 +157,7 @@ func TestTemplateTranslated(t *testing.T) {
 			checkRoles(t, cfn)
 			checkTables(t, cfn)
 			checkSecret(t, cfn)
+			checkRetention(t, cfn, !slices.Contains(tt.params, "RetainData=false"))
 			if tt.template == httpTemplate {
 				checkHTTPAPI(t, cfn, tt.wantTTL)
 				checkAccessLog(t, cfn, "AWS::ApiGatewayV2::Stage", "AccessLogSettings", "$context.authorizer.sub")
@@ -174,7 +174,7 @@ func TestTemplateTranslated(t *testing.T) {
 // code reads, and that env.json only overrides variables the template declares (sam local
 // silently ignores the others).
 func TestTemplateMeaning(t *testing.T) {
-	if !strings.Contains(jwtgate.Template, "Transform: AWS::Serverless-2016-10-31") {
+	if !strings.Contains(jwtgate.Template, "AWS::Serverless-2016-10-31") {
 		t.Errorf("jwtgate.Template does not embed the SAM template")
 	}
 	tests := []struct {
@@ -189,7 +189,7 @@ func TestTemplateMeaning(t *testing.T) {
 			t.Parallel()
 			cfn := translate(t, tt.template)
 			functions := cfn.ofType("AWS::Lambda::Function")
-			if got, want := sortedKeys(functions), sortedKeys(functionDirs); !slices.Equal(got, want) {
+			if got, want := sortedKeys(functions), sortedKeys(wantPermissions); !slices.Equal(got, want) {
 				t.Fatalf("functions = %v, want %v", got, want)
 			}
 			for _, id := range sortedKeys(functions) {
@@ -221,7 +221,10 @@ func checkMakeTarget(t *testing.T, id string) {
 	if err != nil {
 		t.Fatalf("make -n build-%s: %v\n%s", id, err, out)
 	}
-	dir := "./functions/" + functionDirs[id]
+	dir := functionDir(id)
+	if _, err := os.Stat(dir); err != nil {
+		dir = "./examples/" + strings.TrimPrefix(dir, "./functions/")
+	}
 	for _, want := range []string{
 		"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "-tags lambda.norpc",
 		"-o " + filepath.Join(artifacts, "bootstrap"), dir,
@@ -246,7 +249,7 @@ func checkEnvJSON(t *testing.T, functions map[string]resource) {
 	if err := json.Unmarshal(data, &overrides); err != nil {
 		t.Fatalf("env.json: %v", err)
 	}
-	for _, id := range sortedKeys(functionDirs) {
+	for _, id := range sortedKeys(functions) {
 		vars, ok := overrides[id]
 		if !ok {
 			t.Errorf("env.json has no entry for %s", id)
@@ -275,7 +278,7 @@ func checkEnvJSON(t *testing.T, functions map[string]resource) {
 func checkFunctions(t *testing.T, cfn template) {
 	t.Helper()
 	functions := cfn.ofType("AWS::Lambda::Function")
-	if got, want := sortedKeys(functions), sortedKeys(functionDirs); !slices.Equal(got, want) {
+	if got, want := sortedKeys(functions), sortedKeys(wantPermissions); !slices.Equal(got, want) {
 		t.Errorf("functions = %v, want %v", got, want)
 	}
 	for id, fn := range functions {
@@ -390,6 +393,42 @@ func checkTables(t *testing.T, cfn template) {
 		if p.BillingMode != "PAY_PER_REQUEST" || !p.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled || !p.SSESpecification.SSEEnabled {
 			t.Errorf("%s: billing %q, PITR %v, SSE %v; want PAY_PER_REQUEST, PITR and SSE on", id,
 				p.BillingMode, p.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled, p.SSESpecification.SSEEnabled)
+		}
+	}
+}
+
+// checkRetention: the tables and the signing secret outlive the stack (sam delete) and a
+// replacement, and the tables refuse DeleteTable, unless RetainData=false asks otherwise for a
+// throwaway stack. The policies are read resolved, as AWS::LanguageExtensions leaves them.
+func checkRetention(t *testing.T, cfn template, keep bool) {
+	t.Helper()
+	want := "Delete"
+	if keep {
+		want = "Retain"
+	}
+	for _, id := range []string{"JwtSecret", "RevocationTable", "UsersTable"} {
+		r := cfn.Resources[id]
+		if r.DeletionPolicy != want || r.UpdateReplacePolicy != want {
+			t.Errorf("%s: DeletionPolicy %v, UpdateReplacePolicy %v; want %s", id, r.DeletionPolicy, r.UpdateReplacePolicy, want)
+		}
+	}
+	for id := range cfn.ofType("AWS::DynamoDB::Table") {
+		var p struct{ DeletionProtectionEnabled any }
+		decode(t, cfn.Resources[id].Properties, &p)
+		if got := describe(p.DeletionProtectionEnabled); got != `{"Fn::If":["KeepData",true,false]}` {
+			t.Errorf("%s: DeletionProtectionEnabled %s, want !If [KeepData, true, false]", id, got)
+		}
+	}
+	if got := describe(cfn.Conditions["KeepData"]); got != `{"Fn::Equals":[{"Ref":"RetainData"},"true"]}` {
+		t.Errorf("condition KeepData = %s, want it to follow RetainData", got)
+	}
+	// Anything else the stack holds state in would need the same care.
+	for id, r := range cfn.Resources {
+		switch r.Type {
+		case "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::S3::Bucket":
+			if id != "JwtSecret" && id != "RevocationTable" && id != "UsersTable" {
+				t.Errorf("%s (%s) holds data and has no retention check", id, r.Type)
+			}
 		}
 	}
 }
@@ -527,7 +566,7 @@ func checkRoutes(t *testing.T, body openAPI, payload string) {
 				continue
 			}
 			function := "?"
-			for id := range functionDirs {
+			for id := range wantPermissions {
 				if strings.Contains(uri, "${"+id+".Arn}") {
 					function = id
 				}
@@ -714,8 +753,10 @@ func TestTemplateRules(t *testing.T) {
 }
 
 type resource struct {
-	Type       string
-	Condition  string
+	Type                string
+	Condition           string
+	DeletionPolicy      any
+	UpdateReplacePolicy any
 	Properties json.RawMessage
 	Metadata   map[string]any
 }
@@ -922,4 +963,159 @@ func checkMap(t *testing.T, what string, got, want map[string]string) {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// TestEveryFunctionHasABuild: the list of functions is the template's alone, so each function of
+// both templates, and of template.yaml with the examples pasted in, must have what sam build runs
+// for it: the Makefile's build-<LogicalId> (the naming rule) for the Go ones, its own CodeUri
+// holding the handler's module for the Python ones.
+func TestEveryFunctionHasABuild(t *testing.T) {
+	rest, err := os.ReadFile(restTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snippet, err := os.ReadFile("examples/template-snippet.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withExamples, err := samtemplate.WithResources(rest, snippet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpapi, err := os.ReadFile(httpTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string][]byte{restTemplate: rest, httpTemplate: httpapi, "template.yaml with examples": withExamples} {
+		t.Run(name, func(t *testing.T) {
+			tmpl, err := samtemplate.Parse(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tmpl.Functions) == 0 {
+				t.Fatal("no functions")
+			}
+			for _, id := range tmpl.FunctionIDs() {
+				fn := tmpl.Functions[id]
+				t.Run(id, func(t *testing.T) {
+					switch {
+					case fn.BuildMethod == "makefile":
+						if fn.CodeUri != "." {
+							t.Errorf("CodeUri %q: the Makefile is at the root", fn.CodeUri)
+						}
+						checkMakeTarget(t, id)
+					case strings.HasPrefix(fn.Runtime, "python3."):
+						module, _, _ := strings.Cut(fn.Handler, ".")
+						if fn.CodeUri == "." || fn.CodeUri == "" {
+							t.Errorf("CodeUri %q: sam's Python builder would pack the whole tree", fn.CodeUri)
+						}
+						if _, err := os.Stat(filepath.Join(fn.CodeUri, module+".py")); err != nil {
+							t.Errorf("Handler %s: %v", fn.Handler, err)
+						}
+					default:
+						t.Errorf("runtime %q, BuildMethod %q: no build for it", fn.Runtime, fn.BuildMethod)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestSamBuildInputs shows what sam build reads. samconfig.toml has it run each make target in
+// the tree (build_in_source) rather than copy the tree, .tools/ and .bench/ included, once per
+// function; a target run in a copy holding only go.mod, go.sum, the Makefile, functions/ and
+// shared/runtime/ (no tests, no testdata) builds its function and writes nothing but bootstrap
+// into ARTIFACTS_DIR, the function's package; and every function's package graph reads files
+// of the repository only under functions/ and shared/runtime/.
+func TestSamBuildInputs(t *testing.T) {
+	cfg, err := os.ReadFile("samconfig.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := ""
+	inSource := false
+	for _, line := range strings.Split(string(cfg), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = line
+		}
+		if section == "[default.build.parameters]" && strings.ReplaceAll(line, " ", "") == "build_in_source=true" {
+			inSource = true
+		}
+	}
+	if !inSource {
+		t.Errorf("samconfig.toml: [default.build.parameters] has no build_in_source = true")
+	}
+
+	tree := t.TempDir()
+	for _, f := range []string{"go.mod", "go.sum", "Makefile"} {
+		copyFile(t, f, filepath.Join(tree, f))
+	}
+	for _, dir := range []string{"functions", filepath.Join("shared", "runtime")} {
+		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return err
+			case d.IsDir() && d.Name() == "testdata":
+				return filepath.SkipDir
+			case d.IsDir() || strings.HasSuffix(path, "_test.go"):
+				return nil
+			}
+			copyFile(t, path, filepath.Join(tree, path))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One real build there (they all take minutes on a shared machine), then the file set of
+	// every function's package graph, which is what any of its builds reads of the repository.
+	artifacts := t.TempDir()
+	cmd := command(t, "make", "--no-print-directory", "build-AuthorizerFunction", "ARTIFACTS_DIR="+artifacts)
+	cmd.Dir = tree
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("make build-AuthorizerFunction in a tree of go.mod, go.sum, Makefile, functions/ and shared/runtime/ only: %v\n%s", err, out)
+	}
+	if entries, _ := os.ReadDir(artifacts); len(entries) != 1 || entries[0].Name() != "bootstrap" {
+		t.Errorf("build-AuthorizerFunction wrote %v into ARTIFACTS_DIR, want bootstrap only", entries)
+	}
+	tmpl, err := samtemplate.Parse([]byte(jwtgate.Template))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := os.Getwd()
+	for _, id := range tmpl.FunctionIDs() {
+		cmd := command(t, "go", "list", "-deps", "-tags", "lambda.norpc",
+			"-f", `{{if .Module}}{{if .Module.Main}}{{range .GoFiles}}{{$.Dir}}/{{.}} {{end}}{{range .EmbedFiles}}{{$.Dir}}/{{.}} {{end}}{{end}}{{end}}`,
+			functionDir(id))
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", functionDir(id), err)
+		}
+		files := strings.Fields(string(out))
+		if len(files) == 0 {
+			t.Errorf("%s: go list found no files", id)
+		}
+		for _, f := range files {
+			rel, _ := filepath.Rel(root, f)
+			if !strings.HasPrefix(rel, "functions"+string(filepath.Separator)) && !strings.HasPrefix(rel, filepath.Join("shared", "runtime")+string(filepath.Separator)) {
+				t.Errorf("%s's build reads %s, outside functions/ and shared/runtime/", id, rel)
+			}
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
