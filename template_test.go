@@ -757,8 +757,8 @@ type resource struct {
 	Condition           string
 	DeletionPolicy      any
 	UpdateReplacePolicy any
-	Properties json.RawMessage
-	Metadata   map[string]any
+	Properties          json.RawMessage
+	Metadata            map[string]any
 }
 
 func (c template) ofType(typ string) map[string]resource {
