@@ -48,6 +48,18 @@ type Env struct {
 	// NewSecrets builds the Secrets Manager client of `keys rotate`; nil
 	// means one from the standard AWS configuration.
 	NewSecrets func(ctx context.Context) (SecretsClient, error)
+	// NewStackClient builds the CloudFormation client of --stack; nil
+	// means awsclient.NewCloudFormation.
+	NewStackClient func(ctx context.Context) (StackClient, error)
+
+	// run is the state of one Run: the stack a command resolved, for
+	// the advice on a missing table.
+	run *runState
+}
+
+// runState is what one Run learns while a command runs.
+type runState struct {
+	stack string
 }
 
 // usageError is a malformed command line: exit code 2 with the usage text.
@@ -67,11 +79,15 @@ const usageText = `usage:
   jwtgate user list
   jwtgate revoke (--jti ID | --session SID | --user NAME)
   jwtgate keys generate
-  jwtgate keys rotate (--secret-id ARN | --file F) [--keep N]
+  jwtgate keys rotate (--secret-id ARN | --stack NAME | --file F) [--keep N]
 
-Every command takes --endpoint URL (or DYNAMODB_ENDPOINT) to use DynamoDB Local,
-and --revocation-table / --users-table (or REVOCATION_TABLE / USERS_TABLE;
-defaults jwtgate-revocations / jwtgate-users). Revocations and password changes
+Every command takes --stack NAME (or JWTGATE_STACK): the deployed stack's table
+names (and, for keys rotate, its secret) from its outputs, in the region and
+account of the standard AWS configuration. Without it, --revocation-table /
+--users-table (or REVOCATION_TABLE / USERS_TABLE; defaults jwtgate-revocations /
+jwtgate-users), and --endpoint URL (or DYNAMODB_ENDPOINT) for DynamoDB Local.
+The SDK's AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> point the clients
+elsewhere. Revocations and password changes
 last JWT_REFRESH_TOKEN_EXPIRES (default 30 days) plus JWT_DECODE_LEEWAY, read as
 the functions read them.
 Passwords come from the terminal (asked twice) or the first line of stdin with
@@ -94,7 +110,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "jwtgate: %s\n\n%s", ue.msg, usageText)
 		return ExitUsage
 	default:
-		fmt.Fprintf(env.Stderr, "jwtgate: %s\n", describe(err))
+		fmt.Fprintf(env.Stderr, "jwtgate: %s\n", describe(err, env.run.stack))
 		return ExitFailure
 	}
 }
@@ -123,15 +139,29 @@ func (env Env) withDefaults() Env {
 	if env.NewSecrets == nil {
 		env.NewSecrets = defaultSecrets
 	}
+	if env.NewStackClient == nil {
+		env.NewStackClient = func(ctx context.Context) (StackClient, error) {
+			return awsclient.NewCloudFormation(ctx)
+		}
+	}
+	env.run = &runState{}
 	return env
 }
 
-// describe turns the errors a user can act on into plain advice.
-func describe(err error) string {
+// describe turns the errors a user can act on into plain advice; stack is
+// the stack the command read its table names from, if any.
+func describe(err error, stack string) string {
 	var mt *dynamostore.MissingTableError
 	switch {
+	case errors.As(err, &mt) && stack != "":
+		return fmt.Sprintf("table %s of stack %s does not exist: check that AWS_REGION and the profile are the stack's "+
+			"(never `jwtgate tables create` for a deployed stack: its functions read only the stack's own tables)", mt.Table, stack)
 	case errors.As(err, &mt):
-		return fmt.Sprintf("table %s does not exist: run `jwtgate tables create` (with the same --endpoint and table names)", mt.Table)
+		return fmt.Sprintf("table %s does not exist: run `jwtgate tables create` (with the same --endpoint and table names) "+
+			"for DynamoDB Local or tables of your own; for a stack deployed with sam deploy, pass --stack NAME "+
+			"(or JWTGATE_STACK), which reads the table names CloudFormation gave it", mt.Table)
+	case errors.Is(err, ErrStackNotFound):
+		return err.Error() + ": check the name (samconfig.toml's stack_name), AWS_REGION and the profile"
 	case errors.Is(err, awsclient.ErrNoCredentials):
 		return "no AWS credentials: configure AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a role), " +
 			"or pass --endpoint / DYNAMODB_ENDPOINT for DynamoDB Local (" + err.Error() + ")"
@@ -194,6 +224,9 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 // common holds the settings every command has.
 type common struct {
 	endpoint, revocationTable, usersTable string
+	// stack is --stack (JWTGATE_STACK); fs tells which flags were given.
+	stack string
+	fs    *flag.FlagSet
 	// records builds revocations with the functions' lifetimes.
 	records revocation.Lifetimes
 	// cfgErr is a bad setting in the environment; a command that touches
@@ -211,7 +244,8 @@ func newFlags(name string, env Env) (*flag.FlagSet, *common) {
 		v := env.Getenv(k)
 		return v, v != ""
 	})
-	c := &common{records: cfg.Lifetimes, cfgErr: err}
+	c := &common{records: cfg.Lifetimes, cfgErr: err, fs: fs}
+	fs.StringVar(&c.stack, "stack", env.Getenv(EnvStack), "deployed stack whose outputs name the tables (and the secret)")
 	fs.StringVar(&c.endpoint, "endpoint", cfg.DynamoDBEndpoint, "DynamoDB endpoint URL (DynamoDB Local)")
 	fs.StringVar(&c.revocationTable, "revocation-table", cfg.RevocationTable, "revocation table")
 	fs.StringVar(&c.usersTable, "users-table", cfg.UsersTable, "users table")
@@ -261,8 +295,38 @@ func (c *common) client(ctx context.Context, env Env) (Client, error) {
 	return env.NewClient(ctx, c.endpoint)
 }
 
+// resolve applies --stack: the table names come from the stack's outputs,
+// unless a table flag names one itself. It returns the stack (zero without
+// --stack).
+func (c *common) resolve(ctx context.Context, env Env) (stack, error) {
+	if c.stack == "" {
+		return stack{}, nil
+	}
+	cf, err := env.NewStackClient(ctx)
+	if err != nil {
+		return stack{}, err
+	}
+	st, err := describeStack(ctx, cf, c.stack)
+	if err != nil {
+		return stack{}, err
+	}
+	set := map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["revocation-table"] {
+		c.revocationTable = st.revocationTable
+	}
+	if !set["users-table"] {
+		c.usersTable = st.usersTable
+	}
+	env.run.stack = c.stack
+	return st, nil
+}
+
 // stores builds the client and the two stores.
 func (c *common) stores(ctx context.Context, env Env) (Client, *dynamostore.Users, *dynamostore.Revocations, error) {
+	if _, err := c.resolve(ctx, env); err != nil {
+		return nil, nil, nil, err
+	}
 	client, err := c.client(ctx, env)
 	if err != nil {
 		return nil, nil, nil, err

@@ -19,6 +19,9 @@ func tablesCreate(ctx context.Context, args []string, env Env) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	if c.stack != "" && c.endpoint == "" {
+		return usagef("tables create: a deployed stack has its tables already (CloudFormation made them); tables create is for DynamoDB Local or tables of your own")
+	}
 	client, err := c.client(ctx, env)
 	if err != nil {
 		return err

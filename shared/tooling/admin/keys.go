@@ -50,16 +50,22 @@ func keysGenerate(args []string, env Env) error {
 // verification so nobody is logged out. Running functions pick the new key
 // up the first time they see a token that names it.
 func keysRotate(ctx context.Context, args []string, env Env) error {
-	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs, c := newFlags("keys rotate", env)
 	secretID := fs.String("secret-id", "", "Secrets Manager secret (ARN or name) holding the keys")
 	file := fs.String("file", "", "file holding the keys (for JWT_SECRET_KEY)")
 	keep := fs.Int("keep", 2, "keys to keep in all (the new one included, at least 2)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	if *secretID == "" && *file == "" && c.stack != "" {
+		st, err := c.resolve(ctx, env)
+		if err != nil {
+			return err
+		}
+		*secretID = st.arn
+	}
 	if (*secretID == "") == (*file == "") {
-		return usagef("keys rotate: want exactly one of --secret-id or --file")
+		return usagef("keys rotate: want exactly one of --secret-id, --stack or --file")
 	}
 	next, err := secret.NewKey(env.Now())
 	if err != nil {

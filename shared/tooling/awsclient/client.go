@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
@@ -100,4 +101,20 @@ func (m markMissing) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return c, fmt.Errorf("%w: %w", ErrNoCredentials, err)
 	}
 	return c, nil
+}
+
+// NewCloudFormation builds a CloudFormation client from the standard AWS
+// configuration, for reading a deployed stack's outputs. Like every client
+// of the SDK's default configuration it honours AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_CLOUDFORMATION (moto_server in the tests).
+func NewCloudFormation(ctx context.Context) (*cloudformation.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("awsclient: load AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, fmt.Errorf("awsclient: set AWS_REGION or a profile's region: %w", ErrNoRegion)
+	}
+	cfg.Credentials = aws.NewCredentialsCache(markMissing{cfg.Credentials})
+	return cloudformation.NewFromConfig(cfg), nil
 }
