@@ -203,6 +203,9 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "  cookies: not Secure, for plain http (dev mode only; deployed functions default to Secure)")
 	}
+	if len(srv.Gateway.API.Routes) == 0 {
+		fmt.Fprintln(stdout, "  warning: the template has no Api routes (jwtgate dev serves AWS::Serverless::Api events; an HttpApi template is not served)")
+	}
 	functions := srv.Functions
 	if emulated != nil {
 		functions = emulated
