@@ -248,7 +248,17 @@ func (s *Server) emulate(ctx context.Context, api *samtemplate.Template, ids []s
 			dir = "."
 		}
 	}
+	// The emulator: on PATH, or in .tools/bin of the repository around
+	// the working directory or around the template (a copy of it may
+	// live in a folder of its own).
 	emu, err := rie.Find(root)
+	if err != nil && o.TemplateDir != "" {
+		if troot, terr := rie.RepoRoot(o.TemplateDir); terr == nil {
+			if e, ferr := rie.Find(troot); ferr == nil {
+				emu, err = e, nil
+			}
+		}
+	}
 	if err != nil {
 		p := prepared{Prepared: rie.Prepared{Descriptions: map[string]string{}, Unrunnable: map[string]error{}}}
 		for _, id := range ids {
