@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/tooling/rie"
 	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
@@ -106,6 +107,19 @@ func startDev(t *testing.T, path string) (base, banner string) {
 	return "", ""
 }
 
+// needEmulator fails the test (never skips it) without aws-lambda-rie,
+// which runs the examples; `make test` installs it (make tools-rie).
+func needEmulator(t *testing.T) {
+	t.Helper()
+	root, err := rie.RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rie.Find(root); err != nil {
+		t.Fatalf("the examples run under the Lambda emulator: %v", err)
+	}
+}
+
 // client is a browser-like client: a cookie jar, logged in as user.
 func client(t *testing.T, base, user, password string) *http.Client {
 	t.Helper()
@@ -139,6 +153,7 @@ func get(t *testing.T, c *http.Client, url string) (int, string) {
 // caller's, the role rule gives 403 with flask's shape, and requests the
 // authorizer refuses never reach them.
 func TestExamplesThroughDev(t *testing.T) {
+	needEmulator(t)
 	t.Setenv("JWTGATE_ROLE_RULES", "GET /admin*=admin;GET /reports*=admin")
 	base, banner := startDev(t, exampleTemplate(t))
 	for _, want := range []string{
@@ -225,6 +240,7 @@ func TestExamplesThroughDev(t *testing.T) {
 // TestUnrunnableFunctionNamed: a function jwtgate dev cannot run is named
 // at start with the reason, and its route answers API Gateway's 502.
 func TestUnrunnableFunctionNamed(t *testing.T) {
+	needEmulator(t)
 	base, banner := startDev(t, exampleTemplate(t, "testdata/unrunnable-snippet.yaml"))
 	want := "function ReportJavaFunction   CANNOT RUN (its routes answer 502): rie: cannot run locally: runtime java21:"
 	if !strings.Contains(banner, want) {
