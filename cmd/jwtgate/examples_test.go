@@ -176,7 +176,7 @@ func TestExamplesThroughDev(t *testing.T) {
 		wantBody   string // exact, or, for the Go example, its fields
 	}{
 		{"python: the caller", user, "/hello/py", 200, `{"hello":"testuser","roles":["user"],"fresh":true,"function":"HelloPyFunction"}`},
-		{"python: role rule refuses", user, "/reports", 403, `{"msg":"Forbidden: requires role admin"}`},
+		{"python: role rule refused at the gateway", user, "/reports", 401, `{"msg":"Forbidden: requires role admin"}`},
 		{"python: role rule allows admin", admin, "/reports", 200, `{"hello":"admin","roles":["admin","user"],"fresh":true,"function":"HelloPyFunction"}`},
 		{"python: no cookie", anonymous, "/hello/py", 401, `{"msg":"Missing cookie \"access_token_cookie\""}`},
 		{"go: the caller", user, "/hello/go", 200, `{"fresh":true,"hello":"testuser","roles":["user"]}`},
@@ -235,6 +235,24 @@ func TestExamplesThroughDev(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestExamplesRoleDenialInFunction: with RoleDenial=function the request
+// failing a role rule reaches the function, which answers 403 itself from
+// the authorizer's forbidden value (the Python example's check).
+func TestExamplesRoleDenialInFunction(t *testing.T) {
+	needEmulator(t)
+	t.Setenv("JWTGATE_ROLE_RULES", "GET /admin*=admin;GET /reports*=admin")
+	t.Setenv("JWTGATE_ROLE_DENIAL", "function")
+	base, _ := startDev(t, exampleTemplate(t))
+	status, body := get(t, client(t, base, "testuser", "testpass"), base+"/reports")
+	if status != http.StatusForbidden || body != `{"msg":"Forbidden: requires role admin"}` {
+		t.Errorf("GET /reports = %d %s, want the function's 403", status, body)
+	}
+	status, body = get(t, client(t, base, "admin", "adminpass"), base+"/reports")
+	if status != http.StatusOK || !strings.Contains(body, `"hello":"admin"`) {
+		t.Errorf("GET /reports as admin = %d %s", status, body)
+	}
 }
 
 // TestUnrunnableFunctionNamed: a function jwtgate dev cannot run is named

@@ -11,9 +11,9 @@ controls those):
 
 Every value is a string: sub, roles (comma-joined), jti, sid, fresh
 ("true"/"false"), iat (epoch seconds), and forbidden, set when a route role
-rule fails (the authorizer allows the request so that the function can
-answer 403 with flask-jwt-extended's shape; API Gateway cannot pick a
-denial's status per request).
+rule fails with RoleDenial=function (the authorizer then allows the request
+so that the function answers 403 with flask-jwt-extended's shape; by
+default the gateway refuses it with 401 and the function never runs).
 """
 
 import json
