@@ -78,6 +78,9 @@ type Config struct {
 	StoreTimeout     time.Duration
 	SecretKey        string // JWT_SECRET_KEY; empty when the secret is in Secrets Manager
 	SecretARN        string // JWT_SECRET_ARN
+	// PublicKeysTable (JWT_PUBLIC_KEYS_TABLE) holds the public keys that
+	// verifiers read instead of the secret when the algorithm is asymmetric.
+	PublicKeysTable string
 	RevocationTable  string
 	UsersTable       string
 	DynamoDBEndpoint string
@@ -108,11 +111,13 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		DecodeAudience: r.list("JWT_DECODE_AUDIENCE", nil),
 	}
 	c.Tokens.DecodeAlgorithms = r.list("JWT_DECODE_ALGORITHMS", []string{c.Tokens.Algorithm})
-	for _, a := range append([]string{c.Tokens.Algorithm}, c.Tokens.DecodeAlgorithms...) {
-		switch a {
-		case "HS256", "HS384", "HS512":
-		default:
-			r.fail("JWT_ALGORITHM", a, "supported: HS256, HS384, HS512")
+	// Which algorithms exist is tokens' to say (tokens.CheckAlgorithm).
+	if err := tokens.CheckAlgorithm(c.Tokens.Algorithm); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("JWT_ALGORITHM: %w", err))
+	}
+	for _, a := range c.Tokens.DecodeAlgorithms {
+		if err := tokens.CheckAlgorithm(a); err != nil {
+			r.errs = append(r.errs, fmt.Errorf("JWT_DECODE_ALGORITHMS: %w", err))
 		}
 	}
 
@@ -198,6 +203,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 
 	c.SecretKey = r.str("JWT_SECRET_KEY", "")
 	c.SecretARN = r.str("JWT_SECRET_ARN", "")
+	c.PublicKeysTable = r.str("JWT_PUBLIC_KEYS_TABLE", "")
 	if c.SecretKey != "" {
 		if err := CheckSecret([]byte(c.SecretKey), mode); err != nil {
 			r.errs = append(r.errs, fmt.Errorf("JWT_SECRET_KEY: %w", err))

@@ -30,7 +30,11 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 	}
 	payload, _ := getenv("JWTGATE_PAYLOAD")
 	v2 := payload == "v2"
-	d, err := lambdaenv.Load(ctx, cfg, getenv)
+	load := lambdaenv.Load
+	if logicalID == LogoutFunction {
+		load = lambdaenv.LoadVerifier // logout verifies, never signs
+	}
+	d, err := load(ctx, cfg, getenv)
 	if err != nil {
 		return nil, err
 	}
