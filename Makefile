@@ -23,6 +23,7 @@ $(eval $(call go-function,LogoutFunction,logout))
 $(eval $(call go-function,PasswordFunction,password))
 $(eval $(call go-function,AuthorizerFunction,authorizer))
 $(eval $(call go-function,ProtectedFunction,protected))
+$(eval $(call go-function,JwksFunction,jwks))
 
 .PHONY: lint
 lint:

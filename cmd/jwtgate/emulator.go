@@ -52,7 +52,7 @@ func emulatorInvoker(ctx context.Context, endpoint string, getenv config.Getenv,
 	cleanup := func() { _ = os.RemoveAll(dir) }
 	fmt.Fprintln(log, "jwtgate dev: building the function bootstraps (make build-<LogicalId>) ...")
 	boots, err := rie.BuildAll(ctx, root, dir, handlers.LoginFunction, handlers.RefreshFunction,
-		handlers.LogoutFunction, handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction)
+		handlers.LogoutFunction, handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction, handlers.JwksFunction)
 	if err != nil {
 		cleanup()
 		return nil, nil, nil, err

@@ -244,3 +244,23 @@ func (k Key) verifyKey(alg string) (any, bool) {
 	}
 	return k.Public, k.Public != nil && k.Algorithm == alg
 }
+
+// PublicKeys returns the public halves of the asymmetric keys this Service
+// verifies with now (re-read as Parse would), in key-set order: what the
+// JWKS publishes. HMAC secrets are never included.
+func (s *Service) PublicKeys() ([]Key, error) {
+	ks, err := s.current()
+	if err != nil {
+		return nil, err
+	}
+	var out []Key
+	for _, k := range ks.keys {
+		if k.Public != nil {
+			out = append(out, k.PublicOnly())
+		}
+	}
+	return out, nil
+}
+
+// Algorithm is the algorithm new tokens are signed with.
+func (s *Service) Algorithm() string { return s.opts.Algorithm }

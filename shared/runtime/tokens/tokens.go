@@ -546,7 +546,7 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 // signature.
 func (s *Service) signatureOnly(raw string) (*jwt.Token, error) {
 	p := jwt.NewParser(jwt.WithValidMethods(s.opts.DecodeAlgorithms), jwt.WithoutClaimsValidation())
-	return p.ParseWithClaims(raw, jwt.MapClaims{}, s.keyFor)
+	return p.ParseWithClaims(raw, jwt.MapClaims{}, s.keys.Load().keyFor(s.allowed))
 }
 
 // missingClaim names the required claim golang-jwt found missing: exp

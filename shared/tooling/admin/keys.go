@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -78,7 +79,7 @@ func keyFlags(name string, env Env) (*flag.FlagSet, *keySource) {
 	fs.StringVar(&ks.secretID, "secret-id", "", "Secrets Manager secret (ARN or name) holding the keys")
 	fs.StringVar(&ks.file, "file", "", "file holding the keys (for JWT_SECRET_KEY)")
 	fs.StringVar(&ks.publicTable, "public-keys-table", env.Getenv(EnvPublicKeysTable), "DynamoDB table verifiers read the public keys from")
-	fs.StringVar(&ks.endpoint, "endpoint", env.Getenv(EnvEndpoint), "DynamoDB endpoint URL (DynamoDB Local)")
+	fs.StringVar(&ks.endpoint, "endpoint", env.Getenv("DYNAMODB_ENDPOINT"), "DynamoDB endpoint URL (DynamoDB Local)")
 	return fs, ks
 }
 
@@ -157,7 +158,7 @@ func sameFamily(set secret.KeySet, next secret.KeyEntry, env Env) secret.KeySet 
 		if e.Alg == next.Alg {
 			out.Keys = append(out.Keys, e)
 		} else {
-			fmt.Fprintf(env.Stdout, "dropped key %s (%s): tokens it signed stop verifying\n", e.KID, orDefault(e.Alg, "HMAC"))
+			fmt.Fprintf(env.Stdout, "dropped key %s (%s): tokens it signed stop verifying\n", e.KID, cmp.Or(e.Alg, "HMAC"))
 		}
 	}
 	return out

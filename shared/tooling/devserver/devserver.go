@@ -121,7 +121,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if inv == nil {
 		functions := map[string]any{}
 		for _, name := range []string{handlers.LoginFunction, handlers.RefreshFunction, handlers.LogoutFunction,
-			handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction} {
+			handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction, handlers.JwksFunction} {
 			if functions[name], err = set.REST(name); err != nil {
 				return nil, err
 			}

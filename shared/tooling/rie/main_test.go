@@ -32,7 +32,7 @@ var (
 
 // functionIDs are the template's functions, built once for all tests.
 var functionIDs = []string{handlers.LoginFunction, handlers.RefreshFunction, handlers.LogoutFunction,
-	handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction}
+	handlers.PasswordFunction, handlers.ProtectedFunction, handlers.AuthorizerFunction, handlers.JwksFunction}
 
 // testSecret is a Lambda-grade (32+ bytes) key shared by every invoker of a test.
 const testSecret = "rie-test-secret-0123456789abcdef0123456789"
