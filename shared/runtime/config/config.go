@@ -78,9 +78,6 @@ type Config struct {
 	StoreTimeout     time.Duration
 	SecretKey        string // JWT_SECRET_KEY; empty when the secret is in Secrets Manager
 	SecretARN        string // JWT_SECRET_ARN
-	// PublicKeysTable (JWT_PUBLIC_KEYS_TABLE) holds the public keys that
-	// verifiers read instead of the secret when the algorithm is asymmetric.
-	PublicKeysTable string
 	RevocationTable  string
 	UsersTable       string
 	DynamoDBEndpoint string
@@ -88,6 +85,10 @@ type Config struct {
 	// Metrics writes one CloudWatch EMF line per deciding invocation
 	// (JWTGATE_METRICS, true by default; docs/metrics.md has its cost).
 	Metrics bool
+
+	// PublicKeysTable (JWT_PUBLIC_KEYS_TABLE) holds the public keys that
+	// verifiers read instead of the secret when the algorithm is asymmetric.
+	PublicKeysTable string
 }
 
 // Getenv is os.LookupEnv's shape, injected for tests.

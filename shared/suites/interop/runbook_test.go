@@ -5,16 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/golang-jwt/jwt/v5"
 
@@ -24,39 +20,9 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/lambdaenv"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/testkit/dynamolocal"
+	"github.com/jwtgate/jwtgate/shared/testkit/motoserver"
 	"github.com/jwtgate/jwtgate/shared/tooling/admin"
 )
-
-// startMoto runs moto_server, the stand-in for Secrets Manager, on a free
-// loopback port.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Fatalf("moto_server not found (python3 -m pip package moto, on the project image): %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	var out bytes.Buffer
-	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if res, err := http.Get(url + "/moto-api/"); err == nil {
-			res.Body.Close()
-			return url
-		}
-	}
-	t.Fatalf("moto_server did not start: %s", out.String())
-	return ""
-}
 
 // container is one warm Lambda container's token service, built by the
 // functions' own wiring (lambdaenv) on the test's clock.
@@ -100,15 +66,14 @@ func container(t *testing.T, getenv config.Getenv, verifier bool, clock func() t
 // tokens.DefaultRefreshEvery, without a redeploy or a new container.
 func TestRotationRunbook(t *testing.T) {
 	ctx := context.Background()
-	motoURL := startMoto(t)
+	motoURL := motoserver.Start(t)
 	db := dynamolocal.Start(t)
 	client := db.Client(t)
 	table := "public-keys-" + dynamolocal.RandomName()
 	if err := dynamostore.CreatePublicKeysTable(ctx, client, table); err != nil {
 		t.Fatal(err)
 	}
-	sm := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(motoURL),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	sm := motoserver.SecretsManager(motoURL)
 	// What the template creates: a generated plain HMAC secret.
 	created, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("jwtgate-" + dynamolocal.RandomName()),
 		SecretString: aws.String("generated-by-cloudformation-0123456789abcdefghijklmnopqrstuvwxyzAB")})
