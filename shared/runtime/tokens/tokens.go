@@ -115,6 +115,11 @@ type keySet struct {
 	keys     []Key
 	byID     map[string]Key
 	loadedAt time.Time
+	// keyfunc is keyFor, made once per set rather than once per Parse;
+	// secrets holds each HMAC secret already boxed as the any golang-jwt
+	// takes (a []byte converted per Parse costs an allocation).
+	keyfunc jwt.Keyfunc
+	secrets map[string]any
 }
 
 // newKeySet checks every key against the algorithms: keys[0] must fit the
@@ -123,7 +128,7 @@ func newKeySet(keys []Key, alg string, decode []string, now time.Time) (*keySet,
 	if len(keys) == 0 {
 		return nil, errors.New("tokens: no signing key")
 	}
-	ks := &keySet{keys: append([]Key(nil), keys...), byID: map[string]Key{}, loadedAt: now}
+	ks := &keySet{keys: append([]Key(nil), keys...), byID: map[string]Key{}, secrets: map[string]any{}, loadedAt: now}
 	for i, k := range keys {
 		if err := fits(k, alg, decode, i == 0); err != nil {
 			return nil, err
@@ -132,6 +137,9 @@ func newKeySet(keys []Key, alg string, decode []string, now time.Time) (*keySet,
 			return nil, fmt.Errorf("tokens: duplicate key id %q", k.ID)
 		}
 		ks.byID[k.ID] = k
+		if len(k.Secret) > 0 {
+			ks.secrets[k.ID] = k.Secret
+		}
 	}
 	return ks, nil
 }
@@ -237,6 +245,7 @@ func (s *Service) ReplaceKeys(keys []Key) error {
 	if err != nil {
 		return err
 	}
+	ks.keyfunc = ks.keyFor(s.allowed)
 	s.keys.Store(ks)
 	return nil
 }
@@ -396,10 +405,10 @@ func (s *Service) Parse(token string) (*Claims, error) {
 		return nil, err
 	}
 	var c Claims
-	t, err := s.parser.ParseWithClaims(token, &c, ks.keyFor(s.allowed))
+	t, err := s.parser.ParseWithClaims(token, &c, ks.keyfunc)
 	if errors.Is(err, ErrUnknownKey) && s.reload() {
 		c = Claims{}
-		t, err = s.parser.ParseWithClaims(token, &c, s.keys.Load().keyFor(s.allowed))
+		t, err = s.parser.ParseWithClaims(token, &c, s.keys.Load().keyfunc)
 	}
 	if err != nil {
 		return s.explain(token, t, &c, err)
@@ -452,6 +461,12 @@ func (ks *keySet) keyFor(allowed map[string]bool) jwt.Keyfunc {
 			return nil, ErrAlgorithm
 		}
 		kidRaw, has := t.Header["kid"]
+		if k, ok := ks.byID[""]; !has && ok {
+			// A key without an id signs tokens without a kid.
+			if _, ok := k.verifyKey(alg); ok && len(k.Secret) > 0 {
+				return ks.secrets[""], nil
+			}
+		}
 		if !has {
 			// Tokens from before key ids were configured: try every key
 			// that can verify alg.
@@ -477,6 +492,9 @@ func (ks *keySet) keyFor(allowed map[string]bool) jwt.Keyfunc {
 		vk, ok := k.verifyKey(alg)
 		if !ok {
 			return nil, ErrAlgorithm
+		}
+		if len(k.Secret) > 0 {
+			return ks.secrets[kid], nil
 		}
 		return vk, nil
 	}
