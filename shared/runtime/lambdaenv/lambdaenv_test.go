@@ -165,6 +165,8 @@ func TestAuthorizerKeyPair(t *testing.T) {
 		"JWT_ALGORITHM": "EdDSA", "JWT_PUBLIC_KEYS_TABLE": pubTable,
 		"JWT_SECRET_ARN":   "arn:aws:secretsmanager:eu-west-1:123456789012:secret:unreachable",
 		"REVOCATION_TABLE": revTable, "DYNAMODB_ENDPOINT": srv.URL, "LOG_LEVEL": "error",
+		// DynamoDB Local's first calls on a loaded machine can outlast the 1 s default.
+		"JWTGATE_STORE_TIMEOUT": "10s",
 	}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	cfg, err := config.Load(getenv, config.Lambda)
