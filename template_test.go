@@ -2,6 +2,7 @@ package jwtgate_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -44,6 +45,9 @@ var wantRoutes = map[string]route{
 	"POST /password": {"CookieAuthorizer", "PasswordFunction"},
 	"GET /protected": {"CookieAuthorizer", "ProtectedFunction"},
 	"GET /admin":     {"CookieAuthorizer", "ProtectedFunction"},
+	// Public: verifiers elsewhere fetch the keys without a session.
+	"GET /.well-known/jwks.json":            {"NONE", "JwksFunction"},
+	"GET /.well-known/openid-configuration": {"NONE", "JwksFunction"},
 }
 
 // wantPermissions lists, per function, every "action resource" pair its role grants besides
@@ -66,7 +70,9 @@ var wantPermissions = map[string][]string{
 		"dynamodb:PutItem RevocationTable jti#*,sid#*",
 		"dynamodb:UpdateItem RevocationTable jti#*,sid#*",
 	},
+	// Logout verifies (never signs): the public keys, as the authorizer.
 	"LogoutFunction": {
+		"dynamodb:GetItem PublicKeysTable",
 		"dynamodb:PutItem RevocationTable sid#*",
 		"dynamodb:UpdateItem RevocationTable sid#*",
 	},
@@ -77,11 +83,23 @@ var wantPermissions = map[string][]string{
 		"dynamodb:UpdateItem RevocationTable sub#*,sid#*,thr#user#*",
 	},
 	"ProtectedFunction": {},
-	// The authorizer only reads the revocation table, in one BatchGetItem.
+	// The authorizer only reads the revocation table, in one BatchGetItem,
+	// and the public keys.
 	"AuthorizerFunction": {
+		"dynamodb:GetItem PublicKeysTable",
 		"dynamodb:BatchGetItem RevocationTable",
 	},
+	"JwksFunction": {
+		"dynamodb:GetItem PublicKeysTable",
+	},
 }
+
+// signers are the functions that issue tokens: the only ones that may read
+// the signing secret when the algorithm is asymmetric. Verifiers read it
+// only under HS*, where the verifying key is the signing secret.
+var signers = []string{"LoginFunction", "RefreshFunction", "PasswordFunction"}
+
+var hmacVerifiers = []string{"LogoutFunction", "AuthorizerFunction"}
 
 // wantEnv lists every environment variable of each function of template.yaml, with its value
 // as describe prints it. template-httpapi.yaml differs as httpEnv says.
@@ -94,6 +112,9 @@ func wantEnv(function string) map[string]string {
 		"JWT_COOKIE_DOMAIN":         "!Ref CookieDomain",
 		"JWT_SESSION_COOKIE":        "!Ref SessionCookie",
 		"JWT_SECRET_ARN":            "!Ref JwtSecret",
+		"JWT_ALGORITHM":             "!Ref JwtAlgorithm",
+		"JWT_ENCODE_ISSUER":         "!Ref Issuer",
+		"JWT_PUBLIC_KEYS_TABLE":     "!Ref PublicKeysTable",
 		"REVOCATION_TABLE":          "!Ref RevocationTable",
 		"DYNAMODB_ENDPOINT":         "",
 		"JWTGATE_CORS_ORIGINS":      "!Ref CorsAllowOrigin",
@@ -148,13 +169,19 @@ func TestTemplateTranslated(t *testing.T) {
 		{name: "httpapi", template: httpTemplate, wantTTL: "0"},
 		{name: "rest throwaway", template: restTemplate, params: []string{"RetainData=false"}, wantTTL: "0"},
 		{name: "httpapi throwaway", template: httpTemplate, params: []string{"RetainData=false"}, wantTTL: "0"},
+		{name: "rest HS512", template: restTemplate, params: []string{"JwtAlgorithm=HS512"}, wantTTL: "0"},
+		{name: "rest EdDSA", template: restTemplate, params: []string{"JwtAlgorithm=EdDSA"}, wantTTL: "0"},
+		{name: "rest ES256", template: restTemplate, params: []string{"JwtAlgorithm=ES256"}, wantTTL: "0"},
+		{name: "rest RS256", template: restTemplate, params: []string{"JwtAlgorithm=RS256"}, wantTTL: "0"},
+		{name: "httpapi EdDSA", template: httpTemplate, params: []string{"JwtAlgorithm=EdDSA"}, wantTTL: "0"},
+		{name: "httpapi RS256", template: httpTemplate, params: []string{"JwtAlgorithm=RS256"}, wantTTL: "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			cfn := translate(t, tt.template, tt.params...)
 			checkFunctions(t, cfn)
-			checkRoles(t, cfn)
+			checkRoles(t, cfn, params(tt.params))
 			checkTables(t, cfn)
 			checkSecret(t, cfn)
 			checkRetention(t, cfn, !slices.Contains(tt.params, "RetainData=false"))
@@ -302,8 +329,13 @@ func checkFunctions(t *testing.T, cfn template) {
 	}
 }
 
-func checkRoles(t *testing.T, cfn template) {
+// checkRoles compares each role's grants, with the template's conditions
+// decided for params (the deployed parameter values), against
+// wantPermissions, the signing secret's grant where the algorithm needs it.
+func checkRoles(t *testing.T, cfn template, params map[string]string) {
 	t.Helper()
+	alg := cmp.Or(params["JwtAlgorithm"], "HS256")
+	hmac := strings.HasPrefix(alg, "HS")
 	for id, fn := range cfn.ofType("AWS::Lambda::Function") {
 		var p lambdaFunction
 		decode(t, fn.Properties, &p)
@@ -313,7 +345,7 @@ func checkRoles(t *testing.T, cfn template) {
 			continue
 		}
 		var r iamRole
-		decode(t, role.Properties, &r)
+		decode(t, cfn.resolve(t, role.Properties, params), &r)
 		// SAM attaches the X-Ray write-only policy to every function with a Tracing property
 		// (the Tracing parameter; SAM cannot resolve its !Ref): it writes trace segments and
 		// reads nothing.
@@ -341,7 +373,7 @@ func checkRoles(t *testing.T, cfn template) {
 			}
 		}
 		want := wantPermissions[id]
-		if id != "ProtectedFunction" { // the demo function reads no key
+		if slices.Contains(signers, id) || (hmac && slices.Contains(hmacVerifiers, id)) {
 			want = append([]string{"secretsmanager:GetSecretValue JwtSecret"}, want...)
 		}
 		slices.Sort(got)
@@ -363,10 +395,14 @@ func checkRoles(t *testing.T, cfn template) {
 				// Issue 12 item 11: the key prefixes the function's code writes, and no other.
 				t.Errorf("%s: %s on RevocationTable limited to keys %q, want dynamodb:LeadingKeys %q (handlers.RevocationWritePrefixes)",
 					id, action, keys, strings.Join(wantKeys, ","))
-			case id == "AuthorizerFunction" && strings.HasPrefix(action, "dynamodb:") && (write || table != "RevocationTable"):
-				t.Errorf("the authorizer may only read RevocationTable; it has %s", grant)
+			case id == "AuthorizerFunction" && strings.HasPrefix(action, "dynamodb:") && (write || (table != "RevocationTable" && table != "PublicKeysTable")):
+				t.Errorf("the authorizer may only read RevocationTable and PublicKeysTable; it has %s", grant)
 			case table == "UsersTable" && write && id != "PasswordFunction":
 				t.Errorf("only PasswordFunction may write UsersTable; %s has %s", id, grant)
+			case table == "PublicKeysTable" && write:
+				t.Errorf("no function may write PublicKeysTable (a writer could publish its own key); %s has %s", id, grant)
+			case strings.HasPrefix(action, "secretsmanager:") && !hmac && !slices.Contains(signers, id):
+				t.Errorf("with %s only the signing functions may read the private key; %s has %s", alg, id, grant)
 			}
 		}
 	}
@@ -374,7 +410,7 @@ func checkRoles(t *testing.T, cfn template) {
 
 func checkTables(t *testing.T, cfn template) {
 	t.Helper()
-	wantKeys := map[string]string{"RevocationTable": "pk", "UsersTable": "username"}
+	wantKeys := map[string]string{"RevocationTable": "pk", "UsersTable": "username", "PublicKeysTable": "pk"}
 	tables := cfn.ofType("AWS::DynamoDB::Table")
 	if got, want := sortedKeys(tables), sortedKeys(wantKeys); !slices.Equal(got, want) {
 		t.Errorf("tables = %v, want %v", got, want)
@@ -382,7 +418,11 @@ func checkTables(t *testing.T, cfn template) {
 	for id, table := range tables {
 		var p dynamoTable
 		decode(t, table.Properties, &p)
-		if p.TimeToLiveSpecification.AttributeName != "expires_at" || !p.TimeToLiveSpecification.Enabled {
+		if id == "PublicKeysTable" { // one item that never expires
+			if p.TimeToLiveSpecification.Enabled {
+				t.Errorf("%s: TTL %+v, want none", id, p.TimeToLiveSpecification)
+			}
+		} else if p.TimeToLiveSpecification.AttributeName != "expires_at" || !p.TimeToLiveSpecification.Enabled {
 			t.Errorf("%s: TTL %+v, want expires_at enabled", id, p.TimeToLiveSpecification)
 		}
 		key := wantKeys[id]
@@ -759,6 +799,109 @@ type resource struct {
 	UpdateReplacePolicy any
 	Properties          json.RawMessage
 	Metadata            map[string]any
+}
+
+// params turns Name=Value overrides into a map.
+func params(kvs []string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = v
+	}
+	return out
+}
+
+// resolve decides every Fn::If in raw as CloudFormation would for params
+// (other parameters at their defaults) and drops the AWS::NoValue left, so
+// a conditional grant is asserted as deployed, never skipped.
+func (c template) resolve(t *testing.T, raw json.RawMessage, params map[string]string) json.RawMessage {
+	t.Helper()
+	var v any
+	decode(t, raw, &v)
+	var walk func(any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			if branches, ok := v["Fn::If"].([]any); ok && len(v) == 1 && len(branches) == 3 {
+				if c.condition(t, branches[0].(string), params) {
+					return walk(branches[1])
+				}
+				return walk(branches[2])
+			}
+			out := map[string]any{}
+			for k, e := range v {
+				if w := walk(e); !isNoValue(w) {
+					out[k] = w
+				}
+			}
+			return out
+		case []any:
+			out := []any{}
+			for _, e := range v {
+				if w := walk(e); !isNoValue(w) {
+					out = append(out, w)
+				}
+			}
+			return out
+		}
+		return v
+	}
+	b, err := json.Marshal(walk(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func isNoValue(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 1 && m["Ref"] == "AWS::NoValue"
+}
+
+// condition evaluates a named condition (Fn::Equals, Fn::Or, Fn::And,
+// Fn::Not, Condition, Ref of a parameter).
+func (c template) condition(t *testing.T, name string, params map[string]string) bool {
+	t.Helper()
+	var eval func(any) any
+	eval = func(v any) any {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		for fn, arg := range m {
+			args, _ := arg.([]any)
+			switch fn {
+			case "Ref":
+				if p, ok := params[arg.(string)]; ok {
+					return p
+				}
+				if def, ok := c.Parameters[arg.(string)]; ok {
+					return describe(def.Default)
+				}
+				t.Fatalf("condition %s: unknown parameter %v", name, arg)
+			case "Condition":
+				return c.condition(t, arg.(string), params)
+			case "Fn::Equals":
+				return fmt.Sprint(eval(args[0])) == fmt.Sprint(eval(args[1]))
+			case "Fn::Not":
+				return !eval(args[0]).(bool)
+			case "Fn::Or", "Fn::And":
+				all, any := true, false
+				for _, a := range args {
+					b := eval(a).(bool)
+					all, any = all && b, any || b
+				}
+				return map[bool]bool{true: any, false: all}[fn == "Fn::Or"]
+			}
+		}
+		t.Fatalf("condition %s: cannot evaluate %v", name, v)
+		return nil
+	}
+	cond, ok := c.Conditions[name]
+	if !ok {
+		t.Fatalf("no condition %s", name)
+	}
+	return eval(cond).(bool)
 }
 
 func (c template) ofType(typ string) map[string]resource {

@@ -7,6 +7,9 @@
 BEGIN {
 	npairs = split("Decide BaselineParseWithClaims 1.3;" \
 		"DecideEventsTypes BaselineParseWithClaims -;" \
+		"DecideEdDSA BaselineParseWithClaimsEdDSA -;" \
+		"DecideES256 BaselineParseWithClaimsES256 -;" \
+		"DecideRS256 BaselineParseWithClaimsRS256 -;" \
 		"DecideLogged BaselineParseWithClaims -;" \
 		"DecideNoMetrics BaselineParseWithClaims -;" \
 		"TokensParse BaselineParseWithClaims -;" \

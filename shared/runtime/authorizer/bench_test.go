@@ -37,6 +37,8 @@ type benchFixture struct {
 	event events.APIGatewayCustomAuthorizerRequestTypeRequest
 	slim  authorizer.RESTEvent // the same event as the function decodes it
 	raw   []byte               // the event as the Lambda runtime hands it over
+	// verify is the authorizer's key: the HMAC secret, or the public key.
+	verify tokens.Key
 }
 
 func newBenchFixture(tb testing.TB, logOut io.Writer, envKV ...string) benchFixture {
@@ -51,7 +53,24 @@ func newBenchFixture(tb testing.TB, logOut io.Writer, envKV ...string) benchFixt
 	}
 	topts := cfg.Tokens
 	topts.Keys = []tokens.Key{{Secret: []byte(benchSecret)}}
+	signing := topts.Keys
+	if alg := cfg.Tokens.Algorithm; tokens.Asymmetric(alg) {
+		// The authorizer holds the public key only, as
+		// lambdaenv.LoadVerifier gives it; the session is signed with the
+		// private key.
+		k, err := tokens.GenerateKey(alg, "bench")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		topts.Keys, signing = []tokens.Key{k.PublicOnly()}, []tokens.Key{k}
+	}
 	ts, err := tokens.New(topts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sopts := topts
+	sopts.Keys = signing
+	signer, err := tokens.New(sopts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -62,7 +81,7 @@ func newBenchFixture(tb testing.TB, logOut io.Writer, envKV ...string) benchFixt
 	a := authorizer.New(cfg, ts, revs, authorizer.WithLogger(logging.New(logOut, cfg.LogLevel)),
 		authorizer.WithMetrics(metrics.NewEmitter(logOut, "bench", "authorizer")))
 	plain := authorizer.New(cfg, ts, revs, authorizer.WithLogger(logging.New(logOut, cfg.LogLevel)))
-	pair, err := ts.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}}, ts.NewID(), true)
+	pair, err := signer.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}}, ts.NewID(), true)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -82,7 +101,7 @@ func newBenchFixture(tb testing.TB, logOut io.Writer, envKV ...string) benchFixt
 	if err := json.Unmarshal(raw, &slim); err != nil {
 		tb.Fatal(err)
 	}
-	return benchFixture{authz: a, plain: plain, ts: ts, pair: pair, event: ev, slim: slim, raw: raw}
+	return benchFixture{authz: a, plain: plain, ts: ts, pair: pair, event: ev, slim: slim, raw: raw, verify: topts.Keys[0]}
 }
 
 // benchCheckAllow fails tb unless resp is an Allow of testuser with its context.
@@ -180,11 +199,32 @@ func benchDecisions[R any](b *testing.B, call func() (R, error), check func(test
 
 // BenchmarkBaselineParseWithClaims is golang-jwt verifying the same token
 // with the same key into the same claims type: the floor under Decide.
-func BenchmarkBaselineParseWithClaims(b *testing.B) {
-	f := newBenchFixture(b, io.Discard)
-	p := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}))
-	key := []byte(benchSecret)
-	keyFunc := func(*jwt.Token) (any, error) { return key, nil }
+func BenchmarkBaselineParseWithClaims(b *testing.B) { benchBaseline(b, "HS256") }
+
+// Decide and its ParseWithClaims floor per key pair algorithm: the
+// authorizer holding only the public key.
+func BenchmarkDecideEdDSA(b *testing.B)                  { benchDecideAlg(b, "EdDSA") }
+func BenchmarkDecideES256(b *testing.B)                  { benchDecideAlg(b, "ES256") }
+func BenchmarkDecideRS256(b *testing.B)                  { benchDecideAlg(b, "RS256") }
+func BenchmarkBaselineParseWithClaimsEdDSA(b *testing.B) { benchBaseline(b, "EdDSA") }
+func BenchmarkBaselineParseWithClaimsES256(b *testing.B) { benchBaseline(b, "ES256") }
+func BenchmarkBaselineParseWithClaimsRS256(b *testing.B) { benchBaseline(b, "RS256") }
+
+func benchDecideAlg(b *testing.B, alg string) {
+	f := newBenchFixture(b, io.Discard, "JWT_ALGORITHM", alg)
+	ctx := context.Background()
+	benchDecisions(b, func() (authorizer.RESTResponse, error) { return f.authz.RESTSlim(ctx, f.slim) }, benchCheckAllowSlim)
+}
+
+func benchBaseline(b *testing.B, alg string) {
+	f := newBenchFixture(b, io.Discard, "JWT_ALGORITHM", alg)
+	p := jwt.NewParser(jwt.WithValidMethods([]string{alg}))
+	// As a caller of golang-jwt writes it: the key converted to any per call.
+	keyFunc := func(*jwt.Token) (any, error) { return f.verify.Public, nil }
+	if !tokens.Asymmetric(alg) {
+		key := f.verify.Secret
+		keyFunc = func(*jwt.Token) (any, error) { return key, nil }
+	}
 	b.ReportAllocs()
 	var c tokens.Claims
 	done := cpuPerOp(b)

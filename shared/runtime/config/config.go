@@ -85,6 +85,10 @@ type Config struct {
 	// Metrics writes one CloudWatch EMF line per deciding invocation
 	// (JWTGATE_METRICS, true by default; docs/metrics.md has its cost).
 	Metrics bool
+
+	// PublicKeysTable (JWT_PUBLIC_KEYS_TABLE) holds the public keys that
+	// verifiers read instead of the secret when the algorithm is asymmetric.
+	PublicKeysTable string
 }
 
 // Getenv is os.LookupEnv's shape, injected for tests.
@@ -109,21 +113,17 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	}
 	c.Tokens.DecodeAlgorithms = r.list("JWT_DECODE_ALGORITHMS", []string{c.Tokens.Algorithm})
 	// JWT_DECODE_ALGORITHMS defaults to JWT_ALGORITHM: a bad value is
-	// reported once, under the variable that holds it.
+	// reported once, under the variable that holds it. Which algorithms
+	// exist is tokens' to say (tokens.CheckAlgorithm).
 	badAlg := map[string]bool{}
 	for i, a := range append([]string{c.Tokens.Algorithm}, c.Tokens.DecodeAlgorithms...) {
-		switch a {
-		case "HS256", "HS384", "HS512":
-		default:
-			if badAlg[a] {
-				continue
-			}
+		if err := tokens.CheckAlgorithm(a); err != nil && !badAlg[a] {
 			badAlg[a] = true
 			name := "JWT_ALGORITHM"
 			if i > 0 {
 				name = "JWT_DECODE_ALGORITHMS"
 			}
-			r.fail(name, a, "supported: HS256, HS384, HS512")
+			r.errs = append(r.errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
 
@@ -214,6 +214,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 
 	c.SecretKey = r.str("JWT_SECRET_KEY", "")
 	c.SecretARN = r.str("JWT_SECRET_ARN", "")
+	c.PublicKeysTable = r.str("JWT_PUBLIC_KEYS_TABLE", "")
 	if c.SecretKey != "" {
 		if err := CheckSecret([]byte(c.SecretKey), mode); err != nil {
 			r.errs = append(r.errs, fmt.Errorf("JWT_SECRET_KEY: %w", err))

@@ -133,7 +133,7 @@ func TestBadValues(t *testing.T) {
 		{"bool", "JWT_COOKIE_SECURE", "maybe", "JWT_COOKIE_SECURE"},
 		{"samesite", "JWT_COOKIE_SAMESITE", "sideways", "JWT_COOKIE_SAMESITE"},
 		{"location", "JWT_TOKEN_LOCATION", "query", "JWT_TOKEN_LOCATION"},
-		{"algorithm", "JWT_ALGORITHM", "RS256", "JWT_ALGORITHM"},
+		{"algorithm", "JWT_ALGORITHM", "PS256", "JWT_ALGORITHM"},
 		{"alg none", "JWT_DECODE_ALGORITHMS", "HS256,none", "JWT_DECODE_ALGORITHMS"},
 		{"log level", "LOG_LEVEL", "verbose", `LOG_LEVEL="verbose": supported: debug, info, warn, error`},
 		{"samesite None without Secure", "JWT_COOKIE_SAMESITE", "None", "JWT_COOKIE_SAMESITE"},
@@ -162,6 +162,16 @@ func TestBadValues(t *testing.T) {
 			}
 		})
 	}
+	t.Run("asymmetric algorithms", func(t *testing.T) {
+		// The list is tokens.Algorithms: config keeps none of its own.
+		for _, alg := range []string{"EdDSA", "ES256", "RS256", "HS512"} {
+			c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_ALGORITHM": alg,
+				"JWT_PUBLIC_KEYS_TABLE": "pub"}), config.Lambda)
+			if err != nil || c.Tokens.Algorithm != alg || c.PublicKeysTable != "pub" {
+				t.Errorf("JWT_ALGORITHM=%s: %v, %+v", alg, err, c.Tokens)
+			}
+		}
+	})
 	t.Run("zero reuse grace is strict rotation", func(t *testing.T) {
 		// template.yaml's RefreshReuseGrace has MinValue 0.
 		c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWTGATE_REFRESH_REUSE_GRACE": "0"}), config.Lambda)

@@ -14,6 +14,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/demo"
 	"github.com/jwtgate/jwtgate/shared/runtime/identity"
+	"github.com/jwtgate/jwtgate/shared/runtime/jwks"
 	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/session"
@@ -58,6 +59,7 @@ type Set struct {
 	session    *session.Service
 	authz      *authorizer.Authorizer
 	log        *slog.Logger
+	tokens     *tokens.Service                        // verifies; what the JWKS publishes
 	newEmitter func(function string) *metrics.Emitter // nil: no metrics
 }
 
@@ -69,6 +71,7 @@ const (
 	PasswordFunction   = "PasswordFunction"
 	ProtectedFunction  = "ProtectedFunction"
 	AuthorizerFunction = "AuthorizerFunction"
+	JwksFunction       = "JwksFunction"
 )
 
 // New builds the handlers. keys sign and verify tokens (keys[0] signs);
@@ -87,7 +90,7 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
-	s := &Set{cfg: cfg, log: log}
+	s := &Set{cfg: cfg, log: log, tokens: ts}
 	for _, o := range opts {
 		o(s)
 	}
@@ -121,6 +124,8 @@ func (s *Set) HTTP(logicalID string) (http.Handler, error) {
 		h = identity.Require(s.session.Password())
 	case ProtectedFunction:
 		h = demo.Handler()
+	case JwksFunction:
+		h = jwks.Handler(s.tokens, s.cfg.Tokens.Issuer, s.log)
 	default:
 		return nil, fmt.Errorf("handlers: no HTTP function %q", logicalID)
 	}

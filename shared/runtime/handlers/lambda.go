@@ -3,16 +3,21 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/jwks"
 	"github.com/jwtgate/jwtgate/shared/runtime/lambdaenv"
+	"github.com/jwtgate/jwtgate/shared/runtime/logging"
 	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
 
 // FromEnv builds the handler of session function logicalID (login,
-// refresh, logout, password) as its Lambda container runs it:
+// refresh, logout, password) or of the JWKS as its Lambda container runs it:
 // configuration from the environment, the signing keys from Secrets
 // Manager and the DynamoDB stores, each created once per container.
 // JWTGATE_PAYLOAD=v2 selects HTTP API payload 2.0. The authorizer and the
@@ -20,7 +25,7 @@ import (
 // demo.FromEnv) and are refused here.
 func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, error) {
 	switch logicalID {
-	case LoginFunction, RefreshFunction, LogoutFunction, PasswordFunction:
+	case LoginFunction, RefreshFunction, LogoutFunction, PasswordFunction, JwksFunction:
 	default:
 		return nil, fmt.Errorf("handlers: %q is not a session function", logicalID)
 	}
@@ -30,7 +35,14 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 	}
 	payload, _ := getenv("JWTGATE_PAYLOAD")
 	v2 := payload == "v2"
-	d, err := lambdaenv.Load(ctx, cfg, getenv)
+	if logicalID == JwksFunction {
+		return jwksFromEnv(ctx, cfg, getenv, v2)
+	}
+	load := lambdaenv.Load
+	if logicalID == LogoutFunction {
+		load = lambdaenv.LoadVerifier // logout verifies, never signs
+	}
+	d, err := load(ctx, cfg, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -63,3 +75,36 @@ func DynamoStores(api dynamostore.ItemAPI, cfg config.Config, clock func() time.
 		Throttle:     dynamostore.NewThrottle(api, cfg.RevocationTable, opts...),
 	}
 }
+
+// jwksFromEnv is JwksFunction's wiring. It never reads the signing secret:
+// with a key pair algorithm it reads the public key set as the authorizer
+// does (lambdaenv.LoadVerifier); with HMAC there is nothing to publish and
+// it serves an empty set without any key or AWS client.
+func jwksFromEnv(ctx context.Context, cfg config.Config, getenv config.Getenv, v2 bool) (any, error) {
+	var src jwks.KeySource = noKeys(cfg.Tokens.Algorithm)
+	log := logging.New(os.Stderr, cfg.LogLevel)
+	if tokens.Asymmetric(cfg.Tokens.Algorithm) {
+		d, err := lambdaenv.LoadVerifier(ctx, cfg, getenv)
+		if err != nil {
+			return nil, err
+		}
+		topts := d.Config.Tokens
+		topts.Keys = d.Keys
+		ts, err := tokens.New(topts)
+		if err != nil {
+			return nil, fmt.Errorf("handlers: %w", err)
+		}
+		src, log = ts, d.Log
+	}
+	h := cors.Middleware(cfg.CORS, jwks.Handler(src, cfg.Tokens.Issuer, log))
+	if v2 {
+		return v2Proxy(h), nil
+	}
+	return restProxy(h), nil
+}
+
+// noKeys is the JWKS of an HMAC deployment: empty.
+type noKeys string
+
+func (noKeys) PublicKeys() ([]tokens.Key, error) { return nil, nil }
+func (a noKeys) Algorithm() string               { return string(a) }

@@ -21,7 +21,7 @@ func Authorizer(ctx context.Context, getenv config.Getenv) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := Load(ctx, cfg, getenv)
+	d, err := LoadVerifier(ctx, cfg, getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/logging"
 	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 	"github.com/jwtgate/jwtgate/shared/runtime/secret"
@@ -86,25 +87,27 @@ type Deps struct {
 }
 
 // Load reads the AWS configuration from the environment the Lambda runtime
-// sets (AWSConfig), the keys, and builds one DynamoDB client.
+// sets (AWSConfig), the keys, and builds one DynamoDB client. It is the
+// wiring of the functions that sign (login, refresh, password): their keys
+// come from the Secrets Manager secret, private halves included.
 func Load(ctx context.Context, cfg config.Config, getenv config.Getenv) (Deps, error) {
+	return load(ctx, cfg, getenv, false)
+}
+
+// LoadVerifier is Load for the functions that only verify (the authorizer,
+// logout, the JWKS): with an asymmetric JWT_ALGORITHM they read the public
+// key set from JWT_PUBLIC_KEYS_TABLE with the DynamoDB client they build
+// anyway, so they build no Secrets Manager client, make no Secrets Manager
+// call at init, and need no grant on the private key. With HMAC the
+// verifying key is the signing secret, and LoadVerifier reads it as Load.
+func LoadVerifier(ctx context.Context, cfg config.Config, getenv config.Getenv) (Deps, error) {
+	return load(ctx, cfg, getenv, tokens.Asymmetric(cfg.Tokens.Algorithm))
+}
+
+func load(ctx context.Context, cfg config.Config, getenv config.Getenv, publicOnly bool) (Deps, error) {
 	awsCfg, err := AWSConfig(getenv, cfg.DynamoDBEndpoint)
 	if err != nil {
 		return Deps{}, err
-	}
-	var sm secret.SecretsAPI
-	if cfg.SecretKey == "" {
-		sm = secretsmanager.NewFromConfig(awsCfg)
-	}
-	loader := secret.Loader{Config: cfg, API: sm}
-	keys, err := loader.Load(ctx)
-	if err != nil {
-		return Deps{}, err
-	}
-	if sm != nil {
-		// Keys rotated after this container started are picked up the first
-		// time a token names one (at most once a minute).
-		cfg.Tokens.Reload = loader.Reload
 	}
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 		if cfg.DynamoDBEndpoint != "" {
@@ -114,6 +117,37 @@ func Load(ctx context.Context, cfg config.Config, getenv config.Getenv) (Deps, e
 			o.DisableValidateResponseChecksum = true
 		}
 	})
+	loader := secret.Loader{Config: cfg}
+	var keys []tokens.Key
+	switch {
+	case publicOnly:
+		loader.Public = dynamostore.NewPublicKeys(db, cfg.PublicKeysTable)
+		if keys, err = loader.LoadPublic(ctx); err != nil {
+			return Deps{}, err
+		}
+		if cfg.SecretKey == "" {
+			cfg.Tokens.Reload = loader.ReloadPublic
+		}
+	default:
+		if cfg.SecretKey == "" {
+			loader.API = secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+				// A local stand-in (moto_server) for the emulator's cold-start
+				// runs; only beside a local DynamoDB endpoint.
+				if ep, _ := getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"); ep != "" && cfg.DynamoDBEndpoint != "" {
+					o.BaseEndpoint = aws.String(ep)
+				}
+			})
+		}
+		if keys, err = loader.Load(ctx); err != nil {
+			return Deps{}, err
+		}
+		if loader.API != nil {
+			cfg.Tokens.Reload = loader.Reload
+		}
+	}
+	// With Reload set, the keys are re-read every tokens.DefaultRefreshEvery
+	// (a removed key stops verifying within it) and whenever a token names a
+	// kid this container has not seen (at most once a minute).
 	stack, _ := getenv("JWTGATE_STACK_NAME")
 	if stack == "" {
 		stack = "local"

@@ -30,21 +30,30 @@ type SecretsAPI interface {
 }
 
 // KeySet is the JSON form of several keys, written by `jwtgate keys`:
-// {"keys":[{"kid":"...","secret":"..."}, ...]}. The first key signs; every
-// key verifies, so tokens signed before a rotation stay valid.
+// {"keys":[{"kid":"...","secret":"..."}, ...]} for HMAC,
+// {"keys":[{"kid":"...","alg":"EdDSA","private_key":"-----BEGIN..."}]} for
+// key pairs (the signing functions' secret) and the same with "public_key"
+// for the public set verifiers read. The first key signs; every key
+// verifies, so tokens signed before a rotation stay valid.
 type KeySet struct {
 	Keys []KeyEntry `json:"keys"`
 }
 
-// KeyEntry is one key of a KeySet.
+// KeyEntry is one key of a KeySet: an HMAC secret (no alg), or a key pair's
+// PEM private key (PKCS #8) or PEM public key (SubjectPublicKeyInfo) with
+// the one algorithm it is for.
 type KeyEntry struct {
-	KID    string `json:"kid"`
-	Secret string `json:"secret"`
+	KID        string `json:"kid"`
+	Alg        string `json:"alg,omitempty"`
+	Secret     string `json:"secret,omitempty"`
+	PrivateKey string `json:"private_key,omitempty"`
+	PublicKey  string `json:"public_key,omitempty"`
 }
 
 // Parse reads a secret value: a KeySet in JSON, or a plain secret string
 // (what the template's generated secret is), whose kid is derived from a
-// hash of it so tokens carry a kid either way.
+// hash of it so tokens carry a kid either way. Which key fits which
+// algorithm is tokens' to check (tokens.New); Parse only decodes.
 func Parse(raw string, mode config.Mode) ([]tokens.Key, error) {
 	raw = strings.TrimSpace(raw)
 	var set KeySet
@@ -56,16 +65,73 @@ func Parse(raw string, mode config.Mode) ([]tokens.Key, error) {
 		set.Keys = []KeyEntry{{KID: DerivedKID(raw), Secret: raw}}
 	}
 	keys := make([]tokens.Key, 0, len(set.Keys))
-	for i, k := range set.Keys {
-		if k.KID == "" {
+	for i, e := range set.Keys {
+		if e.KID == "" {
 			return nil, fmt.Errorf("%w: key %d has no kid", ErrKeySet, i)
 		}
-		if err := config.CheckSecret([]byte(k.Secret), mode); err != nil {
-			return nil, fmt.Errorf("secret: key %q: %w", k.KID, err)
+		k, err := e.key(mode)
+		if err != nil {
+			return nil, err
 		}
-		keys = append(keys, tokens.Key{ID: k.KID, Secret: []byte(k.Secret)})
+		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+func (e KeyEntry) key(mode config.Mode) (tokens.Key, error) {
+	switch {
+	case e.Alg == "":
+		if err := config.CheckSecret([]byte(e.Secret), mode); err != nil {
+			return tokens.Key{}, fmt.Errorf("secret: key %q: %w", e.KID, err)
+		}
+		return tokens.Key{ID: e.KID, Secret: []byte(e.Secret)}, nil
+	case e.Secret != "":
+		return tokens.Key{}, fmt.Errorf("%w: key %q: an %s key has no \"secret\"", ErrKeySet, e.KID, e.Alg)
+	case e.PrivateKey != "":
+		return tokens.ParsePrivateKeyPEM(e.Alg, e.KID, e.PrivateKey)
+	case e.PublicKey != "":
+		return tokens.ParsePublicKeyPEM(e.Alg, e.KID, e.PublicKey)
+	}
+	return tokens.Key{}, fmt.Errorf("%w: key %q has neither private_key nor public_key", ErrKeySet, e.KID)
+}
+
+// Entry is the KeySet form of k: its secret, or its private key when it
+// has one, else its public key.
+func Entry(k tokens.Key) (KeyEntry, error) {
+	if len(k.Secret) > 0 {
+		return KeyEntry{KID: k.ID, Secret: string(k.Secret)}, nil
+	}
+	e := KeyEntry{KID: k.ID, Alg: k.Algorithm}
+	var err error
+	if k.Private != nil {
+		e.PrivateKey, err = k.PrivateKeyPEM()
+	} else {
+		e.PublicKey, err = k.PublicKeyPEM()
+	}
+	return e, err
+}
+
+// PublicSet is the public half of keys, in order: what verifiers and the
+// JWKS read. HMAC secrets have no public half and are left out.
+func PublicSet(keys []tokens.Key) (KeySet, error) {
+	set := KeySet{Keys: []KeyEntry{}}
+	for _, k := range keys {
+		if len(k.Secret) > 0 {
+			continue
+		}
+		e, err := Entry(k.PublicOnly())
+		if err != nil {
+			return KeySet{}, err
+		}
+		set.Keys = append(set.Keys, e)
+	}
+	return set, nil
+}
+
+// JSON is the set as stored.
+func (s KeySet) JSON() string {
+	b, _ := json.Marshal(s) // strings only: cannot fail
+	return string(b)
 }
 
 // DerivedKID names a plain secret: 8 bytes of its SHA-256, which identify
@@ -75,13 +141,70 @@ func DerivedKID(secret string) string {
 	return "k" + hex.EncodeToString(sum[:8])
 }
 
+// PublicSource is where verifiers read the public key set when the
+// algorithm is asymmetric (dynamostore.PublicKeys, a DynamoDB item the
+// stack's functions can read and none can write).
+type PublicSource interface {
+	PublicKeys(ctx context.Context) (string, error)
+}
+
 // Loader reads the keys cfg names.
 type Loader struct {
 	Config config.Config
-	// API is Secrets Manager; nil when JWT_SECRET_KEY is set.
+	// API is Secrets Manager; nil when JWT_SECRET_KEY is set, and on
+	// verifiers of an asymmetric algorithm.
 	API SecretsAPI
-	// Timeout bounds one Secrets Manager call made by Reload.
+	// Public is the public key set, for LoadPublic.
+	Public PublicSource
+	// Timeout bounds one call made by Reload or ReloadPublic.
 	Timeout time.Duration
+}
+
+// LoadPublic returns the public keys a verifier needs: from JWT_SECRET_KEY
+// when set (its public halves; dev and tests), else from Public. It never
+// reads the private key's secret.
+func (l Loader) LoadPublic(ctx context.Context) ([]tokens.Key, error) {
+	if l.Config.SecretKey != "" {
+		keys, err := Parse(l.Config.SecretKey, l.Config.Mode)
+		if err != nil {
+			return nil, err
+		}
+		for i := range keys {
+			keys[i] = keys[i].PublicOnly()
+		}
+		return keys, nil
+	}
+	if l.Public == nil {
+		return nil, ErrNoSecret
+	}
+	raw, err := l.Public.PublicKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("secret: public keys: %w", err)
+	}
+	keys, err := Parse(raw, l.Config.Mode)
+	if err != nil {
+		return nil, fmt.Errorf("secret: public keys: %w", err)
+	}
+	for _, k := range keys {
+		if k.Private != nil || len(k.Secret) > 0 {
+			return nil, fmt.Errorf("%w: the public key set holds a private key or secret (%q)", ErrKeySet, k.ID)
+		}
+	}
+	return keys, nil
+}
+
+// ReloadPublic is LoadPublic for tokens.Options.Reload.
+func (l Loader) ReloadPublic() ([]tokens.Key, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), l.timeout())
+	defer cancel()
+	return l.LoadPublic(ctx)
+}
+
+func (l Loader) timeout() time.Duration {
+	if l.Timeout <= 0 {
+		return 2 * time.Second
+	}
+	return l.Timeout
 }
 
 // Load returns the keys: JWT_SECRET_KEY when set, else the Secrets Manager
@@ -103,11 +226,7 @@ func (l Loader) Load(ctx context.Context) ([]tokens.Key, error) {
 
 // Reload is Load for tokens.Options.Reload: a fresh, bounded context.
 func (l Loader) Reload() ([]tokens.Key, error) {
-	d := l.Timeout
-	if d <= 0 {
-		d = 2 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), l.timeout())
 	defer cancel()
 	return l.Load(ctx)
 }
@@ -122,21 +241,104 @@ func NewKey(now time.Time) (KeyEntry, error) {
 	return KeyEntry{KID: now.UTC().Format("20060102T150405Z"), Secret: base64.RawURLEncoding.EncodeToString(b)}, nil
 }
 
+// NewKeyPair returns a new key pair for alg (tokens.GenerateKey) with a kid
+// naming the time it was made.
+func NewKeyPair(alg string, now time.Time) (KeyEntry, error) {
+	k, err := tokens.GenerateKey(alg, now.UTC().Format("20060102T150405Z"))
+	if err != nil {
+		return KeyEntry{}, err
+	}
+	return Entry(k)
+}
+
+// entries re-reads raw (a KeySet or a plain secret) as entries, checking
+// every key decodes.
+func entries(raw string) ([]KeyEntry, error) {
+	keys, err := Parse(raw, config.Lambda)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]KeyEntry, 0, len(keys))
+	for _, k := range keys {
+		e, err := Entry(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func index(es []KeyEntry, kid string) int {
+	for i, e := range es {
+		if e.KID == kid {
+			return i
+		}
+	}
+	return -1
+}
+
 // Rotate returns the key set of raw (a KeySet or a plain secret) with next
 // in front (it signs from now on) and at most keep keys in all.
 func Rotate(raw string, next KeyEntry, keep int) (KeySet, error) {
-	keys, err := Parse(raw, config.Lambda)
+	es, err := entries(raw)
 	if err != nil {
 		return KeySet{}, err
 	}
+	if index(es, next.KID) >= 0 {
+		return KeySet{}, fmt.Errorf("%w: kid %q already present", ErrKeySet, next.KID)
+	}
 	set := KeySet{Keys: []KeyEntry{next}}
-	for _, k := range keys {
-		if k.ID == next.KID {
-			return KeySet{}, fmt.Errorf("%w: kid %q already present", ErrKeySet, next.KID)
-		}
+	for _, e := range es {
 		if len(set.Keys) < max(keep, 2) {
-			set.Keys = append(set.Keys, KeyEntry{KID: k.ID, Secret: string(k.Secret)})
+			set.Keys = append(set.Keys, e)
 		}
 	}
 	return set, nil
+}
+
+// Add returns raw's key set with next after the signing key: it verifies
+// (and is published) but does not sign until Promote. This is the first
+// step of a rotation third-party verifiers follow without a gap.
+func Add(raw string, next KeyEntry) (KeySet, error) {
+	es, err := entries(raw)
+	if err != nil {
+		return KeySet{}, err
+	}
+	if index(es, next.KID) >= 0 {
+		return KeySet{}, fmt.Errorf("%w: kid %q already present", ErrKeySet, next.KID)
+	}
+	return KeySet{Keys: append([]KeyEntry{es[0], next}, es[1:]...)}, nil
+}
+
+// Promote returns raw's key set with kid in front: it signs from now on,
+// and the previous signing key still verifies.
+func Promote(raw, kid string) (KeySet, error) {
+	es, err := entries(raw)
+	if err != nil {
+		return KeySet{}, err
+	}
+	i := index(es, kid)
+	if i < 0 {
+		return KeySet{}, fmt.Errorf("%w: no key %q", ErrKeySet, kid)
+	}
+	out := append([]KeyEntry{es[i]}, es[:i]...)
+	return KeySet{Keys: append(out, es[i+1:]...)}, nil
+}
+
+// Retire returns raw's key set without kid: tokens it signed stop
+// verifying. The signing key cannot be retired (promote another first).
+func Retire(raw, kid string) (KeySet, error) {
+	es, err := entries(raw)
+	if err != nil {
+		return KeySet{}, err
+	}
+	switch i := index(es, kid); {
+	case i < 0:
+		return KeySet{}, fmt.Errorf("%w: no key %q", ErrKeySet, kid)
+	case i == 0:
+		return KeySet{}, fmt.Errorf("%w: %q is the signing key: promote another key first", ErrKeySet, kid)
+	default:
+		return KeySet{Keys: append(es[:i:i], es[i+1:]...)}, nil
+	}
 }

@@ -1,9 +1,12 @@
 package tokens
 
 import (
+	"cmp"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,10 +47,16 @@ type Claims struct {
 	jwt.RegisteredClaims
 }
 
-// Key is one HMAC signing secret; ID becomes the token header's kid.
+// Key is one signing or verification key; ID becomes the token header's
+// kid. An HMAC key has Secret only. An asymmetric key has Algorithm (the one
+// algorithm it may be used with), Public, and on the functions that sign,
+// Private; verifiers are given keys without Private (PublicOnly).
 type Key struct {
-	ID     string
-	Secret []byte
+	ID        string
+	Secret    []byte
+	Algorithm string
+	Private   crypto.Signer
+	Public    crypto.PublicKey
 }
 
 // Options configure a Service. Zero values take the defaults above.
@@ -70,33 +79,84 @@ type Options struct {
 	// it), Parse reloads at most once per ReloadEvery and retries.
 	Reload      func() ([]Key, error)
 	ReloadEvery time.Duration
+	// RefreshEvery is how old the keys may get before the next Parse or
+	// Issue reads them again (with Reload), so a key removed from the key
+	// source stops verifying in a warm container within this bound.
+	RefreshEvery time.Duration
+	// MaxKeyAge is how long the last good read may be used while re-reads
+	// fail; past it every token is refused (ErrKeysStale) and nothing is
+	// signed until a read succeeds: a removed key cannot live on for as
+	// long as the key source is unreachable.
+	MaxKeyAge time.Duration
 }
 
-// DefaultReloadEvery bounds how often an unknown kid may trigger a reload,
-// so forged kids cannot flood the secret store.
-const DefaultReloadEvery = time.Minute
+// Defaults of key reloading.
+const (
+	// DefaultReloadEvery bounds how often an unknown kid, or a failed
+	// re-read, may trigger a reload, so forged kids cannot flood the key
+	// source.
+	DefaultReloadEvery = time.Minute
+	// DefaultRefreshEvery is the periodic re-read: one Secrets Manager or
+	// DynamoDB read per warm container every 5 minutes (about 8,600 a month
+	// per container).
+	DefaultRefreshEvery = 5 * time.Minute
+	// DefaultMaxKeyAge gives a failing key source three refresh periods
+	// before the container fails closed.
+	DefaultMaxKeyAge = 15 * time.Minute
+)
 
-// keySet is an immutable set of keys; Keys[0] signs.
+// ErrKeysStale means the keys could not be re-read for longer than
+// MaxKeyAge: the Service refuses to verify or sign until a read succeeds.
+// It is a failure of the key source, not a verdict on the token.
+var ErrKeysStale = errors.New("tokens: keys not re-read within their maximum age")
+
+// keySet is an immutable set of keys, read at loadedAt; Keys[0] signs.
 type keySet struct {
-	keys []Key
-	byID map[string][]byte
+	keys     []Key
+	byID     map[string]Key
+	loadedAt time.Time
+	// keyfunc is keyFor, made once per set rather than once per Parse;
+	// secrets holds each HMAC secret already boxed as the any golang-jwt
+	// takes (a []byte converted per Parse costs an allocation).
+	keyfunc jwt.Keyfunc
+	secrets map[string]any
 }
 
-func newKeySet(keys []Key) (*keySet, error) {
+// newKeySet checks every key against the algorithms: keys[0] must fit the
+// signing algorithm, every other key one of the decode algorithms.
+func newKeySet(keys []Key, alg string, decode []string, now time.Time) (*keySet, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("tokens: no signing key")
 	}
-	ks := &keySet{keys: append([]Key(nil), keys...), byID: map[string][]byte{}}
-	for _, k := range keys {
-		if len(k.Secret) == 0 {
-			return nil, fmt.Errorf("tokens: key %q is empty", k.ID)
+	ks := &keySet{keys: append([]Key(nil), keys...), byID: map[string]Key{}, secrets: map[string]any{}, loadedAt: now}
+	for i, k := range keys {
+		if err := fits(k, alg, decode, i == 0); err != nil {
+			return nil, err
 		}
 		if _, dup := ks.byID[k.ID]; dup {
 			return nil, fmt.Errorf("tokens: duplicate key id %q", k.ID)
 		}
-		ks.byID[k.ID] = k.Secret
+		ks.byID[k.ID] = k
+		if len(k.Secret) > 0 {
+			ks.secrets[k.ID] = k.Secret
+		}
 	}
 	return ks, nil
+}
+
+func fits(k Key, alg string, decode []string, signing bool) error {
+	if signing {
+		return CheckKey(k, alg)
+	}
+	var first error
+	for _, a := range decode {
+		err := CheckKey(k, a)
+		if err == nil {
+			return nil
+		}
+		first = cmp.Or(first, err)
+	}
+	return first
 }
 
 // Service issues and verifies tokens. It is safe for concurrent use; keys
@@ -137,14 +197,24 @@ func New(opts Options) (*Service, error) {
 	if opts.ReloadEvery <= 0 {
 		opts.ReloadEvery = DefaultReloadEvery
 	}
+	if opts.RefreshEvery <= 0 {
+		opts.RefreshEvery = DefaultRefreshEvery
+	}
+	if opts.MaxKeyAge <= 0 {
+		opts.MaxKeyAge = max(DefaultMaxKeyAge, 3*opts.RefreshEvery)
+	}
 	s := &Service{opts: opts, allowed: map[string]bool{}}
-	s.method = jwt.GetSigningMethod(opts.Algorithm)
-	if _, ok := s.method.(*jwt.SigningMethodHMAC); !ok {
-		return nil, fmt.Errorf("tokens: algorithm %q is not supported (HS256, HS384, HS512)", opts.Algorithm)
+	var err error
+	if s.method, err = signingMethod(opts.Algorithm); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(opts.DecodeAlgorithms, opts.Algorithm) {
+		// A service must verify what it signs (refresh reads its own tokens).
+		return nil, fmt.Errorf("tokens: decode algorithms %v leave out the signing algorithm %s", opts.DecodeAlgorithms, opts.Algorithm)
 	}
 	for _, a := range opts.DecodeAlgorithms {
-		if _, ok := jwt.GetSigningMethod(a).(*jwt.SigningMethodHMAC); !ok {
-			return nil, fmt.Errorf("tokens: decode algorithm %q is not supported", a)
+		if err := CheckAlgorithm(a); err != nil {
+			return nil, fmt.Errorf("tokens: decode algorithm: %w", err)
 		}
 		s.allowed[a] = true
 	}
@@ -171,10 +241,11 @@ func New(opts Options) (*Service, error) {
 // ReplaceKeys swaps the key set: keys[0] signs from now on, every key
 // verifies.
 func (s *Service) ReplaceKeys(keys []Key) error {
-	ks, err := newKeySet(keys)
+	ks, err := newKeySet(keys, s.opts.Algorithm, s.opts.DecodeAlgorithms, s.opts.Clock())
 	if err != nil {
 		return err
 	}
+	ks.keyfunc = ks.keyFor(s.allowed)
 	s.keys.Store(ks)
 	return nil
 }
@@ -187,7 +258,10 @@ func (s *Service) reload() bool {
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	now := s.opts.Clock()
+	return s.reloadLocked(s.opts.Clock())
+}
+
+func (s *Service) reloadLocked(now time.Time) bool {
 	if !s.lastReload.IsZero() && now.Sub(s.lastReload) < s.opts.ReloadEvery {
 		return false
 	}
@@ -197,6 +271,30 @@ func (s *Service) reload() bool {
 		return false
 	}
 	return s.ReplaceKeys(keys) == nil
+}
+
+// current returns the keys to use now. Keys older than RefreshEvery are
+// re-read first (one caller does; concurrent ones go on with the set they
+// have), and keys older than MaxKeyAge are not used at all. Without Reload
+// (keys given once, as in tests and jwtgate dev) they never age.
+func (s *Service) current() (*keySet, error) {
+	ks := s.keys.Load()
+	if s.opts.Reload == nil {
+		return ks, nil
+	}
+	now := s.opts.Clock()
+	if now.Sub(ks.loadedAt) < s.opts.RefreshEvery {
+		return ks, nil
+	}
+	if s.reloadMu.TryLock() {
+		s.reloadLocked(now)
+		s.reloadMu.Unlock()
+		ks = s.keys.Load()
+	}
+	if now.Sub(ks.loadedAt) >= s.opts.MaxKeyAge {
+		return nil, ErrKeysStale
+	}
+	return ks, nil
 }
 
 // AccessTTL is the lifetime of new access tokens.
@@ -256,12 +354,20 @@ func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, 
 			Audience:  s.opts.Audience,
 		},
 	}
+	ks, err := s.current()
+	if err != nil {
+		return Issued{}, err
+	}
 	t := jwt.NewWithClaims(s.method, c)
-	signing := s.keys.Load().keys[0]
+	signing := ks.keys[0]
 	if signing.ID != "" {
 		t.Header["kid"] = signing.ID
 	}
-	signed, err := t.SignedString(signing.Secret)
+	key, err := signing.signingKey()
+	if err != nil {
+		return Issued{}, err
+	}
+	signed, err := t.SignedString(key)
 	if err != nil {
 		return Issued{}, fmt.Errorf("tokens: sign: %w", err)
 	}
@@ -294,11 +400,15 @@ func (s *Service) Parse(token string) (*Claims, error) {
 	if len(token) > s.opts.MaxTokenBytes {
 		return nil, refuse(ErrTooLarge, "Token is too large")
 	}
+	ks, err := s.current()
+	if err != nil {
+		return nil, err
+	}
 	var c Claims
-	t, err := s.parser.ParseWithClaims(token, &c, s.keyFor)
+	t, err := s.parser.ParseWithClaims(token, &c, ks.keyfunc)
 	if errors.Is(err, ErrUnknownKey) && s.reload() {
 		c = Claims{}
-		t, err = s.parser.ParseWithClaims(token, &c, s.keyFor)
+		t, err = s.parser.ParseWithClaims(token, &c, s.keys.Load().keyfunc)
 	}
 	if err != nil {
 		return s.explain(token, t, &c, err)
@@ -341,32 +451,53 @@ func requireClaims(c *Claims) error {
 	return nil
 }
 
-func (s *Service) keyFor(t *jwt.Token) (any, error) {
-	if !s.allowed[t.Method.Alg()] {
-		return nil, ErrAlgorithm
-	}
-	ks := s.keys.Load()
-	kidRaw, has := t.Header["kid"]
-	if !has {
-		if k, ok := ks.byID[""]; ok {
-			return k, nil
+// keyFor is the golang-jwt Keyfunc over ks: the key the token's kid names,
+// in the form its alg verifies with; a key of another algorithm family is
+// never offered (an RS256 public key is not an HS256 secret).
+func (ks *keySet) keyFor(allowed map[string]bool) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		alg := t.Method.Alg()
+		if !allowed[alg] {
+			return nil, ErrAlgorithm
 		}
-		// Tokens from before key ids were configured: try every key.
-		set := jwt.VerificationKeySet{}
-		for _, k := range ks.keys {
-			set.Keys = append(set.Keys, k.Secret)
+		kidRaw, has := t.Header["kid"]
+		if k, ok := ks.byID[""]; !has && ok {
+			// A key without an id signs tokens without a kid.
+			if _, ok := k.verifyKey(alg); ok && len(k.Secret) > 0 {
+				return ks.secrets[""], nil
+			}
 		}
-		return set, nil
+		if !has {
+			// Tokens from before key ids were configured: try every key
+			// that can verify alg.
+			set := jwt.VerificationKeySet{}
+			for _, k := range ks.keys {
+				if vk, ok := k.verifyKey(alg); ok {
+					set.Keys = append(set.Keys, vk)
+				}
+			}
+			if len(set.Keys) == 0 {
+				return nil, ErrAlgorithm
+			}
+			return set, nil
+		}
+		kid, ok := kidRaw.(string)
+		if !ok {
+			return nil, ErrUnknownKey
+		}
+		k, ok := ks.byID[kid]
+		if !ok {
+			return nil, ErrUnknownKey
+		}
+		vk, ok := k.verifyKey(alg)
+		if !ok {
+			return nil, ErrAlgorithm
+		}
+		if len(k.Secret) > 0 {
+			return ks.secrets[kid], nil
+		}
+		return vk, nil
 	}
-	kid, ok := kidRaw.(string)
-	if !ok {
-		return nil, ErrUnknownKey
-	}
-	k, ok := ks.byID[kid]
-	if !ok {
-		return nil, ErrUnknownKey
-	}
-	return k, nil
 }
 
 // explain maps golang-jwt's errors to ours. PyJWT checks claims in the order
@@ -433,7 +564,7 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 // signature.
 func (s *Service) signatureOnly(raw string) (*jwt.Token, error) {
 	p := jwt.NewParser(jwt.WithValidMethods(s.opts.DecodeAlgorithms), jwt.WithoutClaimsValidation())
-	return p.ParseWithClaims(raw, jwt.MapClaims{}, s.keyFor)
+	return p.ParseWithClaims(raw, jwt.MapClaims{}, s.keys.Load().keyFor(s.allowed))
 }
 
 // missingClaim names the required claim golang-jwt found missing: exp

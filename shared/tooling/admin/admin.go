@@ -78,8 +78,16 @@ const usageText = `usage:
   jwtgate user roles NAME R1,R2
   jwtgate user list
   jwtgate revoke (--jti ID | --session SID | --user NAME)
-  jwtgate keys generate
-  jwtgate keys rotate (--secret-id ARN | --stack NAME | --file F) [--keep N]
+  jwtgate keys generate [--algorithm A]
+  jwtgate keys rotate KEYS [--algorithm A] [--keep N]
+  jwtgate keys add KEYS --algorithm A        (key pairs: verifies, does not sign yet)
+  jwtgate keys promote KEYS --kid K          (K signs from now on)
+  jwtgate keys retire KEYS --kid K           (K stops verifying)
+  jwtgate keys publish KEYS
+
+KEYS is --secret-id ARN, --stack NAME or --file F, with --public-keys-table T (or
+JWT_PUBLIC_KEYS_TABLE) to publish the public keys verifiers read; A is one of
+HS256, HS384, HS512, EdDSA, ES256, RS256 (default HS256). See docs/keys.md.
 
 Every command takes --stack NAME (or JWTGATE_STACK): the deployed stack's table
 names (and, for keys rotate, its secret) from its outputs, in the region and
@@ -214,6 +222,14 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 			return keysGenerate(rest[1:], env)
 		case "rotate":
 			return keysRotate(ctx, rest[1:], env)
+		case "add":
+			return keysAdd(ctx, rest[1:], env)
+		case "promote":
+			return keysPromote(ctx, rest[1:], env)
+		case "retire":
+			return keysRetire(ctx, rest[1:], env)
+		case "publish":
+			return keysPublish(ctx, rest[1:], env)
 		}
 		return usagef("keys: unknown subcommand %q", rest[0])
 	default:

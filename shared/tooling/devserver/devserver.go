@@ -137,6 +137,14 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		if keys, err = secret.Parse(cfg.SecretKey, config.Dev); err != nil {
 			return nil, err
 		}
+	} else if alg := cfg.Tokens.Algorithm; tokens.Asymmetric(alg) {
+		// A fresh key pair per process, as the HMAC secret below.
+		k, err := tokens.GenerateKey(alg, "dev-"+alg)
+		if err != nil {
+			return nil, fmt.Errorf("devserver: %w", err)
+		}
+		keys = []tokens.Key{k}
+		s.RandomSecret = true
 	} else {
 		random := make([]byte, 32)
 		if _, err := rand.Read(random); err != nil {

@@ -12,22 +12,64 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
+	"github.com/jwtgate/jwtgate/shared/runtime/secret"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+	"github.com/jwtgate/jwtgate/shared/testkit/dynamolocal"
+	"github.com/jwtgate/jwtgate/shared/testkit/motoserver"
 	"github.com/jwtgate/jwtgate/shared/tooling/rie"
 )
 
-// coldStartEvents is the one invoke each cold start serves (placeholders
-// left unfilled: the token-reading functions deny quickly, which is the
-// init path plus their cheapest request).
-var coldStartEvents = []struct{ function, event string }{
-	{rie.HelloFunction, ""},
-	{rie.SDKFloorFunction, ""},
-	{handlers.LoginFunction, "login.json"},
-	{handlers.RefreshFunction, "refresh.json"},
-	{handlers.LogoutFunction, "logout.json"},
-	{handlers.PasswordFunction, "password.json"},
-	{handlers.ProtectedFunction, "protected.json"},
-	{handlers.AuthorizerFunction, "authorizer.json"},
+// coldStartCase is one row of the report: a function, the one invoke each
+// cold start serves (placeholders left unfilled: the token-reading
+// functions deny quickly, which is the init path plus their cheapest
+// request), and where its keys come from.
+type coldStartCase struct {
+	function, event string
+	// keys labels the key source of the authorizer variants; env is what
+	// they set over the pool's environment (filled in by TestColdStart).
+	keys string
+}
+
+// label is the report's row name.
+func (c coldStartCase) label() string {
+	if c.keys == "" {
+		return c.function
+	}
+	return c.function + " " + c.keys
+}
+
+// Key sources of the authorizer variants.
+const (
+	keysEnvHMAC = "HS256, JWT_SECRET_KEY"
+	keysSMHMAC  = "HS256, Secrets Manager"
+	keysEdDSA   = "EdDSA, public keys table"
+	keysES256   = "ES256, public keys table"
+	keysRS256   = "RS256, public keys table"
+)
+
+var coldStartEvents = []coldStartCase{
+	{rie.HelloFunction, "", ""},
+	{rie.SDKFloorFunction, "", ""},
+	{handlers.LoginFunction, "login.json", ""},
+	{handlers.RefreshFunction, "refresh.json", ""},
+	{handlers.LogoutFunction, "logout.json", ""},
+	{handlers.PasswordFunction, "password.json", ""},
+	{handlers.ProtectedFunction, "protected.json", ""},
+	{handlers.JwksFunction, "jwks.json", ""},
+	// The authorizer with each key source: HMAC from the environment (what
+	// every other row uses), HMAC from Secrets Manager (moto_server: the
+	// client and one GetSecretValue), and each key pair algorithm reading
+	// its public keys with the DynamoDB client (no Secrets Manager client).
+	{handlers.AuthorizerFunction, "authorizer.json", keysEnvHMAC},
+	{handlers.AuthorizerFunction, "authorizer.json", keysSMHMAC},
+	{handlers.AuthorizerFunction, "authorizer.json", keysEdDSA},
+	{handlers.AuthorizerFunction, "authorizer.json", keysES256},
+	{handlers.AuthorizerFunction, "authorizer.json", keysRS256},
 }
 
 // TestColdStart measures, for every function and the two baselines (hello
@@ -67,23 +109,27 @@ func TestColdStart(t *testing.T) {
 			payloads[j] = readEvent(t, c.event)
 		}
 	}
+	keyEnv := coldStartKeys(t)
 	for i := 0; i < n; i++ {
 		rev, us, _ := tables(t)
 		for j, c := range coldStartEvents {
+			env := rie.LocalEnv(db.URL, rev, us, testSecret)
+			for k, v := range keyEnv[c.keys] {
+				env[k] = v
+			}
 			// A new pool is a new instance: every sample is a cold start.
-			pool, err := rie.NewPool(rie.Options{Emulator: emulator, Functions: fns,
-				Env: rie.LocalEnv(db.URL, rev, us, testSecret)})
+			pool, err := rie.NewPool(rie.Options{Emulator: emulator, Functions: fns, Env: env})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = pool.Invoke(context.Background(), c.function, payloads[j])
 			_ = pool.Close()
 			if err != nil {
-				t.Fatalf("%s: %v", c.function, err)
+				t.Fatalf("%s: %v", c.label(), err)
 			}
 			st := pool.Stats()
 			if len(st) != 1 || st[0].Init <= 0 || st[0].PeakRSS == 0 {
-				t.Fatalf("%s: stats not recorded: %+v", c.function, st)
+				t.Fatalf("%s: stats not recorded: %+v", c.label(), st)
 			}
 			inits[j], rsss[j] = append(inits[j], st[0].Init), append(rsss[j], st[0].PeakRSS)
 			ratios[j] = append(ratios[j], float64(st[0].Init)/float64(inits[0][i]))
@@ -102,11 +148,12 @@ func TestColdStart(t *testing.T) {
 		if j > 0 {
 			floor = fmt.Sprintf("%.2f", median(floorRatios[j]))
 		}
-		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f | %s | %.1f | %.2f |\n", c.function,
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.2f | %s | %.1f | %.2f |\n", c.label(),
 			float64(median(inits[j]).Microseconds())/1000, float64(slices.Min(inits[j]).Microseconds())/1000,
 			median(ratios[j]), floor, float64(median(rsss[j]))/(1<<20), float64(median(rsss[j]))/float64(helloRSS))
 	}
 	b.WriteString("\nx hello and x SDK floor are medians of per-round ratios (each round starts every function once).\n")
+	b.WriteString("Rows without a key source read an HS256 key from JWT_SECRET_KEY.\n")
 	t.Log("\n" + b.String())
 	if err := os.MkdirAll(filepath.Dir(report), 0o755); err != nil {
 		t.Fatal(err)
@@ -153,3 +200,42 @@ func loadAverage() string {
 }
 
 func goarch() string { return runtime.GOARCH }
+
+// coldStartKeys prepares the authorizer variants' key sources and returns
+// each one's environment: the HMAC secret in moto_server's Secrets Manager,
+// and for each key pair algorithm a public keys table on DynamoDB Local
+// holding a published set (what `jwtgate keys rotate --public-keys-table`
+// writes).
+func coldStartKeys(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	moto := motoserver.Start(t)
+	created, err := motoserver.SecretsManager(moto).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("coldstart-" + dynamolocal.RandomName()), SecretString: aws.String(testSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]string{
+		keysSMHMAC: {"JWT_SECRET_KEY": "", "JWT_SECRET_ARN": aws.ToString(created.ARN), "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto},
+	}
+	client := db.Client(t)
+	for keys, alg := range map[string]string{keysEdDSA: "EdDSA", keysES256: "ES256", keysRS256: "RS256"} {
+		k, err := tokens.GenerateKey(alg, "coldstart")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := secret.PublicSet([]tokens.Key{k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := "public-keys-" + dynamolocal.RandomName()
+		if err := dynamostore.CreatePublicKeysTable(ctx, client, table); err != nil {
+			t.Fatal(err)
+		}
+		if err := dynamostore.NewPublicKeys(client, table).Put(ctx, pub.JSON(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		out[keys] = map[string]string{"JWT_SECRET_KEY": "", "JWT_ALGORITHM": alg, "JWT_PUBLIC_KEYS_TABLE": table}
+	}
+	return out
+}

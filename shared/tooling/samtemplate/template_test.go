@@ -62,6 +62,9 @@ func TestParseTemplate(t *testing.T) {
 		"POST /password": "PasswordFunction authorized=true",
 		"GET /protected": "ProtectedFunction authorized=true",
 		"GET /admin":     "ProtectedFunction authorized=true",
+		// Public: the JWKS and discovery documents.
+		"GET /.well-known/jwks.json":            "JwksFunction authorized=false",
+		"GET /.well-known/openid-configuration": "JwksFunction authorized=false",
 	}
 	if len(got) != len(want) {
 		t.Errorf("routes %v, want %v", got, want)
