@@ -266,12 +266,12 @@ func TestCookiePrefixes(t *testing.T) {
 // JWT_DECODE_ALGORITHMS defaults to JWT_ALGORITHM; one bad value must not
 // be reported twice.
 func TestBadAlgorithmReportedOnce(t *testing.T) {
-	_, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_ALGORITHM": "RS256"}), config.Lambda)
+	_, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_ALGORITHM": "PS256"}), config.Lambda)
 	if err == nil {
 		t.Fatal("Load = nil error")
 	}
-	if n := strings.Count(err.Error(), "RS256"); n != 1 {
-		t.Errorf("error %q names RS256 %d times, want once", err, n)
+	if n := strings.Count(err.Error(), `"PS256"`); n != 1 {
+		t.Errorf("error %q names PS256 %d times, want once", err, n)
 	}
 }
 
