@@ -129,7 +129,7 @@ func TestFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fmt.Sprint(tmpl.FunctionIDs())
-	want := "[AuthorizerFunction LoginFunction LogoutFunction PasswordFunction ProtectedFunction RefreshFunction]"
+	want := "[AuthorizerFunction JwksFunction LoginFunction LogoutFunction PasswordFunction ProtectedFunction RefreshFunction]"
 	if got != want {
 		t.Errorf("FunctionIDs() = %s, want %s", got, want)
 	}
