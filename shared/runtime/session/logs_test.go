@@ -18,6 +18,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
+	"github.com/jwtgate/jwtgate/shared/testkit/fakeclock"
 )
 
 // brokenUsers is a user store whose reads fail with an error naming the
@@ -91,11 +92,13 @@ func TestLoginLogsNoUnverifiedName(t *testing.T) {
 	}
 }
 
-// lockedLimiter is a limiter on which name is locked out.
+// lockedLimiter is a limiter on which name is locked out, on a stopped
+// clock so the lock cannot run out before the subtest runs.
 func lockedLimiter(t *testing.T, name string) *throttle.Limiter {
 	t.Helper()
 	p := throttle.NewPolicy(1, time.Minute)
-	l := &throttle.Limiter{Store: throttle.NewMemoryStore(nil), User: p, IP: p}
+	clock := fakeclock.New(time.Now())
+	l := &throttle.Limiter{Store: throttle.NewMemoryStore(clock.Now), User: p, IP: p, Clock: clock.Now}
 	if err := l.Reserve(context.Background(), name, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}

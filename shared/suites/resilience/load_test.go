@@ -65,11 +65,13 @@ func TestLoadWithoutLoss(t *testing.T) {
 	// The lockout counts every login in flight (issue 12 item 5: at most
 	// JWTGATE_LOGIN_FAILURES_USER guesses per user, and the IP limit, may be
 	// in flight before the lock), so 100 clients per account from one
-	// address would be refused with 429 beyond 5 (and 20) at once: the
-	// limits are raised above the clients here, and pinned by
-	// shared/runtime/handlers/lockout_test.go instead.
+	// address would be refused with 429 beyond 5 (and 20) at once; and each
+	// login writes its account's and its address's counter twice: 200
+	// clients on three counters made DynamoDB Local miss the 10 s bound
+	// when other suites ran beside it (seen). The limits are off here (0): this test
+	// is about loss, and shared/runtime/handlers/lockout_test.go pins them.
 	f := newGateway(t, setup{Env: map[string]string{"JWTGATE_STORE_TIMEOUT": "10s",
-		"JWTGATE_LOGIN_FAILURES_USER": "1000", "JWTGATE_LOGIN_FAILURES_IP": "1000"}})
+		"JWTGATE_LOGIN_FAILURES_USER": "0", "JWTGATE_LOGIN_FAILURES_IP": "0"}})
 	// Likewise for the clients: 200 logins queue for argon2id's GOMAXPROCS
 	// slots at the start, which on a loaded 2-CPU machine (or under -race)
 	// can outlast the usual 30 s client timeout without anything being lost.
