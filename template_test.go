@@ -446,7 +446,8 @@ func checkRetention(t *testing.T, cfn template, keep bool) {
 	if keep {
 		want = "Retain"
 	}
-	for _, id := range []string{"JwtSecret", "RevocationTable", "UsersTable"} {
+	kept := []string{"JwtSecret", "RevocationTable", "UsersTable", "PublicKeysTable"}
+	for _, id := range kept {
 		r := cfn.Resources[id]
 		if r.DeletionPolicy != want || r.UpdateReplacePolicy != want {
 			t.Errorf("%s: DeletionPolicy %v, UpdateReplacePolicy %v; want %s", id, r.DeletionPolicy, r.UpdateReplacePolicy, want)
@@ -466,7 +467,7 @@ func checkRetention(t *testing.T, cfn template, keep bool) {
 	for id, r := range cfn.Resources {
 		switch r.Type {
 		case "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::S3::Bucket":
-			if id != "JwtSecret" && id != "RevocationTable" && id != "UsersTable" {
+			if !slices.Contains(kept, id) {
 				t.Errorf("%s (%s) holds data and has no retention check", id, r.Type)
 			}
 		}

@@ -117,13 +117,13 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	// exist is tokens' to say (tokens.CheckAlgorithm).
 	badAlg := map[string]bool{}
 	for i, a := range append([]string{c.Tokens.Algorithm}, c.Tokens.DecodeAlgorithms...) {
-		if err := tokens.CheckAlgorithm(a); err != nil && !badAlg[a] {
+		if tokens.CheckAlgorithm(a) != nil && !badAlg[a] {
 			badAlg[a] = true
 			name := "JWT_ALGORITHM"
 			if i > 0 {
 				name = "JWT_DECODE_ALGORITHMS"
 			}
-			r.errs = append(r.errs, fmt.Errorf("%s: %w", name, err))
+			r.fail(name, a, "supported: "+strings.Join(tokens.Algorithms, ", "))
 		}
 	}
 
