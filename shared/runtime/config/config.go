@@ -191,6 +191,11 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	if _, set := r.lookup("JWTGATE_REFRESH_REUSE_GRACE"); set {
 		c.RefreshReuseGrace = r.durationZero("JWTGATE_REFRESH_REUSE_GRACE")
 	}
+	corsOpts, err := cors.FromEnv(r.env)
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+	c.CORS = corsOpts
 	c.AuthorizerCache = r.durationZero("JWTGATE_AUTHORIZER_CACHE_TTL")
 	if c.AuthorizerCache > 0 && len(c.Rules) > 0 {
 		// A cached decision serves every route sharing the Cookie header,

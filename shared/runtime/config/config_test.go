@@ -2,12 +2,15 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 )
 
 const goodSecret = "0123456789abcdef0123456789abcdef"
@@ -146,6 +149,8 @@ func TestBadValues(t *testing.T) {
 		{"cache ttl with role rules", "JWTGATE_AUTHORIZER_CACHE_TTL", "300", "JWTGATE_ROLE_RULES: role rules cannot be enforced with JWTGATE_AUTHORIZER_CACHE_TTL=5m0s"},
 		{"role rule method ANY-like typo", "JWTGATE_ROLE_RULES", "ALL /admin*=admin", `JWTGATE_ROLE_RULES: rbac: bad rule: "ALL /admin*=admin": method "ALL"`},
 		{"role denial", "JWTGATE_ROLE_DENIAL", "nobody", "JWTGATE_ROLE_DENIAL"},
+		{"cors star", "JWTGATE_CORS_ORIGINS", "*", "JWTGATE_CORS_ORIGINS"},
+		{"cors http remote", "JWTGATE_CORS_ORIGINS", "http://app.example.com", "JWTGATE_CORS_ORIGINS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -272,6 +277,44 @@ func TestBadAlgorithmReportedOnce(t *testing.T) {
 	}
 	if n := strings.Count(err.Error(), `"PS256"`); n != 1 {
 		t.Errorf("error %q names PS256 %d times, want once", err, n)
+	}
+}
+
+// TestCORSOrigins: the functions read the variable the template sets from
+// CorsAllowOrigin (issue 13: the loader once ignored it, so deployed
+// functions sent no CORS headers), and refuse a plain-http origin off this
+// machine at start (issue 12 item 14) in every mode.
+func TestCORSOrigins(t *testing.T) {
+	tests := []struct {
+		name    string
+		value   string
+		want    []string
+		wantErr error
+	}{
+		{name: "unset", value: "", want: nil},
+		{name: "https", value: "https://app.example.com", want: []string{"https://app.example.com"}},
+		{name: "local dev server", value: "http://localhost:5173", want: []string{"http://localhost:5173"}},
+		{name: "star", value: "*", wantErr: cors.ErrWildcard},
+		{name: "http remote", value: "http://app.example.com", wantErr: cors.ErrInsecureOrigin},
+	}
+	for _, mode := range []config.Mode{config.Lambda, config.Dev} {
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%d/%s", mode, tc.name), func(t *testing.T) {
+				c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, cors.EnvOrigins: tc.value}), mode)
+				if tc.wantErr != nil {
+					if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), cors.EnvOrigins) {
+						t.Fatalf("Load(%s=%q) error = %v, want %v naming the variable", cors.EnvOrigins, tc.value, err, tc.wantErr)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(c.CORS.Origins, tc.want) {
+					t.Errorf("CORS.Origins = %q, want %q", c.CORS.Origins, tc.want)
+				}
+			})
+		}
 	}
 }
 
