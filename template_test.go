@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -15,8 +16,10 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
 	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
+	"gopkg.in/yaml.v3"
 )
 
 // The two SAM templates describe one system; every test below runs on both.
@@ -1244,6 +1247,49 @@ func TestSamBuildInputs(t *testing.T) {
 			rel, _ := filepath.Rel(root, f)
 			if !strings.HasPrefix(rel, "functions"+string(filepath.Separator)) && !strings.HasPrefix(rel, filepath.Join("shared", "runtime")+string(filepath.Separator)) {
 				t.Errorf("%s's build reads %s, outside functions/ and shared/runtime/", id, rel)
+			}
+		}
+	}
+}
+
+// TestCorsOriginPattern: CloudFormation refuses a CorsAllowOrigin the
+// functions would refuse at start (cors.Parse), so a bad origin fails the
+// deploy instead of every cold start. Issue 12 item 14: plain http only on
+// this machine.
+func TestCorsOriginPattern(t *testing.T) {
+	origins := []string{
+		"", "https://app.example.com", "https://app.example.com:8443", "http://localhost:5173",
+		"http://localhost", "http://app.localhost:5173", "http://127.0.0.1:5173", "http://127.0.0.2", "http://[::1]:8080",
+		"http://app.example.com", "http://192.168.1.10:5173", "http://localhost.example.com",
+		"http://10.0.0.1", "https://app.example.com/path", "*", "null", "ftp://app.example.com",
+	}
+	for _, file := range []string{restTemplate, httpTemplate} {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Parameters map[string]struct {
+				AllowedPattern string `yaml:"AllowedPattern"`
+			} `yaml:"Parameters"`
+		}
+		if err := yaml.Unmarshal(src, &doc); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		pattern := doc.Parameters["CorsAllowOrigin"].AllowedPattern
+		re, err := regexp.Compile(pattern)
+		if err != nil || pattern == "" {
+			t.Fatalf("%s: CorsAllowOrigin AllowedPattern %q: %v", file, pattern, err)
+		}
+		for _, o := range origins {
+			_, perr := cors.Parse(o)
+			if got, want := re.MatchString(o), perr == nil; got != want {
+				t.Errorf("%s: CorsAllowOrigin %q: template accepts %v, cors.Parse accepts %v (%v)", file, o, got, want, perr)
+			}
+		}
+		for _, o := range []string{"http://app.example.com", "http://192.168.1.10:5173"} {
+			if _, err := cors.Parse(o); !errors.Is(err, cors.ErrInsecureOrigin) {
+				t.Errorf("cors.Parse(%q) = %v, want ErrInsecureOrigin", o, err)
 			}
 		}
 	}
