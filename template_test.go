@@ -514,6 +514,7 @@ func checkRESTAPI(t *testing.T, cfn template, wantTTL string) {
 		"ttl":            wantTTL,
 	})
 	checkRoutes(t, api.Body, "")
+	checkPreflights(t, api.Body)
 	checkAuthorizerPermission(t, cfn)
 
 	const contentType = "gatewayresponse.header.Content-Type"
@@ -622,6 +623,37 @@ func checkRoutes(t *testing.T, body openAPI, payload string) {
 		want[r] = fmt.Sprintf("%s %s %s", w.authorizer, w.function, payload)
 	}
 	checkMap(t, "routes (authorizer, function, payload)", got, want)
+}
+
+// checkPreflights: API Gateway answers every path's OPTIONS with the template's Cors, the
+// origin present exactly when CorsAllowOrigin is set. (A Cors given as !If once made SAM put
+// the whole map into Access-Control-Allow-Origin, with SAM's default methods and no
+// credentials header: no browser could pass that preflight.)
+func checkPreflights(t *testing.T, body openAPI) {
+	t.Helper()
+	want := map[string]string{
+		"Access-Control-Allow-Origin":      `{"Fn::If":["HasCors",{"Fn::Sub":"'${CorsAllowOrigin}'"},{"Ref":"AWS::NoValue"}]}`,
+		"Access-Control-Allow-Credentials": "'true'",
+		"Access-Control-Allow-Headers":     "'Content-Type,X-CSRF-TOKEN'",
+		"Access-Control-Allow-Methods":     "'GET,POST,PUT,PATCH,DELETE,OPTIONS'",
+		"Access-Control-Max-Age":           "'600'",
+	}
+	for path, ops := range body.Paths {
+		op, ok := ops["options"]
+		if !ok {
+			t.Errorf("%s: no OPTIONS method for preflights", path)
+			continue
+		}
+		r := op.Integration.Responses["default"]
+		got := map[string]string{}
+		for k, v := range r.ResponseParameters {
+			got[strings.TrimPrefix(k, "method.response.header.")] = describe(v)
+		}
+		if r.StatusCode != "200" {
+			t.Errorf("OPTIONS %s: status %q, want 200", path, r.StatusCode)
+		}
+		checkMap(t, "OPTIONS "+path+" headers", got, want)
+	}
 }
 
 // checkAuthorizerPermission: without a Lambda permission API Gateway cannot call the
@@ -1005,6 +1037,10 @@ type openAPI struct {
 			URI                  any
 			PayloadFormatVersion string
 			Type                 string
+			Responses            map[string]struct {
+				StatusCode         string
+				ResponseParameters map[string]any
+			}
 		} `json:"x-amazon-apigateway-integration"`
 	}
 	GatewayResponses map[string]struct {
