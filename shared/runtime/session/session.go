@@ -276,6 +276,20 @@ func (s *Service) issue(w http.ResponseWriter, sub tokens.Subject, sid string, f
 	if err != nil {
 		return err
 	}
+	return s.write(w, pair)
+}
+
+// rotate signs a refresh's pair, keeping the session's refresh CSRF value
+// (tokens.Service.Rotate says why), and writes the four cookies.
+func (s *Service) rotate(w http.ResponseWriter, sub tokens.Subject, sid, refreshCSRF string) error {
+	pair, err := s.Tokens.Rotate(sub, sid, refreshCSRF)
+	if err != nil {
+		return err
+	}
+	return s.write(w, pair)
+}
+
+func (s *Service) write(w http.ResponseWriter, pair tokens.Pair) error {
 	return s.Cookies.Write(w, s.now(),
 		&cookies.Token{Value: pair.Access.Token, CSRF: pair.Access.Claims.CSRF, Expires: pair.Access.Claims.ExpiresAt.Time},
 		&cookies.Token{Value: pair.Refresh.Token, CSRF: pair.Refresh.Claims.CSRF, Expires: pair.Refresh.Claims.ExpiresAt.Time})

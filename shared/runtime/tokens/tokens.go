@@ -327,6 +327,14 @@ type Issued struct {
 
 // Issue signs a token of type typ for sub in session sid.
 func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, error) {
+	return s.issue(typ, sub, sid, fresh, "")
+}
+
+// issue signs a token; csrf is its csrf claim, a new value when empty.
+func (s *Service) issue(typ Type, sub Subject, sid string, fresh bool, csrf string) (Issued, error) {
+	if csrf == "" {
+		csrf = s.opts.NewID()
+	}
 	now := s.opts.Clock()
 	ttl := s.opts.AccessTTL
 	if typ == Refresh {
@@ -340,7 +348,7 @@ func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, 
 	c := Claims{
 		Fresh: fresh,
 		Type:  typ,
-		CSRF:  s.opts.NewID(),
+		CSRF:  csrf,
 		SID:   sid,
 		Roles: roles,
 		Gen:   sub.Generation,
@@ -386,6 +394,29 @@ func (s *Service) IssuePair(sub Subject, sid string, fresh bool) (Pair, error) {
 		return Pair{}, err
 	}
 	r, err := s.Issue(Refresh, sub, sid, false)
+	if err != nil {
+		return Pair{}, err
+	}
+	return Pair{Access: a, Refresh: r}, nil
+}
+
+// Rotate signs what a refresh hands out: a new access token (never
+// fresh) and a new refresh token whose csrf claim is refreshCSRF, the value
+// of the refresh token it replaces (a new one when empty). A session's
+// refresh CSRF value thus stays the same for the whole login, as
+// flask-jwt-extended's does (its refresh never replaces the refresh
+// cookie). With rotation it must: two requests of one page that refresh at
+// once each read csrf_refresh_token before sending, and the browser sends
+// whichever refresh cookie is current when the request leaves; a new value
+// per rotation made the late one a CSRF mismatch. Nothing is lost: the
+// value only proves the caller can read the site's cookies, and the
+// refresh token beside it still changes at every rotation.
+func (s *Service) Rotate(sub Subject, sid, refreshCSRF string) (Pair, error) {
+	a, err := s.issue(Access, sub, sid, false, "")
+	if err != nil {
+		return Pair{}, err
+	}
+	r, err := s.issue(Refresh, sub, sid, false, refreshCSRF)
 	if err != nil {
 		return Pair{}, err
 	}
