@@ -41,13 +41,16 @@ type route struct {
 	function   string
 }
 
+// guarded stands for the default authorizer, which TokenLocation picks.
+const guarded = "default"
+
 var wantRoutes = map[string]route{
 	"POST /login":    {"NONE", "LoginFunction"},
 	"POST /refresh":  {"NONE", "RefreshFunction"},
 	"POST /logout":   {"NONE", "LogoutFunction"},
-	"POST /password": {"CookieAuthorizer", "PasswordFunction"},
-	"GET /protected": {"CookieAuthorizer", "ProtectedFunction"},
-	"GET /admin":     {"CookieAuthorizer", "ProtectedFunction"},
+	"POST /password": {guarded, "PasswordFunction"},
+	"GET /protected": {guarded, "ProtectedFunction"},
+	"GET /admin":     {guarded, "ProtectedFunction"},
 	// Public: verifiers elsewhere fetch the keys without a session.
 	"GET /.well-known/jwks.json":            {"NONE", "JwksFunction"},
 	"GET /.well-known/openid-configuration": {"NONE", "JwksFunction"},
@@ -121,6 +124,7 @@ func wantEnv(function string) map[string]string {
 		"REVOCATION_TABLE":          "!Ref RevocationTable",
 		"DYNAMODB_ENDPOINT":         "",
 		"JWTGATE_CORS_ORIGINS":      "!Ref CorsAllowOrigin",
+		"JWT_TOKEN_LOCATION":        `{"Fn::FindInMap":["TokenLocations",{"Ref":"TokenLocation"},"Flask"]}`,
 		"JWTGATE_STACK_NAME":        "!Ref AWS::StackName",
 		"JWT_SECRET_KEY":            "",
 	}
@@ -138,10 +142,12 @@ func wantEnv(function string) map[string]string {
 	return env
 }
 
-// httpEnv is wantEnv for template-httpapi.yaml: the v2 payload everywhere, and a cache TTL
-// fixed at 0 (that template has no AuthorizerCacheTtl parameter).
+// httpEnv is wantEnv for template-httpapi.yaml: the v2 payload everywhere, a cache TTL
+// fixed at 0 (that template has no AuthorizerCacheTtl parameter), and no TokenLocation
+// (cookies, the default: SAM takes no parameter as an HTTP API's DefaultAuthorizer).
 func httpEnv(function string) map[string]string {
 	env := wantEnv(function)
+	delete(env, "JWT_TOKEN_LOCATION")
 	env["JWTGATE_PAYLOAD"] = "v2"
 	if function == "AuthorizerFunction" {
 		env["JWTGATE_AUTHORIZER_CACHE_TTL"] = "0"
@@ -161,23 +167,30 @@ func TestTemplateLint(t *testing.T) {
 // TestTemplateTranslated asserts on the CloudFormation the SAM translator generates, which is
 // what CloudFormation deploys.
 func TestTemplateTranslated(t *testing.T) {
+	// authorizer is the one guarding the routes (one per TokenLocation value), identity its
+	// identity source: with headers allowed there is none, so Bearer-only requests reach it.
 	tests := []struct {
-		name     string
-		template string
-		params   []string
-		wantTTL  string
+		name       string
+		template   string
+		params     []string
+		authorizer string
+		identity   string
+		wantTTL    string
 	}{
-		{name: "rest", template: restTemplate, wantTTL: "0"},
-		{name: "rest cached", template: restTemplate, params: []string{"AuthorizerCacheTtl=300", "RoleRules="}, wantTTL: "300"},
-		{name: "httpapi", template: httpTemplate, wantTTL: "0"},
-		{name: "rest throwaway", template: restTemplate, params: []string{"RetainData=false"}, wantTTL: "0"},
-		{name: "httpapi throwaway", template: httpTemplate, params: []string{"RetainData=false"}, wantTTL: "0"},
-		{name: "rest HS512", template: restTemplate, params: []string{"JwtAlgorithm=HS512"}, wantTTL: "0"},
-		{name: "rest EdDSA", template: restTemplate, params: []string{"JwtAlgorithm=EdDSA"}, wantTTL: "0"},
-		{name: "rest ES256", template: restTemplate, params: []string{"JwtAlgorithm=ES256"}, wantTTL: "0"},
-		{name: "rest RS256", template: restTemplate, params: []string{"JwtAlgorithm=RS256"}, wantTTL: "0"},
-		{name: "httpapi EdDSA", template: httpTemplate, params: []string{"JwtAlgorithm=EdDSA"}, wantTTL: "0"},
-		{name: "httpapi RS256", template: httpTemplate, params: []string{"JwtAlgorithm=RS256"}, wantTTL: "0"},
+		{name: "rest", template: restTemplate, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "rest cached", template: restTemplate, params: []string{"AuthorizerCacheTtl=300", "RoleRules="}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "300"},
+		{name: "rest headers", template: restTemplate, params: []string{"TokenLocation=headers"}, authorizer: "headers", identity: "null", wantTTL: "0"},
+		{name: "rest cookies then headers", template: restTemplate, params: []string{"TokenLocation=cookiesHeaders"}, authorizer: "cookiesHeaders", identity: "null", wantTTL: "0"},
+		// SAM refuses a parameter as an HTTP API's DefaultAuthorizer: that template stays on cookies.
+		{name: "httpapi", template: httpTemplate, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
+		{name: "rest throwaway", template: restTemplate, params: []string{"RetainData=false"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "httpapi throwaway", template: httpTemplate, params: []string{"RetainData=false"}, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
+		{name: "rest HS512", template: restTemplate, params: []string{"JwtAlgorithm=HS512"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "rest EdDSA", template: restTemplate, params: []string{"JwtAlgorithm=EdDSA"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "rest ES256", template: restTemplate, params: []string{"JwtAlgorithm=ES256"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "rest RS256", template: restTemplate, params: []string{"JwtAlgorithm=RS256"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "httpapi EdDSA", template: httpTemplate, params: []string{"JwtAlgorithm=EdDSA"}, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
+		{name: "httpapi RS256", template: httpTemplate, params: []string{"JwtAlgorithm=RS256"}, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,10 +202,10 @@ func TestTemplateTranslated(t *testing.T) {
 			checkSecret(t, cfn)
 			checkRetention(t, cfn, !slices.Contains(tt.params, "RetainData=false"))
 			if tt.template == httpTemplate {
-				checkHTTPAPI(t, cfn, tt.wantTTL)
+				checkHTTPAPI(t, cfn, tt.authorizer, tt.identity, tt.wantTTL)
 				checkAccessLog(t, cfn, "AWS::ApiGatewayV2::Stage", "AccessLogSettings", "$context.authorizer.sub")
 			} else {
-				checkRESTAPI(t, cfn, tt.wantTTL)
+				checkRESTAPI(t, cfn, tt.authorizer, tt.identity, tt.wantTTL)
 				checkAccessLog(t, cfn, "AWS::ApiGateway::Stage", "AccessLogSetting", "$context.authorizer.principalId")
 			}
 		})
@@ -497,12 +510,12 @@ func checkSecret(t *testing.T, cfn template) {
 	}
 }
 
-func checkRESTAPI(t *testing.T, cfn template, wantTTL string) {
+func checkRESTAPI(t *testing.T, cfn template, authorizer, identity, wantTTL string) {
 	t.Helper()
 	var api struct{ Body openAPI }
 	decode(t, cfn.Resources["JwtGateApi"].Properties, &api)
-	auth := api.Body.Components.SecuritySchemes["CookieAuthorizer"]
-	checkMap(t, "CookieAuthorizer", map[string]string{
+	auth := api.Body.Components.SecuritySchemes[authorizer]
+	checkMap(t, authorizer, map[string]string{
 		"authtype":       auth.AuthType,
 		"type":           describe(auth.Authorizer["type"]),
 		"identitySource": describe(auth.Authorizer["identitySource"]),
@@ -510,10 +523,10 @@ func checkRESTAPI(t *testing.T, cfn template, wantTTL string) {
 	}, map[string]string{
 		"authtype":       "custom",
 		"type":           "request",
-		"identitySource": "method.request.header.Cookie",
+		"identitySource": identity,
 		"ttl":            wantTTL,
 	})
-	checkRoutes(t, api.Body, "")
+	checkRoutes(t, api.Body, authorizer, "")
 	checkPreflights(t, api.Body)
 	checkAuthorizerPermission(t, cfn)
 
@@ -559,12 +572,12 @@ func checkRESTAPI(t *testing.T, cfn template, wantTTL string) {
 	}
 }
 
-func checkHTTPAPI(t *testing.T, cfn template, wantTTL string) {
+func checkHTTPAPI(t *testing.T, cfn template, authorizer, identity, wantTTL string) {
 	t.Helper()
 	var api struct{ Body openAPI }
 	decode(t, cfn.Resources["JwtGateHttpApi"].Properties, &api)
-	auth := api.Body.Components.SecuritySchemes["CookieAuthorizer"]
-	checkMap(t, "CookieAuthorizer", map[string]string{
+	auth := api.Body.Components.SecuritySchemes[authorizer]
+	checkMap(t, authorizer, map[string]string{
 		"type":           describe(auth.Authorizer["type"]),
 		"identitySource": describe(auth.Authorizer["identitySource"]),
 		"ttl":            describe(auth.Authorizer["authorizerResultTtlInSeconds"]),
@@ -572,12 +585,12 @@ func checkHTTPAPI(t *testing.T, cfn template, wantTTL string) {
 		"simple":         describe(auth.Authorizer["enableSimpleResponses"]),
 	}, map[string]string{
 		"type":           "request",
-		"identitySource": `["$request.header.Cookie"]`,
+		"identitySource": identity,
 		"ttl":            wantTTL,
 		"payload":        "2.0",
 		"simple":         "true",
 	})
-	checkRoutes(t, api.Body, "2.0")
+	checkRoutes(t, api.Body, authorizer, "2.0")
 	checkAuthorizerPermission(t, cfn)
 
 	var stage struct{ RouteSettings map[string]map[string]any }
@@ -590,7 +603,7 @@ func checkHTTPAPI(t *testing.T, cfn template, wantTTL string) {
 
 // checkRoutes compares the API's operations with wantRoutes: which authorizer guards each and
 // which function it invokes (with the given payload format version, if any).
-func checkRoutes(t *testing.T, body openAPI, payload string) {
+func checkRoutes(t *testing.T, body openAPI, authorizer, payload string) {
 	t.Helper()
 	got := map[string]string{}
 	for path, ops := range body.Paths {
@@ -620,6 +633,9 @@ func checkRoutes(t *testing.T, body openAPI, payload string) {
 	}
 	want := map[string]string{}
 	for r, w := range wantRoutes {
+		if w.authorizer == guarded {
+			w.authorizer = authorizer
+		}
 		want[r] = fmt.Sprintf("%s %s %s", w.authorizer, w.function, payload)
 	}
 	checkMap(t, "routes (authorizer, function, payload)", got, want)
