@@ -76,7 +76,7 @@ func TestTokenLocationRules(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"cached Bearer", map[string]string{"JWT_TOKEN_LOCATION": "headers", "JWTGATE_AUTHORIZER_CACHE_TTL": "300"}, "CachingNeedsCookies"},
+		{"cached Bearer", map[string]string{"JWT_TOKEN_LOCATION": "headers", "JWTGATE_AUTHORIZER_CACHE_TTL": "300", "JWTGATE_ROLE_RULES": ""}, "CachingNeedsCookies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -331,18 +331,6 @@ func newEvaluator(root *yaml.Node, overrides map[string]string) (*evaluator, err
 			errs = append(errs, fmt.Errorf("%w %s: not declared", ErrParameter, name))
 		}
 	}
-	// The template's Rules, as CloudFormation checks them before it
-	// creates anything (e.g. a cached authorizer needs cookie tokens).
-	for name, rule := range pairs(get(root, "Rules")) {
-		if c := get(rule, "RuleCondition"); c != nil && !e.truth(c) {
-			continue
-		}
-		for _, a := range seq(get(rule, "Assertions")) {
-			if !e.truth(get(a, "Assert")) {
-				errs = append(errs, fmt.Errorf("%w rule %s: %s", ErrParameter, name, scalar(get(a, "AssertDescription"))))
-			}
-		}
-	}
 	return e, errors.Join(errs...)
 }
 
