@@ -132,16 +132,29 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		HeaderName: r.str("JWT_HEADER_NAME", "Authorization"),
 		HeaderType: r.strEmptyOK("JWT_HEADER_TYPE", "Bearer"),
 	}
+	ordered := false
 	for _, l := range loc {
 		switch l {
 		case "cookies":
 			c.Locations.Cookies = true
 		case "headers":
 			c.Locations.Headers = true
+		case request.LocQuery:
+			c.Locations.Query, ordered = true, true
+		case request.LocJSON:
+			c.Locations.JSON, ordered = true, true
 		default:
-			r.fail("JWT_TOKEN_LOCATION", l, `supported: "cookies", "headers"`)
+			r.fail("JWT_TOKEN_LOCATION", l, `supported: "cookies", "headers", "query_string", "json"`)
 		}
 	}
+	if ordered {
+		c.Locations.Order = loc
+	}
+	c.Locations.QueryName = r.str("JWT_QUERY_STRING_NAME", "jwt")
+	// Not trimmed: flask's documented prefix is "Bearer " with its space.
+	c.Locations.QueryPrefix, _ = r.env("JWT_QUERY_STRING_VALUE_PREFIX")
+	c.Locations.JSONKey = r.str("JWT_JSON_KEY", "access_token")
+	c.Locations.RefreshJSONKey = r.str("JWT_REFRESH_JSON_KEY", "refresh_token")
 
 	secureDefault := mode != Dev
 	c.Cookies = cookies.Options{

@@ -414,3 +414,31 @@ func TestLoadAdmin(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryAndJSONLocations: flask's query_string and json locations and
+// their names, with flask's defaults; the order is kept, and the query
+// prefix keeps its trailing space ("Bearer ").
+func TestQueryAndJSONLocations(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_TOKEN_LOCATION": "query_string, headers, json"}), config.Lambda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Locations
+	if !l.Query || !l.Headers || !l.JSON || l.Cookies || !slices.Equal(l.Order, []string{"query_string", "headers", "json"}) ||
+		l.QueryName != "jwt" || l.QueryPrefix != "" || l.JSONKey != "access_token" || l.RefreshJSONKey != "refresh_token" {
+		t.Errorf("locations %+v", l)
+	}
+	c, err = config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_TOKEN_LOCATION": "json",
+		"JWT_QUERY_STRING_NAME": "token", "JWT_QUERY_STRING_VALUE_PREFIX": "Bearer ", "JWT_JSON_KEY": "a", "JWT_REFRESH_JSON_KEY": "r"}), config.Lambda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.Locations; l.QueryName != "token" || l.QueryPrefix != "Bearer " || l.JSONKey != "a" || l.RefreshJSONKey != "r" {
+		t.Errorf("locations %+v", l)
+	}
+	// Cookies and headers alone keep the lookup they always had.
+	c, _ = config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_TOKEN_LOCATION": "cookies,headers"}), config.Lambda)
+	if len(c.Locations.Order) != 0 {
+		t.Errorf("Order %v, want none for cookies and headers", c.Locations.Order)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
@@ -94,4 +95,36 @@ func TestTokenLocationRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestQueryAndJSONTokens (issue 13): the locations API Gateway allows.
+// A query-string token reaches the authorizer (TokenLocation queryString,
+// no identity source); a JSON-body refresh token works where a function
+// reads the body (refresh, logout). Neither is CSRF-checked, as in flask.
+func TestQueryAndJSONTokens(t *testing.T) {
+	t.Run("query_string", func(t *testing.T) {
+		h := newHarness(t, map[string]string{"JWT_TOKEN_LOCATION": "query_string", "JWT_QUERY_STRING_VALUE_PREFIX": "Bearer "})
+		b := h.browser()
+		b.login("testuser", "testpass")
+		tok := b.cookie("access_token_cookie")
+		expect(t, "GET /protected?jwt=Bearer <JWT>", h.raw("GET", "/protected?jwt=Bearer%20"+tok, "", nil), 200, `{"logged_in_as":"testuser"}`)
+		expect(t, "no token", h.raw("GET", "/protected", "", nil), 401, msg("Missing 'jwt' query paramater"))
+		expect(t, "without the prefix", h.raw("GET", "/protected?jwt="+tok, "", nil), 401,
+			msg("Invalid value for query parameter 'jwt'. Expected the value to start with 'Bearer '"))
+	})
+	t.Run("headers,json", func(t *testing.T) {
+		h := newHarness(t, map[string]string{"JWT_TOKEN_LOCATION": "headers,json"})
+		b := h.browser()
+		b.login("testuser", "testpass")
+		refresh := b.cookie("refresh_token_cookie")
+		jsonCT := map[string]string{"Content-Type": "application/json"}
+		expect(t, "refresh, token in the body", h.raw("POST", "/refresh", `{"refresh_token":"`+refresh+`"}`, jsonCT), 200, `{"refresh":true}`)
+		expect(t, "refresh, no token", h.raw("POST", "/refresh", `{}`, jsonCT), 401,
+			msg(`Missing JWT in headers or json (Missing Authorization Header; Missing "refresh_token" key in json data.)`))
+		expect(t, "refresh, not JSON", h.raw("POST", "/refresh", `x`, map[string]string{"Content-Type": "text/plain"}), 401,
+			msg(`Missing JWT in headers or json (Missing Authorization Header; Invalid content-type. Must be application/json.)`))
+		expect(t, "logout, token in the body", h.raw("POST", "/logout", `{"refresh_token":"`+refresh+`"}`, jsonCT), 200, `{"logout":true}`)
+		h.Clock.Advance(time.Minute) // past the reuse grace: the session's revocation decides
+		expect(t, "refresh after logout", h.raw("POST", "/refresh", `{"refresh_token":"`+refresh+`"}`, jsonCT), 401, msg("Token has been revoked"))
+	})
 }
