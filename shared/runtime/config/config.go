@@ -106,6 +106,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		AccessTTL:      r.duration("JWT_ACCESS_TOKEN_EXPIRES", tokens.DefaultAccessTTL),
 		RefreshTTL:     lifetimes.RefreshTTL,
 		Leeway:         lifetimes.Leeway,
+		OmitNBF:        !r.boolean("JWT_ENCODE_NBF", true),
 		Issuer:         r.str("JWT_ENCODE_ISSUER", ""),
 		Audience:       r.list("JWT_ENCODE_AUDIENCE", nil),
 		DecodeIssuer:   r.str("JWT_DECODE_ISSUER", ""),

@@ -442,3 +442,13 @@ func TestQueryAndJSONLocations(t *testing.T) {
 		t.Errorf("Order %v, want none for cookies and headers", c.Locations.Order)
 	}
 }
+
+// TestEncodeNBF: JWT_ENCODE_NBF as flask reads it (default true).
+func TestEncodeNBF(t *testing.T) {
+	for val, omit := range map[string]bool{"": false, "true": false, "False": true, "0": true} {
+		c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_ENCODE_NBF": val}), config.Lambda)
+		if err != nil || c.Tokens.OmitNBF != omit {
+			t.Errorf("JWT_ENCODE_NBF=%q: OmitNBF %v, %v; want %v", val, c.Tokens.OmitNBF, err, omit)
+		}
+	}
+}

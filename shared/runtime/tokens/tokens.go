@@ -67,13 +67,16 @@ type Options struct {
 	AccessTTL        time.Duration
 	RefreshTTL       time.Duration
 	Leeway           time.Duration
-	Issuer           string   // iss written into new tokens
-	Audience         []string // aud written into new tokens
-	DecodeIssuer     string   // iss required on verify, when set
-	DecodeAudience   []string // one of these required in aud on verify, when set
-	MaxTokenBytes    int      // longer tokens are refused before any decoding
-	Clock            func() time.Time
-	NewID            func() string // jti, sid and csrf values; uuid4 by default
+	// OmitNBF leaves nbf out of new tokens (flask's JWT_ENCODE_NBF=False;
+	// the zero value writes it, as flask's default does).
+	OmitNBF        bool
+	Issuer         string   // iss written into new tokens
+	Audience       []string // aud written into new tokens
+	DecodeIssuer   string   // iss required on verify, when set
+	DecodeAudience []string // one of these required in aud on verify, when set
+	MaxTokenBytes  int      // longer tokens are refused before any decoding
+	Clock          func() time.Time
+	NewID          func() string // jti, sid and csrf values; uuid4 by default
 	// Reload fetches the current keys again. When a token names a kid this
 	// Service does not know (the key was rotated after this container read
 	// it), Parse reloads at most once per ReloadEvery and retries.
@@ -356,7 +359,7 @@ func (s *Service) issue(typ Type, sub Subject, sid string, fresh bool, csrf stri
 			Subject:   sub.Name,
 			ID:        s.opts.NewID(),
 			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
+			NotBefore: s.nbf(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			Issuer:    s.opts.Issuer,
 			Audience:  s.opts.Audience,
@@ -380,6 +383,14 @@ func (s *Service) issue(typ Type, sub Subject, sid string, fresh bool, csrf stri
 		return Issued{}, fmt.Errorf("tokens: sign: %w", err)
 	}
 	return Issued{Token: signed, Claims: c}, nil
+}
+
+// nbf is the nbf claim of a token issued at now: now, or none with OmitNBF.
+func (s *Service) nbf(now time.Time) *jwt.NumericDate {
+	if s.opts.OmitNBF {
+		return nil
+	}
+	return jwt.NewNumericDate(now)
 }
 
 // Pair is what a login or refresh hands out.

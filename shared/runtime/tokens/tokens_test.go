@@ -580,3 +580,23 @@ func TestRotate(t *testing.T) {
 		}
 	}
 }
+
+// TestOmitNBF: JWT_ENCODE_NBF=False (OmitNBF) issues tokens without nbf,
+// which still verify; by default nbf is iat, as flask writes it.
+func TestOmitNBF(t *testing.T) {
+	for _, omit := range []bool{false, true} {
+		clk := &fakeClock{now: t0}
+		s := newService(t, clk, func(o *tokens.Options) { o.OmitNBF = omit })
+		p, err := s.IssuePair(tokens.Subject{Name: "alice"}, "s1", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(p.Access.Token, ".")[1])
+		if has := strings.Contains(string(payload), `"nbf":`); has == omit {
+			t.Errorf("OmitNBF %v: payload %s", omit, payload)
+		}
+		if c, err := s.Parse(p.Access.Token); err != nil || (c.NotBefore == nil) != omit {
+			t.Errorf("OmitNBF %v: Parse = %+v, %v", omit, c, err)
+		}
+	}
+}
