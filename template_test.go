@@ -181,6 +181,7 @@ func TestTemplateTranslated(t *testing.T) {
 		{name: "rest cached", template: restTemplate, params: []string{"AuthorizerCacheTtl=300", "RoleRules="}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "300"},
 		{name: "rest headers", template: restTemplate, params: []string{"TokenLocation=headers"}, authorizer: "headers", identity: "null", wantTTL: "0"},
 		{name: "rest cookies then headers", template: restTemplate, params: []string{"TokenLocation=cookiesHeaders"}, authorizer: "cookiesHeaders", identity: "null", wantTTL: "0"},
+		{name: "rest query string", template: restTemplate, params: []string{"TokenLocation=queryString"}, authorizer: "queryString", identity: "null", wantTTL: "0"},
 		// SAM refuses a parameter as an HTTP API's DefaultAuthorizer: that template stays on cookies.
 		{name: "httpapi", template: httpTemplate, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
 		{name: "rest throwaway", template: restTemplate, params: []string{"RetainData=false"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
