@@ -11,7 +11,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
-	"github.com/jwtgate/jwtgate/shared/tooling/gateway"
+	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
 // TestBearerThroughGateway (issue 13): JWT_TOKEN_LOCATION picks the
@@ -90,8 +90,8 @@ func TestTokenLocationRules(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("devserver.New(%v) = %v, want an error naming %s", tt.env, err, tt.want)
 			}
-			if tt.name == "cached Bearer" && !errors.Is(err, gateway.ErrParameter) {
-				t.Errorf("error %v is not gateway.ErrParameter", err)
+			if tt.name == "cached Bearer" && !errors.Is(err, samtemplate.ErrParameter) {
+				t.Errorf("error %v is not samtemplate.ErrParameter", err)
 			}
 		})
 	}
