@@ -146,7 +146,7 @@ func TestTokenLocationPicksAuthorizer(t *testing.T) {
 			t.Errorf("functions get JWT_TOKEN_LOCATION=%q, want %q", env, tt.env)
 		}
 	}
-	if _, err := samtemplate.ParametersFromEnv(src, envOf(map[string]string{"JWT_TOKEN_LOCATION": "query_string"})); !errors.Is(err, samtemplate.ErrParameter) {
+	if _, err := samtemplate.ParametersFromEnv(src, envOf(map[string]string{"JWT_TOKEN_LOCATION": "json"})); !errors.Is(err, samtemplate.ErrParameter) {
 		t.Errorf("a location the template has no value for: %v, want ErrParameter", err)
 	}
 	_, err := samtemplate.ParseWith(src, map[string]string{"TokenLocation": "headers", "AuthorizerCacheTtl": "300"})
