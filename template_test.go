@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -15,8 +16,10 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate"
+	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
 	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
+	"gopkg.in/yaml.v3"
 )
 
 // The two SAM templates describe one system; every test below runs on both.
@@ -38,13 +41,16 @@ type route struct {
 	function   string
 }
 
+// guarded stands for the default authorizer, which TokenLocation picks.
+const guarded = "default"
+
 var wantRoutes = map[string]route{
 	"POST /login":    {"NONE", "LoginFunction"},
 	"POST /refresh":  {"NONE", "RefreshFunction"},
 	"POST /logout":   {"NONE", "LogoutFunction"},
-	"POST /password": {"CookieAuthorizer", "PasswordFunction"},
-	"GET /protected": {"CookieAuthorizer", "ProtectedFunction"},
-	"GET /admin":     {"CookieAuthorizer", "ProtectedFunction"},
+	"POST /password": {guarded, "PasswordFunction"},
+	"GET /protected": {guarded, "ProtectedFunction"},
+	"GET /admin":     {guarded, "ProtectedFunction"},
 	// Public: verifiers elsewhere fetch the keys without a session.
 	"GET /.well-known/jwks.json":            {"NONE", "JwksFunction"},
 	"GET /.well-known/openid-configuration": {"NONE", "JwksFunction"},
@@ -118,6 +124,7 @@ func wantEnv(function string) map[string]string {
 		"REVOCATION_TABLE":          "!Ref RevocationTable",
 		"DYNAMODB_ENDPOINT":         "",
 		"JWTGATE_CORS_ORIGINS":      "!Ref CorsAllowOrigin",
+		"JWT_TOKEN_LOCATION":        `{"Fn::FindInMap":["TokenLocations",{"Ref":"TokenLocation"},"Flask"]}`,
 		"JWTGATE_STACK_NAME":        "!Ref AWS::StackName",
 		"JWT_SECRET_KEY":            "",
 	}
@@ -135,10 +142,12 @@ func wantEnv(function string) map[string]string {
 	return env
 }
 
-// httpEnv is wantEnv for template-httpapi.yaml: the v2 payload everywhere, and a cache TTL
-// fixed at 0 (that template has no AuthorizerCacheTtl parameter).
+// httpEnv is wantEnv for template-httpapi.yaml: the v2 payload everywhere, a cache TTL
+// fixed at 0 (that template has no AuthorizerCacheTtl parameter), and no TokenLocation
+// (cookies, the default: SAM takes no parameter as an HTTP API's DefaultAuthorizer).
 func httpEnv(function string) map[string]string {
 	env := wantEnv(function)
+	delete(env, "JWT_TOKEN_LOCATION")
 	env["JWTGATE_PAYLOAD"] = "v2"
 	if function == "AuthorizerFunction" {
 		env["JWTGATE_AUTHORIZER_CACHE_TTL"] = "0"
@@ -158,23 +167,31 @@ func TestTemplateLint(t *testing.T) {
 // TestTemplateTranslated asserts on the CloudFormation the SAM translator generates, which is
 // what CloudFormation deploys.
 func TestTemplateTranslated(t *testing.T) {
+	// authorizer is the one guarding the routes (one per TokenLocation value), identity its
+	// identity source: with headers allowed there is none, so Bearer-only requests reach it.
 	tests := []struct {
-		name     string
-		template string
-		params   []string
-		wantTTL  string
+		name       string
+		template   string
+		params     []string
+		authorizer string
+		identity   string
+		wantTTL    string
 	}{
-		{name: "rest", template: restTemplate, wantTTL: "0"},
-		{name: "rest cached", template: restTemplate, params: []string{"AuthorizerCacheTtl=300", "RoleRules="}, wantTTL: "300"},
-		{name: "httpapi", template: httpTemplate, wantTTL: "0"},
-		{name: "rest throwaway", template: restTemplate, params: []string{"RetainData=false"}, wantTTL: "0"},
-		{name: "httpapi throwaway", template: httpTemplate, params: []string{"RetainData=false"}, wantTTL: "0"},
-		{name: "rest HS512", template: restTemplate, params: []string{"JwtAlgorithm=HS512"}, wantTTL: "0"},
-		{name: "rest EdDSA", template: restTemplate, params: []string{"JwtAlgorithm=EdDSA"}, wantTTL: "0"},
-		{name: "rest ES256", template: restTemplate, params: []string{"JwtAlgorithm=ES256"}, wantTTL: "0"},
-		{name: "rest RS256", template: restTemplate, params: []string{"JwtAlgorithm=RS256"}, wantTTL: "0"},
-		{name: "httpapi EdDSA", template: httpTemplate, params: []string{"JwtAlgorithm=EdDSA"}, wantTTL: "0"},
-		{name: "httpapi RS256", template: httpTemplate, params: []string{"JwtAlgorithm=RS256"}, wantTTL: "0"},
+		{name: "rest", template: restTemplate, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "rest cached", template: restTemplate, params: []string{"AuthorizerCacheTtl=300", "RoleRules="}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "300"},
+		{name: "rest headers", template: restTemplate, params: []string{"TokenLocation=headers"}, authorizer: "headers", identity: "null", wantTTL: "0"},
+		{name: "rest cookies then headers", template: restTemplate, params: []string{"TokenLocation=cookiesHeaders"}, authorizer: "cookiesHeaders", identity: "null", wantTTL: "0"},
+		{name: "rest query string", template: restTemplate, params: []string{"TokenLocation=queryString"}, authorizer: "queryString", identity: "null", wantTTL: "0"},
+		// SAM refuses a parameter as an HTTP API's DefaultAuthorizer: that template stays on cookies.
+		{name: "httpapi", template: httpTemplate, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
+		{name: "rest throwaway", template: restTemplate, params: []string{"RetainData=false"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "httpapi throwaway", template: httpTemplate, params: []string{"RetainData=false"}, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
+		{name: "rest HS512", template: restTemplate, params: []string{"JwtAlgorithm=HS512"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "rest EdDSA", template: restTemplate, params: []string{"JwtAlgorithm=EdDSA"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "rest ES256", template: restTemplate, params: []string{"JwtAlgorithm=ES256"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "rest RS256", template: restTemplate, params: []string{"JwtAlgorithm=RS256"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "httpapi EdDSA", template: httpTemplate, params: []string{"JwtAlgorithm=EdDSA"}, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
+		{name: "httpapi RS256", template: httpTemplate, params: []string{"JwtAlgorithm=RS256"}, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,10 +203,10 @@ func TestTemplateTranslated(t *testing.T) {
 			checkSecret(t, cfn)
 			checkRetention(t, cfn, !slices.Contains(tt.params, "RetainData=false"))
 			if tt.template == httpTemplate {
-				checkHTTPAPI(t, cfn, tt.wantTTL)
+				checkHTTPAPI(t, cfn, tt.authorizer, tt.identity, tt.wantTTL)
 				checkAccessLog(t, cfn, "AWS::ApiGatewayV2::Stage", "AccessLogSettings", "$context.authorizer.sub")
 			} else {
-				checkRESTAPI(t, cfn, tt.wantTTL)
+				checkRESTAPI(t, cfn, tt.authorizer, tt.identity, tt.wantTTL)
 				checkAccessLog(t, cfn, "AWS::ApiGateway::Stage", "AccessLogSetting", "$context.authorizer.principalId")
 			}
 		})
@@ -495,12 +512,12 @@ func checkSecret(t *testing.T, cfn template) {
 	}
 }
 
-func checkRESTAPI(t *testing.T, cfn template, wantTTL string) {
+func checkRESTAPI(t *testing.T, cfn template, authorizer, identity, wantTTL string) {
 	t.Helper()
 	var api struct{ Body openAPI }
 	decode(t, cfn.Resources["JwtGateApi"].Properties, &api)
-	auth := api.Body.Components.SecuritySchemes["CookieAuthorizer"]
-	checkMap(t, "CookieAuthorizer", map[string]string{
+	auth := api.Body.Components.SecuritySchemes[authorizer]
+	checkMap(t, authorizer, map[string]string{
 		"authtype":       auth.AuthType,
 		"type":           describe(auth.Authorizer["type"]),
 		"identitySource": describe(auth.Authorizer["identitySource"]),
@@ -508,10 +525,11 @@ func checkRESTAPI(t *testing.T, cfn template, wantTTL string) {
 	}, map[string]string{
 		"authtype":       "custom",
 		"type":           "request",
-		"identitySource": "method.request.header.Cookie",
+		"identitySource": identity,
 		"ttl":            wantTTL,
 	})
-	checkRoutes(t, api.Body, "")
+	checkRoutes(t, api.Body, authorizer, "")
+	checkPreflights(t, api.Body)
 	checkAuthorizerPermission(t, cfn)
 
 	const contentType = "gatewayresponse.header.Content-Type"
@@ -556,12 +574,12 @@ func checkRESTAPI(t *testing.T, cfn template, wantTTL string) {
 	}
 }
 
-func checkHTTPAPI(t *testing.T, cfn template, wantTTL string) {
+func checkHTTPAPI(t *testing.T, cfn template, authorizer, identity, wantTTL string) {
 	t.Helper()
 	var api struct{ Body openAPI }
 	decode(t, cfn.Resources["JwtGateHttpApi"].Properties, &api)
-	auth := api.Body.Components.SecuritySchemes["CookieAuthorizer"]
-	checkMap(t, "CookieAuthorizer", map[string]string{
+	auth := api.Body.Components.SecuritySchemes[authorizer]
+	checkMap(t, authorizer, map[string]string{
 		"type":           describe(auth.Authorizer["type"]),
 		"identitySource": describe(auth.Authorizer["identitySource"]),
 		"ttl":            describe(auth.Authorizer["authorizerResultTtlInSeconds"]),
@@ -569,12 +587,12 @@ func checkHTTPAPI(t *testing.T, cfn template, wantTTL string) {
 		"simple":         describe(auth.Authorizer["enableSimpleResponses"]),
 	}, map[string]string{
 		"type":           "request",
-		"identitySource": `["$request.header.Cookie"]`,
+		"identitySource": identity,
 		"ttl":            wantTTL,
 		"payload":        "2.0",
 		"simple":         "true",
 	})
-	checkRoutes(t, api.Body, "2.0")
+	checkRoutes(t, api.Body, authorizer, "2.0")
 	checkAuthorizerPermission(t, cfn)
 
 	var stage struct{ RouteSettings map[string]map[string]any }
@@ -587,7 +605,7 @@ func checkHTTPAPI(t *testing.T, cfn template, wantTTL string) {
 
 // checkRoutes compares the API's operations with wantRoutes: which authorizer guards each and
 // which function it invokes (with the given payload format version, if any).
-func checkRoutes(t *testing.T, body openAPI, payload string) {
+func checkRoutes(t *testing.T, body openAPI, authorizer, payload string) {
 	t.Helper()
 	got := map[string]string{}
 	for path, ops := range body.Paths {
@@ -617,9 +635,43 @@ func checkRoutes(t *testing.T, body openAPI, payload string) {
 	}
 	want := map[string]string{}
 	for r, w := range wantRoutes {
+		if w.authorizer == guarded {
+			w.authorizer = authorizer
+		}
 		want[r] = fmt.Sprintf("%s %s %s", w.authorizer, w.function, payload)
 	}
 	checkMap(t, "routes (authorizer, function, payload)", got, want)
+}
+
+// checkPreflights: API Gateway answers every path's OPTIONS with the template's Cors, the
+// origin present exactly when CorsAllowOrigin is set. (A Cors given as !If once made SAM put
+// the whole map into Access-Control-Allow-Origin, with SAM's default methods and no
+// credentials header: no browser could pass that preflight.)
+func checkPreflights(t *testing.T, body openAPI) {
+	t.Helper()
+	want := map[string]string{
+		"Access-Control-Allow-Origin":      `{"Fn::If":["HasCors",{"Fn::Sub":"'${CorsAllowOrigin}'"},{"Ref":"AWS::NoValue"}]}`,
+		"Access-Control-Allow-Credentials": "'true'",
+		"Access-Control-Allow-Headers":     "'Content-Type,X-CSRF-TOKEN'",
+		"Access-Control-Allow-Methods":     "'GET,POST,PUT,PATCH,DELETE,OPTIONS'",
+		"Access-Control-Max-Age":           "'600'",
+	}
+	for path, ops := range body.Paths {
+		op, ok := ops["options"]
+		if !ok {
+			t.Errorf("%s: no OPTIONS method for preflights", path)
+			continue
+		}
+		r := op.Integration.Responses["default"]
+		got := map[string]string{}
+		for k, v := range r.ResponseParameters {
+			got[strings.TrimPrefix(k, "method.response.header.")] = describe(v)
+		}
+		if r.StatusCode != "200" {
+			t.Errorf("OPTIONS %s: status %q, want 200", path, r.StatusCode)
+		}
+		checkMap(t, "OPTIONS "+path+" headers", got, want)
+	}
 }
 
 // checkAuthorizerPermission: without a Lambda permission API Gateway cannot call the
@@ -1003,6 +1055,10 @@ type openAPI struct {
 			URI                  any
 			PayloadFormatVersion string
 			Type                 string
+			Responses            map[string]struct {
+				StatusCode         string
+				ResponseParameters map[string]any
+			}
 		} `json:"x-amazon-apigateway-integration"`
 	}
 	GatewayResponses map[string]struct {
@@ -1245,6 +1301,49 @@ func TestSamBuildInputs(t *testing.T) {
 			rel, _ := filepath.Rel(root, f)
 			if !strings.HasPrefix(rel, "functions"+string(filepath.Separator)) && !strings.HasPrefix(rel, filepath.Join("shared", "runtime")+string(filepath.Separator)) {
 				t.Errorf("%s's build reads %s, outside functions/ and shared/runtime/", id, rel)
+			}
+		}
+	}
+}
+
+// TestCorsOriginPattern: CloudFormation refuses a CorsAllowOrigin the
+// functions would refuse at start (cors.Parse), so a bad origin fails the
+// deploy instead of every cold start. Issue 12 item 14: plain http only on
+// this machine.
+func TestCorsOriginPattern(t *testing.T) {
+	origins := []string{
+		"", "https://app.example.com", "https://app.example.com:8443", "http://localhost:5173",
+		"http://localhost", "http://app.localhost:5173", "http://127.0.0.1:5173", "http://127.0.0.2", "http://[::1]:8080",
+		"http://app.example.com", "http://192.168.1.10:5173", "http://localhost.example.com",
+		"http://10.0.0.1", "https://app.example.com/path", "*", "null", "ftp://app.example.com",
+	}
+	for _, file := range []string{restTemplate, httpTemplate} {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Parameters map[string]struct {
+				AllowedPattern string `yaml:"AllowedPattern"`
+			} `yaml:"Parameters"`
+		}
+		if err := yaml.Unmarshal(src, &doc); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		pattern := doc.Parameters["CorsAllowOrigin"].AllowedPattern
+		re, err := regexp.Compile(pattern)
+		if err != nil || pattern == "" {
+			t.Fatalf("%s: CorsAllowOrigin AllowedPattern %q: %v", file, pattern, err)
+		}
+		for _, o := range origins {
+			_, perr := cors.Parse(o)
+			if got, want := re.MatchString(o), perr == nil; got != want {
+				t.Errorf("%s: CorsAllowOrigin %q: template accepts %v, cors.Parse accepts %v (%v)", file, o, got, want, perr)
+			}
+		}
+		for _, o := range []string{"http://app.example.com", "http://192.168.1.10:5173"} {
+			if _, err := cors.Parse(o); !errors.Is(err, cors.ErrInsecureOrigin) {
+				t.Errorf("cors.Parse(%q) = %v, want ErrInsecureOrigin", o, err)
 			}
 		}
 	}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
-	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/logging"
 	"github.com/jwtgate/jwtgate/shared/tooling/admin"
 	"github.com/jwtgate/jwtgate/shared/tooling/devmetrics"
@@ -217,9 +216,9 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "  function %-20s %s\n", f.ID, f.How)
 	}
-	// API Gateway answers CORS preflights itself (the template's Cors
-	// settings); the local gateway has no OPTIONS routes, so it wraps all.
-	hs := &http.Server{Handler: cors.Middleware(srv.Config.CORS, srv.Handler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	// The gateway answers CORS preflights itself, from the template's Cors
+	// (as API Gateway does); the functions add the headers to their answers.
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

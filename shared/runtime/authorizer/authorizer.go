@@ -107,6 +107,8 @@ type Request struct {
 	// and on Path and Resource, so no spelling of a route escapes them.
 	APIPath string
 	Headers request.Headers
+	// Query holds the query string parameters (a query_string token).
+	Query map[string]string
 }
 
 // rulePaths are the spellings of req's route that role rules are checked on.
@@ -137,7 +139,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 	if strings.EqualFold(req.Method, "OPTIONS") && a.preflightExempt(req) {
 		return Decision{Allow: true} // CORS preflight carries no credentials
 	}
-	claims, err := a.verify.Verify(request.Input{Method: req.Method, Headers: req.Headers}, a.want)
+	claims, err := a.verify.Verify(request.Input{Method: req.Method, Headers: req.Headers, Query: req.Query}, a.want)
 	if err != nil {
 		return deny(err)
 	}

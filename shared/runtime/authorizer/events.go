@@ -22,6 +22,8 @@ type RESTEvent struct {
 	HTTPMethod        string              `json:"httpMethod"`
 	Headers           map[string]string   `json:"headers"`
 	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	// QueryStringParameters carry a query_string token (JWT_TOKEN_LOCATION).
+	QueryStringParameters map[string]string `json:"queryStringParameters"`
 }
 
 // RESTResponse is a REST API authorizer's answer: the JSON of
@@ -45,7 +47,8 @@ type HTTPResponse struct {
 // aws-lambda-go's types; the function runs RESTSlim, which this wraps.
 func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	r, err := a.RESTSlim(ctx, RESTEvent{MethodArn: ev.MethodArn, Resource: ev.Resource, Path: ev.Path,
-		HTTPMethod: ev.HTTPMethod, Headers: ev.Headers, MultiValueHeaders: ev.MultiValueHeaders})
+		HTTPMethod: ev.HTTPMethod, Headers: ev.Headers, MultiValueHeaders: ev.MultiValueHeaders,
+		QueryStringParameters: ev.QueryStringParameters})
 	if err != nil {
 		return events.APIGatewayCustomAuthorizerResponse{}, err
 	}
@@ -70,7 +73,7 @@ func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, 
 		return RESTResponse{}, ErrCachedRoleRules
 	}
 	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource, APIPath: arnPath(ev.MethodArn),
-		Headers: request.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}}
+		Headers: request.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}, Query: ev.QueryStringParameters}
 	ctx, inv := a.metrics.Start(ctx)
 	d := a.Decide(ctx, req)
 	a.record(ctx, req, d)
@@ -119,7 +122,7 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 		h.Multi = map[string][]string{"Cookie": {strings.Join(ev.Cookies, "; ")}}
 	}
 	req := Request{Method: ev.RequestContext.HTTP.Method, Path: ev.RequestContext.HTTP.Path, Headers: h,
-		APIPath: withoutStage(ev.RawPath, ev.RequestContext.Stage)}
+		APIPath: withoutStage(ev.RawPath, ev.RequestContext.Stage), Query: ev.QueryStringParameters}
 	if req.APIPath == "" {
 		req.APIPath = withoutStage(req.Path, ev.RequestContext.Stage)
 	}

@@ -106,6 +106,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		AccessTTL:      r.duration("JWT_ACCESS_TOKEN_EXPIRES", tokens.DefaultAccessTTL),
 		RefreshTTL:     lifetimes.RefreshTTL,
 		Leeway:         lifetimes.Leeway,
+		OmitNBF:        !r.boolean("JWT_ENCODE_NBF", true),
 		Issuer:         r.str("JWT_ENCODE_ISSUER", ""),
 		Audience:       r.list("JWT_ENCODE_AUDIENCE", nil),
 		DecodeIssuer:   r.str("JWT_DECODE_ISSUER", ""),
@@ -132,16 +133,29 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		HeaderName: r.str("JWT_HEADER_NAME", "Authorization"),
 		HeaderType: r.strEmptyOK("JWT_HEADER_TYPE", "Bearer"),
 	}
+	ordered := false
 	for _, l := range loc {
 		switch l {
 		case "cookies":
 			c.Locations.Cookies = true
 		case "headers":
 			c.Locations.Headers = true
+		case request.LocQuery:
+			c.Locations.Query, ordered = true, true
+		case request.LocJSON:
+			c.Locations.JSON, ordered = true, true
 		default:
-			r.fail("JWT_TOKEN_LOCATION", l, `supported: "cookies", "headers"`)
+			r.fail("JWT_TOKEN_LOCATION", l, `supported: "cookies", "headers", "query_string", "json"`)
 		}
 	}
+	if ordered {
+		c.Locations.Order = loc
+	}
+	c.Locations.QueryName = r.str("JWT_QUERY_STRING_NAME", "jwt")
+	// Not trimmed: flask's documented prefix is "Bearer " with its space.
+	c.Locations.QueryPrefix, _ = r.env("JWT_QUERY_STRING_VALUE_PREFIX")
+	c.Locations.JSONKey = r.str("JWT_JSON_KEY", "access_token")
+	c.Locations.RefreshJSONKey = r.str("JWT_REFRESH_JSON_KEY", "refresh_token")
 
 	secureDefault := mode != Dev
 	c.Cookies = cookies.Options{
@@ -191,6 +205,11 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	if _, set := r.lookup("JWTGATE_REFRESH_REUSE_GRACE"); set {
 		c.RefreshReuseGrace = r.durationZero("JWTGATE_REFRESH_REUSE_GRACE")
 	}
+	corsOpts, err := cors.FromEnv(r.env)
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+	c.CORS = corsOpts
 	c.AuthorizerCache = r.durationZero("JWTGATE_AUTHORIZER_CACHE_TTL")
 	if c.AuthorizerCache > 0 && len(c.Rules) > 0 {
 		// A cached decision serves every route sharing the Cookie header,

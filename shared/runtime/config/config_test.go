@@ -2,12 +2,15 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 )
 
 const goodSecret = "0123456789abcdef0123456789abcdef"
@@ -146,6 +149,8 @@ func TestBadValues(t *testing.T) {
 		{"cache ttl with role rules", "JWTGATE_AUTHORIZER_CACHE_TTL", "300", "JWTGATE_ROLE_RULES: role rules cannot be enforced with JWTGATE_AUTHORIZER_CACHE_TTL=5m0s"},
 		{"role rule method ANY-like typo", "JWTGATE_ROLE_RULES", "ALL /admin*=admin", `JWTGATE_ROLE_RULES: rbac: bad rule: "ALL /admin*=admin": method "ALL"`},
 		{"role denial", "JWTGATE_ROLE_DENIAL", "nobody", "JWTGATE_ROLE_DENIAL"},
+		{"cors star", "JWTGATE_CORS_ORIGINS", "*", "JWTGATE_CORS_ORIGINS"},
+		{"cors http remote", "JWTGATE_CORS_ORIGINS", "http://app.example.com", "JWTGATE_CORS_ORIGINS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,6 +280,44 @@ func TestBadAlgorithmReportedOnce(t *testing.T) {
 	}
 }
 
+// TestCORSOrigins: the functions read the variable the template sets from
+// CorsAllowOrigin (issue 13: the loader once ignored it, so deployed
+// functions sent no CORS headers), and refuse a plain-http origin off this
+// machine at start (issue 12 item 14) in every mode.
+func TestCORSOrigins(t *testing.T) {
+	tests := []struct {
+		name    string
+		value   string
+		want    []string
+		wantErr error
+	}{
+		{name: "unset", value: "", want: nil},
+		{name: "https", value: "https://app.example.com", want: []string{"https://app.example.com"}},
+		{name: "local dev server", value: "http://localhost:5173", want: []string{"http://localhost:5173"}},
+		{name: "star", value: "*", wantErr: cors.ErrWildcard},
+		{name: "http remote", value: "http://app.example.com", wantErr: cors.ErrInsecureOrigin},
+	}
+	for _, mode := range []config.Mode{config.Lambda, config.Dev} {
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%d/%s", mode, tc.name), func(t *testing.T) {
+				c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, cors.EnvOrigins: tc.value}), mode)
+				if tc.wantErr != nil {
+					if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), cors.EnvOrigins) {
+						t.Fatalf("Load(%s=%q) error = %v, want %v naming the variable", cors.EnvOrigins, tc.value, err, tc.wantErr)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(c.CORS.Origins, tc.want) {
+					t.Errorf("CORS.Origins = %q, want %q", c.CORS.Origins, tc.want)
+				}
+			})
+		}
+	}
+}
+
 func TestBadValuesReportedTogether(t *testing.T) {
 	_, err := config.Load(env(map[string]string{
 		"JWT_ACCESS_TOKEN_EXPIRES": "abc",
@@ -368,6 +411,44 @@ func TestLoadAdmin(t *testing.T) {
 	for _, name := range []string{"JWT_REFRESH_TOKEN_EXPIRES", "JWT_DECODE_LEEWAY"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("bad %s: err %v", name, err)
+		}
+	}
+}
+
+// TestQueryAndJSONLocations: flask's query_string and json locations and
+// their names, with flask's defaults; the order is kept, and the query
+// prefix keeps its trailing space ("Bearer ").
+func TestQueryAndJSONLocations(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_TOKEN_LOCATION": "query_string, headers, json"}), config.Lambda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Locations
+	if !l.Query || !l.Headers || !l.JSON || l.Cookies || !slices.Equal(l.Order, []string{"query_string", "headers", "json"}) ||
+		l.QueryName != "jwt" || l.QueryPrefix != "" || l.JSONKey != "access_token" || l.RefreshJSONKey != "refresh_token" {
+		t.Errorf("locations %+v", l)
+	}
+	c, err = config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_TOKEN_LOCATION": "json",
+		"JWT_QUERY_STRING_NAME": "token", "JWT_QUERY_STRING_VALUE_PREFIX": "Bearer ", "JWT_JSON_KEY": "a", "JWT_REFRESH_JSON_KEY": "r"}), config.Lambda)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.Locations; l.QueryName != "token" || l.QueryPrefix != "Bearer " || l.JSONKey != "a" || l.RefreshJSONKey != "r" {
+		t.Errorf("locations %+v", l)
+	}
+	// Cookies and headers alone keep the lookup they always had.
+	c, _ = config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_TOKEN_LOCATION": "cookies,headers"}), config.Lambda)
+	if len(c.Locations.Order) != 0 {
+		t.Errorf("Order %v, want none for cookies and headers", c.Locations.Order)
+	}
+}
+
+// TestEncodeNBF: JWT_ENCODE_NBF as flask reads it (default true).
+func TestEncodeNBF(t *testing.T) {
+	for val, omit := range map[string]bool{"": false, "true": false, "False": true, "0": true} {
+		c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_ENCODE_NBF": val}), config.Lambda)
+		if err != nil || c.Tokens.OmitNBF != omit {
+			t.Errorf("JWT_ENCODE_NBF=%q: OmitNBF %v, %v; want %v", val, c.Tokens.OmitNBF, err, omit)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -18,6 +19,12 @@ const EnvOrigins = "JWTGATE_CORS_ORIGINS"
 var (
 	ErrWildcard = errors.New(`"*" is not allowed with credentials: list the exact origins`)
 	ErrOrigin   = errors.New("not an origin (want scheme://host[:port])")
+	// ErrInsecureOrigin refuses a plain-http origin off this machine: the
+	// API would hand its credentialed answers (who is logged in, the CSRF
+	// failures a probe learns from) to any page a network attacker can
+	// inject into that origin. Loopback and localhost stay allowed for
+	// local front ends (a dev server on http://localhost:5173).
+	ErrInsecureOrigin = errors.New("http:// is allowed with credentials only for localhost and loopback addresses: use https://")
 )
 
 // Preflight answers: the API's methods and the two headers its calls send.
@@ -104,6 +111,9 @@ func normalize(raw string) (string, error) {
 	if host == "" {
 		return "", ErrOrigin
 	}
+	if scheme == "http" && !loopback(host) {
+		return "", ErrInsecureOrigin
+	}
 	if port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			return "", ErrOrigin
@@ -119,6 +129,17 @@ func normalize(raw string) (string, error) {
 		host += ":" + port
 	}
 	return scheme + "://" + host, nil
+}
+
+// loopback reports whether host (lower case, without brackets) names this
+// machine: localhost and its subdomains (RFC 6761 keeps them on loopback),
+// 127.0.0.0/8 and ::1.
+func loopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // Middleware wraps next with the CORS rules of o. It is idempotent: a

@@ -38,6 +38,15 @@ func TestFromEnv(t *testing.T) {
 		{name: "no scheme", value: new("app.example.com"), wantErr: cors.ErrOrigin},
 		{name: "ftp", value: new("ftp://app.example.com"), wantErr: cors.ErrOrigin},
 		{name: "bad port", value: new("https://app.example.com:99999"), wantErr: cors.ErrOrigin},
+		// Issue 12 item 14: credentialed answers only to origins a network
+		// attacker cannot inject a page into.
+		{name: "http remote", value: new("http://app.example.com"), wantErr: cors.ErrInsecureOrigin},
+		{name: "http remote among https", value: new("https://app.example.com,http://app.example.com:8080"), wantErr: cors.ErrInsecureOrigin},
+		{name: "http private address", value: new("http://192.168.1.10:5173"), wantErr: cors.ErrInsecureOrigin},
+		{name: "http localhost look-alike", value: new("http://localhost.example.com"), wantErr: cors.ErrInsecureOrigin},
+		{name: "http 127.0.0.1", value: new("http://127.0.0.1:5173"), want: []string{"http://127.0.0.1:5173"}},
+		{name: "http 127.x loopback", value: new("http://127.0.0.2:8080"), want: []string{"http://127.0.0.2:8080"}},
+		{name: "http localhost subdomain", value: new("http://app.localhost:5173"), want: []string{"http://app.localhost:5173"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

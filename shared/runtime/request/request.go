@@ -2,6 +2,7 @@ package request
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,6 +19,9 @@ var (
 	ErrNoToken      = errors.New("request: no token in request")
 	ErrCSRFMissing  = errors.New("request: csrf header missing")
 	ErrCSRFMismatch = errors.New("request: csrf mismatch")
+	// ErrBadQuery is a query-string token without the configured prefix:
+	// flask refuses it at once (422; jwtgate answers 401 everywhere).
+	ErrBadQuery = errors.New("request: query string token without its prefix")
 )
 
 // Headers reads request headers case-insensitively; http.Header satisfies it.
@@ -31,6 +35,119 @@ type Locations struct {
 	Headers    bool
 	HeaderName string // JWT_HEADER_NAME, "Authorization"
 	HeaderType string // JWT_HEADER_TYPE, "Bearer"
+	// Query is flask's "query_string" location: ?QueryName=QueryPrefix<JWT>
+	// (JWT_QUERY_STRING_NAME, "jwt"; JWT_QUERY_STRING_VALUE_PREFIX, "").
+	Query       bool
+	QueryName   string
+	QueryPrefix string
+	// JSON is flask's "json" location: the token under JSONKey
+	// (JWT_JSON_KEY, "access_token") or, for refresh tokens,
+	// RefreshJSONKey (JWT_REFRESH_JSON_KEY, "refresh_token") of a JSON
+	// body. Only functions that read the body see it: an API Gateway
+	// authorizer gets no body.
+	JSON           bool
+	JSONKey        string
+	RefreshJSONKey string
+	// Order is JWT_TOKEN_LOCATION's order ("cookies", "headers",
+	// "query_string", "json"); empty means cookies, then headers.
+	Order []string
+}
+
+// Location names, as JWT_TOKEN_LOCATION spells them.
+const (
+	LocCookies = "cookies"
+	LocHeaders = "headers"
+	LocQuery   = "query_string"
+	LocJSON    = "json"
+)
+
+// order is the configured order of the enabled locations.
+func (loc Locations) order() []string {
+	if len(loc.Order) > 0 {
+		return loc.Order
+	}
+	var out []string
+	if loc.Cookies {
+		out = append(out, LocCookies)
+	}
+	if loc.Headers {
+		out = append(out, LocHeaders)
+	}
+	return out
+}
+
+// FindIn looks for the token in every configured location of in, in the
+// configured order; only "not found" falls through to the next location,
+// and with several locations the message is flask's "Missing JWT in A or
+// B (...)". refresh picks the JSON key of refresh tokens. Query-string and
+// JSON tokens, like header ones, are never CSRF-checked.
+func (loc Locations) FindIn(in Input, cookieName string, refresh bool) (Found, error) {
+	order := loc.order()
+	var missing []string
+	for _, l := range order {
+		switch l {
+		case LocCookies:
+			if v := CookieValue(in.Headers, cookieName); v != "" {
+				return Found{Token: v, FromCookie: true}, nil
+			}
+			missing = append(missing, fmt.Sprintf("Missing cookie %q", cookieName))
+		case LocHeaders:
+			tok, msg := bearer(in.Headers, loc)
+			if msg == "" {
+				return Found{Token: tok}, nil
+			}
+			missing = append(missing, msg)
+		case LocQuery:
+			v := in.Query[loc.QueryName]
+			if v == "" {
+				// flask 4.4's wording, typo included.
+				missing = append(missing, fmt.Sprintf("Missing '%s' query paramater", loc.QueryName))
+				continue
+			}
+			if !strings.HasPrefix(v, loc.QueryPrefix) {
+				// flask raises this (InvalidQueryParamError) at once, 422.
+				return Found{}, tokens.Refuse(ErrBadQuery, fmt.Sprintf(
+					"Invalid value for query parameter '%s'. Expected the value to start with '%s'", loc.QueryName, loc.QueryPrefix))
+			}
+			return Found{Token: v[len(loc.QueryPrefix):]}, nil
+		case LocJSON:
+			key := loc.JSONKey
+			if refresh {
+				key = loc.RefreshJSONKey
+			}
+			tok, msg := jsonToken(in, key)
+			if msg == "" {
+				return Found{Token: tok}, nil
+			}
+			missing = append(missing, msg)
+		}
+	}
+	if len(order) > 1 {
+		return Found{}, tokens.Refuse(ErrNoToken, fmt.Sprintf("Missing JWT in %s or %s (%s)",
+			strings.Join(order[:len(order)-1], ", "), order[len(order)-1], strings.Join(missing, "; ")))
+	}
+	return Found{}, tokens.Refuse(ErrNoToken, strings.Join(missing, "; "))
+}
+
+// jsonToken is flask's _decode_jwt_from_json: a JSON content type, then a
+// non-empty string under key of a JSON object body.
+func jsonToken(in Input, key string) (string, string) {
+	ct := ""
+	if v := in.Headers.Values("Content-Type"); len(v) > 0 {
+		ct = v[0]
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return "", "Invalid content-type. Must be application/json."
+	}
+	var body map[string]any
+	if err := json.Unmarshal(in.Body, &body); err == nil {
+		if tok, ok := body[key].(string); ok && tok != "" {
+			return tok, ""
+		}
+	}
+	return "", fmt.Sprintf("Missing %q key in json data.", key)
 }
 
 // Found is a presented token and whether it came from a cookie (only those

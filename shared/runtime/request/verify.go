@@ -29,6 +29,12 @@ func (v *Verifier) Tokens() *tokens.Service { return v.tokens }
 type Input struct {
 	Method  string
 	Headers Headers
+	// Query holds the query string parameters (last value of each), for
+	// the query_string location.
+	Query map[string]string
+	// Body is the request body, for the json location; nil where the
+	// body is not read (an authorizer gets none).
+	Body []byte
 }
 
 // Want says which token a check looks for and how strictly.
@@ -58,7 +64,7 @@ type Want struct {
 // message). With AllowExpired, an expired but otherwise valid token
 // returns its claims and an error matching tokens.ErrExpired.
 func (v *Verifier) Verify(in Input, want Want) (*tokens.Claims, error) {
-	found, err := v.Locate(in, want.Cookie)
+	found, err := v.locate(in, want.Cookie, want.Type == tokens.Refresh)
 	if err != nil {
 		return nil, err
 	}
@@ -66,11 +72,22 @@ func (v *Verifier) Verify(in Input, want Want) (*tokens.Claims, error) {
 }
 
 // Locate finds the token presented as cookie (or in the other configured
-// locations), the first step of Verify. Logout locates both of a session's
+// locations; typ picks the JSON key), the first step of Verify. Logout locates both of a session's
 // cookies before it decides what to check.
-func (v *Verifier) Locate(in Input, cookie string) (Found, error) {
-	return Find(in.Headers, cookie, v.locations)
+func (v *Verifier) Locate(in Input, cookie string, typ tokens.Type) (Found, error) {
+	return v.locate(in, cookie, typ == tokens.Refresh)
 }
+
+func (v *Verifier) locate(in Input, cookie string, refresh bool) (Found, error) {
+	if len(v.locations.Order) == 0 {
+		return Find(in.Headers, cookie, v.locations)
+	}
+	return v.locations.FindIn(in, cookie, refresh)
+}
+
+// NeedsBody reports whether tokens may come in a JSON body, so a handler
+// must read the body before the check.
+func (v *Verifier) NeedsBody() bool { return v.locations.JSON }
 
 // CSRFApplies reports whether found, presented on in, must pass the double
 // submit check.

@@ -31,13 +31,13 @@ func (s *Service) Logout() http.Handler {
 		defer cancel()
 		log := s.log().With("op", "logout")
 		var readable []*tokens.Claims
-		in := request.Input{Method: r.Method, Headers: r.Header}
+		in := s.input(r)
 		csrfNeeded, presented := false, false
 		for _, k := range []struct {
 			cookie string
 			typ    tokens.Type
 		}{{s.Cookies.AccessName, tokens.Access}, {s.Cookies.RefreshName, tokens.Refresh}} {
-			found, err := s.verify.Locate(in, k.cookie)
+			found, err := s.verify.Locate(in, k.cookie, k.typ)
 			if err != nil {
 				continue
 			}

@@ -16,6 +16,10 @@ import (
 // rotated refresh token in the same session, {"refresh":true}. Roles are
 // re-read from the user record; a deleted or disabled user is refused.
 //
+// The new refresh token keeps the presented one's csrf value, so
+// csrf_refresh_token stays the same for the whole login (as flask's does)
+// and refreshes racing in one page never mismatch.
+//
 // The presented refresh token is consumed atomically. Presenting it again
 // within ReuseGrace (tabs refreshing at once) succeeds again; after that it
 // is taken as stolen: the whole session is revoked and the answer is 401
@@ -97,7 +101,7 @@ func (s *Service) Refresh() http.Handler {
 		// The generation is the token's, not the user record's: a refresh
 		// that read the table just before a cut-off and signs just after it
 		// hands out the old generation, which the cut-off revokes.
-		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: claims.Gen}, claims.SID, false); err != nil {
+		if err := s.rotate(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: claims.Gen}, claims.SID, claims.CSRF); err != nil {
 			log.ErrorContext(ctx, "refresh failed", "reason", "issue tokens", "err", err)
 			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -276,6 +277,20 @@ func (s *Service) issue(w http.ResponseWriter, sub tokens.Subject, sid string, f
 	if err != nil {
 		return err
 	}
+	return s.write(w, pair)
+}
+
+// rotate signs a refresh's pair, keeping the session's refresh CSRF value
+// (tokens.Service.Rotate says why), and writes the four cookies.
+func (s *Service) rotate(w http.ResponseWriter, sub tokens.Subject, sid, refreshCSRF string) error {
+	pair, err := s.Tokens.Rotate(sub, sid, refreshCSRF)
+	if err != nil {
+		return err
+	}
+	return s.write(w, pair)
+}
+
+func (s *Service) write(w http.ResponseWriter, pair tokens.Pair) error {
 	return s.Cookies.Write(w, s.now(),
 		&cookies.Token{Value: pair.Access.Token, CSRF: pair.Access.Claims.CSRF, Expires: pair.Access.Claims.ExpiresAt.Time},
 		&cookies.Token{Value: pair.Refresh.Token, CSRF: pair.Refresh.Claims.CSRF, Expires: pair.Refresh.Claims.ExpiresAt.Time})
@@ -292,13 +307,33 @@ func (s *Service) records() revocation.Lifetimes {
 // message on failure. allowExpired keeps an expired token's claims (logout
 // still needs its sid).
 func (s *Service) presented(r *http.Request, cookieName, csrfHeader string, want tokens.Type, allowExpired bool) (*tokens.Claims, string, error) {
-	claims, err := s.verify.Verify(request.Input{Method: r.Method, Headers: r.Header},
+	claims, err := s.verify.Verify(s.input(r),
 		request.Want{Cookie: cookieName, CSRFHeader: csrfHeader, Type: want, AllowExpired: allowExpired})
 	if claims == nil {
 		msg, _ := tokens.Message(err)
 		return nil, msg, err
 	}
 	return claims, "", err
+}
+
+// input is what the check sequence reads of r: its headers, its query
+// string, and, when tokens may come in a JSON body (JWT_TOKEN_LOCATION
+// json), the body, up to maxBodyBytes (an unreadable or larger body reads
+// as none: "Missing ... key in json data").
+func (s *Service) input(r *http.Request) request.Input {
+	in := request.Input{Method: r.Method, Headers: r.Header}
+	if q := r.URL.Query(); len(q) > 0 {
+		in.Query = make(map[string]string, len(q))
+		for k, v := range q {
+			in.Query[k] = v[len(v)-1]
+		}
+	}
+	if s.verify.NeedsBody() && r.Body != nil {
+		if b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1)); err == nil && len(b) <= maxBodyBytes {
+			in.Body = b
+		}
+	}
+	return in
 }
 
 func subjectOf(c *tokens.Claims) revocation.Subject {

@@ -398,6 +398,51 @@ func TestRefreshRotation(t *testing.T) {
 	h.wantAuthorizer("another session", other["access_token_cookie"], "")
 }
 
+// TestRefreshKeepsCSRF: csrf_refresh_token stays the same for the login
+// across rotations (flask's never changes, its refresh leaves the refresh
+// cookie alone), so two refreshes racing in one page cannot mismatch: the
+// late one read the value before the early one's cookies landed and sends
+// it with the rotated refresh cookie. The access CSRF value still changes
+// with each new access token, as flask's does.
+func TestRefreshKeepsCSRF(t *testing.T) {
+	h := newHarness(t)
+	jar := h.login()
+	readEarly := jar["csrf_refresh_token"]
+
+	h.clk.Advance(time.Second)
+	resp := h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), jar, refreshCookies, readEarly))
+	wantReply(t, resp, 200, `{"refresh":true}`)
+	first := jarOf(t, resp)
+	if first["csrf_refresh_token"] != readEarly || h.parse(first["refresh_token_cookie"]).CSRF != readEarly {
+		t.Fatalf("csrf_refresh_token changed at rotation: %q, was %q", first["csrf_refresh_token"], readEarly)
+	}
+	if first["csrf_access_token"] == jar["csrf_access_token"] {
+		t.Errorf("csrf_access_token kept across refresh; want a new access token's own value, as flask")
+	}
+	if first["refresh_token_cookie"] == jar["refresh_token_cookie"] {
+		t.Fatal("refresh token not rotated")
+	}
+
+	// The racing request: the rotated cookie, the value read before it landed.
+	h.clk.Advance(50 * time.Millisecond)
+	resp = h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), first, refreshCookies, readEarly))
+	wantReply(t, resp, 200, `{"refresh":true}`)
+	second := jarOf(t, resp)
+	if second["csrf_refresh_token"] != readEarly {
+		t.Errorf("csrf_refresh_token changed at the second rotation")
+	}
+	h.wantAuthorizer("access token after racing refreshes", second["access_token_cookie"], "")
+
+	// The value still has to match: a guess is refused.
+	resp = h.invoke(handlers.RefreshFunction, withSession(event(t, "refresh.json"), second, refreshCookies, "guess"))
+	wantReply(t, resp, 401, `{"msg":"CSRF double submit tokens do not match"}`)
+
+	// A new login is a new value.
+	if other := h.login(); other["csrf_refresh_token"] == readEarly {
+		t.Errorf("a second login reuses the first login's refresh CSRF value")
+	}
+}
+
 func TestRefreshRefused(t *testing.T) {
 	h := newHarness(t)
 	jar := h.login()

@@ -67,13 +67,16 @@ type Options struct {
 	AccessTTL        time.Duration
 	RefreshTTL       time.Duration
 	Leeway           time.Duration
-	Issuer           string   // iss written into new tokens
-	Audience         []string // aud written into new tokens
-	DecodeIssuer     string   // iss required on verify, when set
-	DecodeAudience   []string // one of these required in aud on verify, when set
-	MaxTokenBytes    int      // longer tokens are refused before any decoding
-	Clock            func() time.Time
-	NewID            func() string // jti, sid and csrf values; uuid4 by default
+	// OmitNBF leaves nbf out of new tokens (flask's JWT_ENCODE_NBF=False;
+	// the zero value writes it, as flask's default does).
+	OmitNBF        bool
+	Issuer         string   // iss written into new tokens
+	Audience       []string // aud written into new tokens
+	DecodeIssuer   string   // iss required on verify, when set
+	DecodeAudience []string // one of these required in aud on verify, when set
+	MaxTokenBytes  int      // longer tokens are refused before any decoding
+	Clock          func() time.Time
+	NewID          func() string // jti, sid and csrf values; uuid4 by default
 	// Reload fetches the current keys again. When a token names a kid this
 	// Service does not know (the key was rotated after this container read
 	// it), Parse reloads at most once per ReloadEvery and retries.
@@ -327,6 +330,14 @@ type Issued struct {
 
 // Issue signs a token of type typ for sub in session sid.
 func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, error) {
+	return s.issue(typ, sub, sid, fresh, "")
+}
+
+// issue signs a token; csrf is its csrf claim, a new value when empty.
+func (s *Service) issue(typ Type, sub Subject, sid string, fresh bool, csrf string) (Issued, error) {
+	if csrf == "" {
+		csrf = s.opts.NewID()
+	}
 	now := s.opts.Clock()
 	ttl := s.opts.AccessTTL
 	if typ == Refresh {
@@ -340,7 +351,7 @@ func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, 
 	c := Claims{
 		Fresh: fresh,
 		Type:  typ,
-		CSRF:  s.opts.NewID(),
+		CSRF:  csrf,
 		SID:   sid,
 		Roles: roles,
 		Gen:   sub.Generation,
@@ -348,7 +359,7 @@ func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, 
 			Subject:   sub.Name,
 			ID:        s.opts.NewID(),
 			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now),
+			NotBefore: s.nbf(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			Issuer:    s.opts.Issuer,
 			Audience:  s.opts.Audience,
@@ -374,6 +385,14 @@ func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, 
 	return Issued{Token: signed, Claims: c}, nil
 }
 
+// nbf is the nbf claim of a token issued at now: now, or none with OmitNBF.
+func (s *Service) nbf(now time.Time) *jwt.NumericDate {
+	if s.opts.OmitNBF {
+		return nil
+	}
+	return jwt.NewNumericDate(now)
+}
+
 // Pair is what a login or refresh hands out.
 type Pair struct {
 	Access, Refresh Issued
@@ -386,6 +405,29 @@ func (s *Service) IssuePair(sub Subject, sid string, fresh bool) (Pair, error) {
 		return Pair{}, err
 	}
 	r, err := s.Issue(Refresh, sub, sid, false)
+	if err != nil {
+		return Pair{}, err
+	}
+	return Pair{Access: a, Refresh: r}, nil
+}
+
+// Rotate signs what a refresh hands out: a new access token (never
+// fresh) and a new refresh token whose csrf claim is refreshCSRF, the value
+// of the refresh token it replaces (a new one when empty). A session's
+// refresh CSRF value thus stays the same for the whole login, as
+// flask-jwt-extended's does (its refresh never replaces the refresh
+// cookie). With rotation it must: two requests of one page that refresh at
+// once each read csrf_refresh_token before sending, and the browser sends
+// whichever refresh cookie is current when the request leaves; a new value
+// per rotation made the late one a CSRF mismatch. Nothing is lost: the
+// value only proves the caller can read the site's cookies, and the
+// refresh token beside it still changes at every rotation.
+func (s *Service) Rotate(sub Subject, sid, refreshCSRF string) (Pair, error) {
+	a, err := s.issue(Access, sub, sid, false, "")
+	if err != nil {
+		return Pair{}, err
+	}
+	r, err := s.issue(Refresh, sub, sid, false, refreshCSRF)
 	if err != nil {
 		return Pair{}, err
 	}

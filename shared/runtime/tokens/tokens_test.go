@@ -557,3 +557,46 @@ func TestGenerationClaim(t *testing.T) {
 		t.Fatalf("token without gen: %+v, %v; want generation 0", c, err)
 	}
 }
+
+// TestRotate: a refresh's new refresh token keeps the replaced one's csrf
+// value (a new one when there is none); the access token is new and never
+// fresh.
+func TestRotate(t *testing.T) {
+	s := newService(t, &fakeClock{now: t0}, nil)
+	for _, keep := range []string{"kept-csrf-value", ""} {
+		p, err := s.Rotate(tokens.Subject{Name: "alice"}, "sid-1", keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keep != "" && p.Refresh.Claims.CSRF != keep {
+			t.Errorf("refresh csrf %q, want %q", p.Refresh.Claims.CSRF, keep)
+		}
+		if p.Refresh.Claims.CSRF == "" || p.Access.Claims.CSRF == "" || p.Access.Claims.CSRF == p.Refresh.Claims.CSRF {
+			t.Errorf("csrf values access %q refresh %q, want both set and distinct", p.Access.Claims.CSRF, p.Refresh.Claims.CSRF)
+		}
+		if p.Access.Claims.Fresh || p.Access.Claims.Type != tokens.Access || p.Refresh.Claims.Type != tokens.Refresh ||
+			p.Access.Claims.SID != "sid-1" || p.Refresh.Claims.SID != "sid-1" {
+			t.Errorf("pair %+v / %+v", p.Access.Claims, p.Refresh.Claims)
+		}
+	}
+}
+
+// TestOmitNBF: JWT_ENCODE_NBF=False (OmitNBF) issues tokens without nbf,
+// which still verify; by default nbf is iat, as flask writes it.
+func TestOmitNBF(t *testing.T) {
+	for _, omit := range []bool{false, true} {
+		clk := &fakeClock{now: t0}
+		s := newService(t, clk, func(o *tokens.Options) { o.OmitNBF = omit })
+		p, err := s.IssuePair(tokens.Subject{Name: "alice"}, "s1", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(p.Access.Token, ".")[1])
+		if has := strings.Contains(string(payload), `"nbf":`); has == omit {
+			t.Errorf("OmitNBF %v: payload %s", omit, payload)
+		}
+		if c, err := s.Parse(p.Access.Token); err != nil || (c.NotBefore == nil) != omit {
+			t.Errorf("OmitNBF %v: Parse = %+v, %v", omit, c, err)
+		}
+	}
+}

@@ -118,9 +118,18 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := samtemplate.Parse(o.Template)
+	// The gateway reads the template with the parameter values the
+	// environment stands for (JWTGATE_CORS_ORIGINS is CorsAllowOrigin,
+	// JWT_TOKEN_LOCATION is TokenLocation, ...), so one set of settings
+	// configures both the functions and what API Gateway would do in front
+	// of them: preflights, identity sources, gateway response headers.
+	params, err := samtemplate.ParametersFromEnv(o.Template, o.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("devserver: %w", err)
+	}
+	api, err := samtemplate.ParseWith(o.Template, params)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: %w", err)
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()

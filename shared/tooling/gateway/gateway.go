@@ -92,6 +92,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	route, params, ok := g.match(r.Method, r.URL.Path)
 	if !ok {
+		if r.Method == http.MethodOptions && g.API.Cors != nil && g.pathExists(r.URL.Path) {
+			g.preflight(w)
+			return
+		}
 		if g.Fallback != nil {
 			g.Fallback.ServeHTTP(w, r)
 			return
@@ -134,6 +138,31 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	writeProxyResponse(w, res)
 }
 
+// pathExists reports whether any route has path: SAM adds the Cors
+// preflight method to every path of the API, whatever its methods.
+func (g *Gateway) pathExists(path string) bool {
+	for _, rt := range g.API.Routes {
+		if _, ok := matchPath(rt.Path, path); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// preflight answers as the mock integration SAM generates for Cors does:
+// 200, the configured headers whatever the request's Origin (the browser
+// compares), and the mock's body. No authorizer runs and no function is
+// invoked.
+func (g *Gateway) preflight(w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range g.API.Cors {
+		h.Set(k, v)
+	}
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "{}\n")
+}
+
 type denial struct {
 	kind string
 	ctx  map[string]any
@@ -149,6 +178,13 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyReques
 			return nil, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
 		}
 		identity = append(identity, strings.Join(headerValues(ev.MultiValueHeaders, h), "\n"))
+	}
+	for _, q := range g.API.IdentityQueryStrings {
+		v := ev.QueryStringParameters[q]
+		if v == "" {
+			return nil, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
+		}
+		identity = append(identity, "?"+v)
 	}
 	methodARN := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", Region, Account, APIID, g.Stage, ev.HTTPMethod, ev.Path)
 	// With a TTL, an answer is reused for any method and route whose request

@@ -4,8 +4,11 @@
 // emulator harness and `jwtgate dev` take the functions (runtime, handler,
 // code location, build method, environment, timeout, memory).
 //
-// It reads the template as `sam local` does, without AWS: a !Ref of a
-// parameter is its default, a !Ref of a resource is the resource's logical
-// ID, conditional values are left out. The list of functions comes from the
+// It reads the template without AWS, with parameter values (defaults, or
+// overrides as `sam deploy --parameter-overrides` gives them, which
+// `jwtgate dev` takes from the variables the template binds them to): a
+// !Ref of a parameter is its value, a !Ref of a resource is the resource's
+// logical ID, and !If, !Sub, !FindInMap, the Conditions and the Rules are
+// evaluated, so the gateway follows what that deployment would do. The list of functions comes from the
 // template alone; nothing else in the tree repeats it.
 package samtemplate

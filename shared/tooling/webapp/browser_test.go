@@ -119,9 +119,8 @@ func (s *stack) log() []seen {
 }
 
 type stackOptions struct {
-	env  map[string]string
-	tls  bool
-	cors cors.Options
+	env map[string]string
+	tls bool
 }
 
 // startStack starts devserver.New with in-memory stores and the web app as
@@ -150,10 +149,7 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	if err != nil {
 		t.Fatalf("devserver.New: %v", err)
 	}
-	// In dev the CORS middleware wraps the whole gateway: the local
-	// gateway has no OPTIONS routes, so preflights must be answered in
-	// front of it (API Gateway's Cors setting does this when deployed).
-	var h http.Handler = cors.Middleware(o.cors, srv.Gateway)
+	var h http.Handler = srv.Gateway
 	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/refresh" {
 			s.refreshes.Add(1)
@@ -779,7 +775,10 @@ func TestBrowserCrossSiteAttack(t *testing.T) {
 		t.Logf("gateway saw %s %s origin=%q cookie=%v csrf=%v -> %d", r.Method, r.Path, r.Origin, r.Cookie, r.CSRF, r.Status)
 		// A cookieless POST /logout is answered 200 but is a no-op (nothing
 		// revoked, nothing cleared): the state checks around this loop see to it.
-		if r.Path == "/password" && r.Status == http.StatusOK {
+		// (An OPTIONS preflight gets 200 as from SAM's Cors mock, without
+		// an Access-Control-Allow-Origin for this site: the browser then
+		// blocks the call, as the "blocked TypeError" results show.)
+		if r.Method != http.MethodOptions && r.Path == "/password" && r.Status == http.StatusOK {
 			t.Errorf("attacker POST %s succeeded", r.Path)
 		}
 		// (GET /favicon.ico after a form landed on the gateway is the
@@ -855,11 +854,12 @@ const (
 	prefsBlock3PC = `{"profile":{"cookie_controls_mode":1,"block_third_party_cookies":true}}`
 )
 
-// crossOrigin is the deployment of test (f): the API on https://127.0.0.1
-// with SameSite=None; Secure cookies and JWTGATE_CORS_ORIGINS listing app;
-// other is a front end on an origin that is not listed.
+// crossOrigin is the deployment of test (f): `jwtgate dev` as a user
+// starts it, behind https on 127.0.0.1, with SameSite=None; Secure cookies
+// and JWTGATE_CORS_ORIGINS naming app; other is a front end on an origin
+// that is not listed.
 type crossOrigin struct {
-	st         *stack
+	st         *devProcess
 	app, other string
 }
 
@@ -876,12 +876,10 @@ func startCrossOrigin(t *testing.T) crossOrigin {
 	}
 	app := onLocalhost(serve(t, late("the allowed origin"), true))
 	other := onLocalhost(serve(t, late("another origin"), true))
-	env := map[string]string{"JWT_COOKIE_SAMESITE": "None", "JWT_COOKIE_SECURE": "true", cors.EnvOrigins: app}
-	corsOpts, err := cors.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatalf("cors.FromEnv: %v", err)
-	}
-	st := startStack(t, stackOptions{tls: true, cors: corsOpts, env: env})
+	st := startDev(t, map[string]string{
+		"JWT_SECRET_KEY":      "browser-test-secret-0123456789abcdef",
+		"JWT_COOKIE_SAMESITE": "None", "JWT_COOKIE_SECURE": "true", cors.EnvOrigins: app,
+	}, true)
 	apiURL.Store(st.URL)
 	t.Logf("api %s, allowed front end %s, other %s", st.URL, app, other)
 	return crossOrigin{st: st, app: app, other: other}
@@ -1014,9 +1012,7 @@ func testCrossOriginAllowed(t *testing.T) {
 	if !sawCookie {
 		t.Error("no request from the other origin carried the cookies: the CSRF check was not exercised")
 	}
-	if n := st.puts.Load(); n != 0 {
-		t.Errorf("revocation records written = %d, want 0", n)
-	}
+	// No logout succeeded: the session still works.
 	r = call(ctx, "protected after", `api.json("/protected")`)
 	if r.Status != 200 {
 		t.Errorf("allowed front end after the other origin's attempts: %d %s", r.Status, r.Body)
