@@ -102,6 +102,12 @@ func (ks *keySource) read(ctx context.Context, env Env) (string, error) {
 			return "", err
 		}
 		ks.secretID = st.arn
+		// The verifiers read the public keys table, not the secret: a key
+		// rotated or retired in the secret alone would sign tokens nobody
+		// verifies, or keep verifying after its removal.
+		if ks.publicTable == "" {
+			ks.publicTable = st.publicKeysTable
+		}
 	}
 	if (ks.secretID == "") == (ks.file == "") {
 		return "", usagef("want exactly one of --secret-id, --stack or --file")
@@ -281,12 +287,12 @@ func keysPublish(ctx context.Context, args []string, env Env) error {
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	if ks.publicTable == "" {
-		return usagef("keys publish: --public-keys-table (or %s) is required", EnvPublicKeysTable)
-	}
-	raw, err := ks.read(ctx, env)
+	raw, err := ks.read(ctx, env) // names the table too, with --stack
 	if err != nil {
 		return err
+	}
+	if ks.publicTable == "" {
+		return usagef("keys publish: --public-keys-table (or %s, or --stack) is required", EnvPublicKeysTable)
 	}
 	keys, err := secret.Parse(raw, config.Lambda)
 	if err != nil {

@@ -16,6 +16,9 @@ const (
 	OutputRevocationTable = "RevocationTableName"
 	OutputUsersTable      = "UsersTableName"
 	OutputSecretARN       = "JwtSecretArn"
+	// OutputPublicKeysTable is optional (stacks from before key pairs lack
+	// it): the keys commands publish the public set there.
+	OutputPublicKeysTable = "PublicKeysTableName"
 )
 
 // EnvStack names the stack when --stack is not given.
@@ -40,6 +43,9 @@ type StackClient interface {
 type stack struct {
 	name                             string
 	revocationTable, usersTable, arn string
+	// publicKeysTable is where the verifiers read the public keys; empty
+	// for a stack without that output.
+	publicKeysTable string
 }
 
 // describeStack reads the stack's outputs: the table names CloudFormation
@@ -60,7 +66,8 @@ func describeStack(ctx context.Context, cf StackClient, name string) (stack, err
 	for _, o := range out.Stacks[0].Outputs {
 		outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
-	s := stack{name: name, revocationTable: outputs[OutputRevocationTable], usersTable: outputs[OutputUsersTable], arn: outputs[OutputSecretARN]}
+	s := stack{name: name, revocationTable: outputs[OutputRevocationTable], usersTable: outputs[OutputUsersTable], arn: outputs[OutputSecretARN],
+		publicKeysTable: outputs[OutputPublicKeysTable]}
 	for key, v := range map[string]string{OutputRevocationTable: s.revocationTable, OutputUsersTable: s.usersTable, OutputSecretARN: s.arn} {
 		if v == "" {
 			return stack{}, fmt.Errorf("%w: stack %s (status %s) has no output %s", ErrNoOutput, name, out.Stacks[0].StackStatus, key)
