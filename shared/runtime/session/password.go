@@ -18,7 +18,8 @@ import (
 // (401 "Fresh token required") and the old password, whose wrong guesses
 // count toward the user's login lockout (429 once locked), changes the hash, revokes every session of
 // the user issued before the change (log out everywhere) and starts a new
-// session for the caller, whose cookies the response carries.
+// session for the caller, whose cookies the response carries. A disabled
+// user is refused (401 "Token has been revoked", as at refresh).
 //
 // The change raises the user's generation in the same write as the hash,
 // and the cut-off revokes every token below the new generation: every
@@ -78,6 +79,20 @@ func (s *Service) Password() http.Handler {
 				}
 			}
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		}
+		if u.Disabled {
+			// The authorizer let this request through before a disable cut
+			// the session; a change now would issue a new session above the
+			// disable's cut-off. Refused as refresh refuses: no guess was
+			// made, so the attempt is given back.
+			if s.Throttle != nil {
+				if err := s.Throttle.Release(ctx, id.Subject, ""); err != nil {
+					log.WarnContext(ctx, "password change: attempt not released", "err", err)
+				}
+			}
+			log.InfoContext(ctx, "password change refused", "reason", "user disabled")
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
 		var verr error
