@@ -96,6 +96,38 @@ func (s *Users) SetPassword(ctx context.Context, name, hash string, at time.Time
 		map[string]string{"#h": attrPasswordHash, "#t": attrPasswordChangedAt}, vals)
 }
 
+// ChangePassword is SetPassword conditional, in the same UpdateItem, on
+// what /password checked: the stored hash is still oldHash (the one the old
+// password was verified against) and the user is not disabled. A reset or
+// a disable that landed in between wins: users.ErrChanged, nothing written.
+func (s *Users) ChangePassword(ctx context.Context, name, oldHash, hash string, at time.Time) (int64, error) {
+	res, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 nameKey(name),
+		UpdateExpression:    aws.String("SET #h = :h, #g = if_not_exists(#g, :zero) + :one, #t = :t"),
+		ConditionExpression: aws.String("attribute_exists(#n) AND #h = :old AND (attribute_not_exists(#d) OR #d <> :true)"),
+		ExpressionAttributeNames: map[string]string{"#n": attrName, "#h": attrPasswordHash, "#g": attrGeneration,
+			"#t": attrPasswordChangedAt, "#d": attrDisabled},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h": &types.AttributeValueMemberS{Value: hash}, ":old": &types.AttributeValueMemberS{Value: oldHash},
+			":one": number(1), ":zero": number(0), ":t": number(at.UnixNano()),
+			":true": &types.AttributeValueMemberBOOL{Value: true},
+		},
+		ReturnValues: types.ReturnValueUpdatedNew,
+	})
+	if _, ok := conditionFailed(err); ok {
+		return 0, fmt.Errorf("change password of %q: %w", name, users.ErrChanged)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("change password of %q: %w", name, classify(s.table, err))
+	}
+	g, ok, err := readNumber(res.Attributes, attrGeneration)
+	if err != nil || !ok {
+		return 0, fmt.Errorf("change password of %q: dynamostore: no %s in the update's reply", name, attrGeneration)
+	}
+	return g, nil
+}
+
 // NewGeneration raises name's generation by one (an atomic counter) and
 // returns it, or users.ErrNotFound.
 func (s *Users) NewGeneration(ctx context.Context, name string) (int64, error) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
@@ -30,9 +31,10 @@ import (
 // raceEnv is the handler set of the cut-off race over DynamoDB Local, and
 // the admin CLI's environment for the same tables.
 type raceEnv struct {
-	set   *handlers.Set
-	users *dynamostore.Users
-	cli   map[string]string
+	set    *handlers.Set
+	users  *dynamostore.Users
+	cli    map[string]string
+	client *dynamodb.Client
 }
 
 func newRaceEnv(t *testing.T, srv *dynamolocal.Server, victim, pw string) raceEnv {
@@ -68,7 +70,7 @@ func newRaceEnv(t *testing.T, srv *dynamolocal.Server, victim, pw string) raceEn
 		t.Fatal(err)
 	}
 	cli := map[string]string{"DYNAMODB_ENDPOINT": srv.URL, "REVOCATION_TABLE": revTable, "USERS_TABLE": usersTable}
-	return raceEnv{set: set, users: us, cli: cli}
+	return raceEnv{set: set, users: us, cli: cli, client: client}
 }
 
 // admin runs the admin CLI on the race's tables, as an operator would.

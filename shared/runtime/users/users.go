@@ -14,6 +14,10 @@ import (
 var (
 	ErrNotFound = errors.New("users: not found")
 	ErrExists   = errors.New("users: already exists")
+	// ErrChanged refuses a password change made against a record that has
+	// changed since it was read: another hash (a reset, a concurrent
+	// change), a disable, or no record at all.
+	ErrChanged = errors.New("users: changed since read")
 )
 
 // User is one account.
@@ -84,6 +88,22 @@ func (m *MemoryStore) SetPassword(_ context.Context, name, hash string, at time.
 	u, ok := m.users[name]
 	if !ok {
 		return 0, fmt.Errorf("set password of %q: %w", name, ErrNotFound)
+	}
+	u.PasswordHash, u.PasswordChangedAt = hash, at
+	u.Generation++
+	m.users[name] = u
+	return u.Generation, nil
+}
+
+// ChangePassword is SetPassword only while name still has oldHash (the
+// hash the old password was checked against) and is not disabled, in the
+// same step; otherwise ErrChanged and nothing changes.
+func (m *MemoryStore) ChangePassword(_ context.Context, name, oldHash, hash string, at time.Time) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok || u.PasswordHash != oldHash || u.Disabled {
+		return 0, fmt.Errorf("change password of %q: %w", name, ErrChanged)
 	}
 	u.PasswordHash, u.PasswordChangedAt = hash, at
 	u.Generation++
