@@ -28,9 +28,8 @@ import (
 // authorizer accepts it, and with it the next /password mints another, for
 // as long as the user keeps calling. Refresh already refuses disabled
 // users; /password must too (401 "Token has been revoked", as refresh).
-// The residual window (the handler read the user before the disable set
-// its flag, and writes after the disable raised the generation) yields one
-// access token at most: refresh and the next /password refuse.
+// When the handler read the user before the disable set its flag, the
+// hash update's own condition (not disabled) refuses the change instead.
 func TestPasswordRefusesDisabledUser(t *testing.T) {
 	const victim, oldPW, newPW = "leaver", "old password 1", "a brand new passphrase 2"
 	env := newRaceEnv(t, dynamolocal.Start(t), victim, oldPW)
