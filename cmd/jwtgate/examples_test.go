@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 	"github.com/jwtgate/jwtgate/shared/tooling/rie"
 	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
@@ -107,15 +108,19 @@ func startDev(t *testing.T, path string) (base, banner string) {
 	return "", ""
 }
 
-// needEmulator fails the test (never skips it) without aws-lambda-rie,
-// which runs the examples; `make test` installs it (make tools-rie).
+// needEmulator installs aws-lambda-rie, which runs the examples, as `make
+// test` does when it is missing (make tools-rie), and fails the test (never
+// skips it) when it cannot.
 func needEmulator(t *testing.T) {
 	t.Helper()
 	root, err := rie.RepoRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rie.Find(root); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	find := func() error { _, err := rie.Find(root); return err }
+	if err := provision.Ensure(ctx, root, provision.Tool{Target: "tools-rie", Check: find}); err != nil {
 		t.Fatalf("the examples run under the Lambda emulator: %v", err)
 	}
 }
