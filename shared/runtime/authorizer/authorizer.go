@@ -17,8 +17,9 @@ import (
 )
 
 // ErrUnavailable is returned to the runtime when a decision cannot be made
-// (the revocation store failed): API Gateway then refuses the request.
-var ErrUnavailable = errors.New("authorizer: revocation store unavailable")
+// (the revocation store failed, or the keys could not be re-read for too
+// long: tokens.ErrKeysStale): API Gateway then refuses the request.
+var ErrUnavailable = errors.New("authorizer: revocation store or keys unavailable")
 
 // Revocations is what the authorizer needs of a revocation store: one
 // lookup of several keys in one call. A store doing I/O bounds its own
@@ -140,6 +141,9 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 		return Decision{Allow: true} // CORS preflight carries no credentials
 	}
 	claims, err := a.verify.Verify(request.Input{Method: req.Method, Headers: req.Headers, Query: req.Query}, a.want)
+	if errors.Is(err, tokens.ErrKeysStale) {
+		return Decision{Err: errors.Join(ErrUnavailable, err)} // fail closed, logged at error
+	}
 	if err != nil {
 		return deny(err)
 	}

@@ -232,23 +232,42 @@ func (l Loader) Reload() ([]tokens.Key, error) {
 }
 
 // NewKey returns a key with 48 random bytes (64 base64 characters) and a
-// kid naming the time it was made.
+// kid naming the time it was made (newKID).
 func NewKey(now time.Time) (KeyEntry, error) {
 	b := make([]byte, 48)
 	if _, err := rand.Read(b); err != nil {
 		return KeyEntry{}, fmt.Errorf("secret: %w", err)
 	}
-	return KeyEntry{KID: now.UTC().Format("20060102T150405Z"), Secret: base64.RawURLEncoding.EncodeToString(b)}, nil
+	kid, err := newKID(now)
+	if err != nil {
+		return KeyEntry{}, err
+	}
+	return KeyEntry{KID: kid, Secret: base64.RawURLEncoding.EncodeToString(b)}, nil
 }
 
 // NewKeyPair returns a new key pair for alg (tokens.GenerateKey) with a kid
-// naming the time it was made.
+// naming the time it was made (newKID).
 func NewKeyPair(alg string, now time.Time) (KeyEntry, error) {
-	k, err := tokens.GenerateKey(alg, now.UTC().Format("20060102T150405Z"))
+	kid, err := newKID(now)
+	if err != nil {
+		return KeyEntry{}, err
+	}
+	k, err := tokens.GenerateKey(alg, kid)
 	if err != nil {
 		return KeyEntry{}, err
 	}
 	return Entry(k)
+}
+
+// newKID names a key by when it was made, which sorts and reads well in a
+// key set, plus four random hex digits: two keys made in the same second
+// (a generate then a rotate in one script) must not share a kid.
+func newKID(now time.Time) (string, error) {
+	var b [2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("secret: kid: %w", err)
+	}
+	return fmt.Sprintf("%s-%x", now.UTC().Format("20060102T150405Z"), b), nil
 }
 
 // entries re-reads raw (a KeySet or a plain secret) as entries, checking

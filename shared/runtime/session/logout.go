@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/reply"
@@ -46,6 +47,13 @@ func (s *Service) Logout() http.Handler {
 			// The double submit check runs below, once, against every
 			// readable token: either CSRF header may match either cookie.
 			claims, err := s.verify.Check(in, found, request.Want{Type: k.typ, AllowExpired: true, SkipCSRF: true})
+			if errors.Is(err, tokens.ErrKeysStale) {
+				// Without trusted keys no token can be read, so nothing could be
+				// revoked: answering 200 would claim a logout that did not happen.
+				log.ErrorContext(ctx, "logout failed closed", "reason", "keys", "err", err)
+				reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
+				return
+			}
 			if claims == nil {
 				msg, _ := tokens.Message(err)
 				log.InfoContext(ctx, "logout: unreadable token ignored", "cookie", k.cookie, "reason", msg)

@@ -32,7 +32,14 @@ func (s *Service) Refresh() http.Handler {
 		if !allowPOST(w, r) {
 			return
 		}
-		claims, msg, _ := s.presented(r, s.Cookies.RefreshName, s.CSRF.RefreshHeader, tokens.Refresh, false)
+		claims, msg, err := s.presented(r, s.Cookies.RefreshName, s.CSRF.RefreshHeader, tokens.Refresh, false)
+		if errors.Is(err, tokens.ErrKeysStale) {
+			// The key source has been unreadable too long to trust the keys
+			// held: fail closed as on any store failure, and say why.
+			s.log().ErrorContext(r.Context(), "refresh failed closed", "op", "refresh", "reason", "keys", "err", err)
+			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		}
 		if claims == nil {
 			// Logged like every other refusal: a CSRF or token failure here is
 			// an auth decision (and a probe) the log must show.

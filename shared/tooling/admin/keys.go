@@ -145,12 +145,21 @@ func (ks *keySource) write(ctx context.Context, env Env, set secret.KeySet) erro
 }
 
 func (ks *keySource) publish(ctx context.Context, env Env, set secret.KeySet) error {
-	if ks.publicTable == "" {
-		return nil
-	}
 	keys, err := secret.Parse(set.JSON(), config.Lambda)
 	if err != nil {
 		return err
+	}
+	if ks.publicTable == "" {
+		for _, k := range keys {
+			if tokens.Asymmetric(k.Algorithm) {
+				// Verifiers of a key pair read the public keys table, not the
+				// secret: without it they keep every key this change dropped.
+				fmt.Fprintln(env.Stderr, "jwtgate: warning: key pairs but no public keys table (--public-keys-table, --stack or "+
+					EnvPublicKeysTable+"): verifiers still hold the previous public keys until `jwtgate keys publish` runs")
+				break
+			}
+		}
+		return nil
 	}
 	pub, err := secret.PublicSet(keys)
 	if err != nil {
