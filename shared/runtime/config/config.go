@@ -133,7 +133,6 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		HeaderName: r.str("JWT_HEADER_NAME", "Authorization"),
 		HeaderType: r.strEmptyOK("JWT_HEADER_TYPE", "Bearer"),
 	}
-	ordered := false
 	for _, l := range loc {
 		switch l {
 		case "cookies":
@@ -141,16 +140,16 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		case "headers":
 			c.Locations.Headers = true
 		case request.LocQuery:
-			c.Locations.Query, ordered = true, true
+			c.Locations.Query = true
 		case request.LocJSON:
-			c.Locations.JSON, ordered = true, true
+			c.Locations.JSON = true
 		default:
 			r.fail("JWT_TOKEN_LOCATION", l, `supported: "cookies", "headers", "query_string", "json"`)
 		}
 	}
-	if ordered {
-		c.Locations.Order = loc
-	}
+	// The order is flask's lookup order (and its combined message's):
+	// headers,cookies looks at the header first.
+	c.Locations.Order = loc
 	c.Locations.QueryName = r.str("JWT_QUERY_STRING_NAME", "jwt")
 	// Not trimmed: flask's documented prefix is "Bearer " with its space.
 	c.Locations.QueryPrefix, _ = r.env("JWT_QUERY_STRING_VALUE_PREFIX")
