@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,6 +128,11 @@ func Load(env Getenv, mode Mode) (Config, error) {
 			r.fail(name, a, "supported: "+strings.Join(tokens.Algorithms, ", "))
 		}
 	}
+	// flask's decode_algorithms: JWT_ALGORITHM is always accepted, so the
+	// tokens this configuration signs verify under it.
+	if !slices.Contains(c.Tokens.DecodeAlgorithms, c.Tokens.Algorithm) {
+		c.Tokens.DecodeAlgorithms = append(c.Tokens.DecodeAlgorithms, c.Tokens.Algorithm)
+	}
 
 	loc := r.list("JWT_TOKEN_LOCATION", []string{"cookies"})
 	c.Locations = request.Locations{
@@ -186,6 +192,11 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	for _, m := range r.list("JWT_CSRF_METHODS", []string{"POST", "PUT", "PATCH", "DELETE"}) {
 		c.CSRF.Methods[strings.ToUpper(m)] = true
 	}
+	// flask writes the csrf_* cookies and the csrf claim only with the
+	// double submit check on (4.7: JWT_COOKIE_CSRF_PROTECT; 4.4 also wanted
+	// cookies among the locations).
+	c.Cookies.CSRFInCookies = c.Cookies.CSRFInCookies && c.CSRF.Protect
+	c.Tokens.OmitCSRF = !c.CSRF.Protect
 
 	rules, err := rbac.Parse(r.strEmptyOK("JWTGATE_ROLE_RULES", DefaultRoleRules))
 	if err != nil {

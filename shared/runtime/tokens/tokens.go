@@ -35,11 +35,11 @@ const (
 
 // Claims are the claims of every jwtgate token.
 type Claims struct {
-	Fresh bool     `json:"fresh"`
-	Type  Type     `json:"type"`
-	CSRF  string   `json:"csrf,omitempty"`
-	SID   string   `json:"sid"`
-	Roles []string `json:"roles"`
+	Fresh Freshness `json:"fresh"`
+	Type  Type      `json:"type"`
+	CSRF  string    `json:"csrf,omitempty"`
+	SID   string    `json:"sid"`
+	Roles []string  `json:"roles"`
 	// Gen is the user's generation when the session was opened: a user
 	// cut-off revokes the generations below its own. Absent (flask-minted
 	// tokens, tokens from before generations) means 0.
@@ -75,8 +75,11 @@ type Options struct {
 	DecodeIssuer   string   // iss required on verify, when set
 	DecodeAudience []string // one of these required in aud on verify, when set
 	MaxTokenBytes  int      // longer tokens are refused before any decoding
-	Clock          func() time.Time
-	NewID          func() string // jti, sid and csrf values; uuid4 by default
+	// OmitCSRF leaves the csrf claim out of new tokens, as flask does with
+	// JWT_COOKIE_CSRF_PROTECT off.
+	OmitCSRF bool
+	Clock    func() time.Time
+	NewID    func() string // jti, sid and csrf values; uuid4 by default
 	// Reload fetches the current keys again. When a token names a kid this
 	// Service does not know (the key was rotated after this container read
 	// it), Parse reloads at most once per ReloadEvery and retries.
@@ -333,9 +336,10 @@ func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, 
 	return s.issue(typ, sub, sid, fresh, "")
 }
 
-// issue signs a token; csrf is its csrf claim, a new value when empty.
+// issue signs a token; csrf is its csrf claim, a new value when empty
+// (none with OmitCSRF).
 func (s *Service) issue(typ Type, sub Subject, sid string, fresh bool, csrf string) (Issued, error) {
-	if csrf == "" {
+	if csrf == "" && !s.opts.OmitCSRF {
 		csrf = s.opts.NewID()
 	}
 	now := s.opts.Clock()
@@ -349,7 +353,7 @@ func (s *Service) issue(typ Type, sub Subject, sid string, fresh bool, csrf stri
 		roles = []string{}
 	}
 	c := Claims{
-		Fresh: fresh,
+		Fresh: FreshBool(fresh),
 		Type:  typ,
 		CSRF:  csrf,
 		SID:   sid,
@@ -464,26 +468,32 @@ func (s *Service) Parse(token string) (*Claims, error) {
 	return &c, nil
 }
 
-// CheckType refuses a token of the wrong type with flask's messages.
+// CheckType refuses a token of the wrong type with flask's messages, and
+// flask's rule: a refresh route takes only type "refresh"; an access route
+// takes every token but a refresh token (a token without a type claim is
+// an access token, and so is one of any other type).
 func CheckType(c *Claims, want Type) error {
-	if c.Type == want {
-		return nil
-	}
-	if want == Refresh {
+	switch {
+	case want == Refresh && c.Type != Refresh:
 		return refuse(ErrWrongType, "Only refresh tokens are allowed")
+	case want != Refresh && c.Type == Refresh:
+		return refuse(ErrWrongType, "Only non-refresh tokens are allowed")
 	}
-	return refuse(ErrWrongType, "Only non-refresh tokens are allowed")
+	return nil
 }
 
+// requireClaims checks the claims jwtgate needs beyond flask's: sid (session
+// revocation), iat (user cut-offs) and, on refresh tokens, jti (rotation
+// consumes the token by it). A missing type reads as "access" and a
+// missing jti on an access token as none, as in flask.
 func requireClaims(c *Claims) error {
+	if c.Type == "" {
+		c.Type = Access
+	}
 	switch {
-	case c.Type == "":
-		return refuse(ErrMissingClaim, "Missing claim: type")
-	case c.Type != Access && c.Type != Refresh:
-		return refuse(ErrWrongType, "Invalid token type")
 	case c.Subject == "":
 		return refuse(ErrMissingClaim, "Missing claim: sub")
-	case c.ID == "":
+	case c.ID == "" && c.Type == Refresh:
 		return refuse(ErrMissingClaim, "Missing claim: jti")
 	case c.SID == "":
 		return refuse(ErrMissingClaim, "Missing claim: sid")
@@ -629,6 +639,12 @@ func malformedMessage(raw string, err error) string {
 		// embedded registered claims.
 		if typeErr.Field == "sub" || strings.HasSuffix(typeErr.Field, ".sub") {
 			return "Subject must be a string"
+		}
+		if typeErr.Field == "jti" || strings.HasSuffix(typeErr.Field, ".jti") {
+			return "JWT ID must be a string" // PyJWT 2.10's wording
+		}
+		if typeErr.Field == "" && typeErr.Value != "object" {
+			return "Invalid payload string: must be a json object"
 		}
 		return "Invalid payload string"
 	}
