@@ -513,6 +513,7 @@ func (ks *keySet) keyFor(allowed map[string]bool) jwt.Keyfunc {
 			return nil, ErrAlgorithm
 		}
 		kidRaw, has := t.Header["kid"]
+		has = has && kidRaw != nil // PyJWT reads "kid": null as no kid
 		if k, ok := ks.byID[""]; !has && ok {
 			// A key without an id signs tokens without a kid.
 			if _, ok := k.verifyKey(alg); ok && len(k.Secret) > 0 {
@@ -535,7 +536,7 @@ func (ks *keySet) keyFor(allowed map[string]bool) jwt.Keyfunc {
 		}
 		kid, ok := kidRaw.(string)
 		if !ok {
-			return nil, ErrUnknownKey
+			return nil, errKidType
 		}
 		k, ok := ks.byID[kid]
 		if !ok {
@@ -568,6 +569,8 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 	switch {
 	case errors.Is(err, ErrAlgorithm):
 		return nil, refuse(ErrAlgorithm, "The specified alg value is not allowed")
+	case errors.Is(err, errKidType):
+		return nil, refuse(ErrMalformed, "Key ID header parameter must be a string") // PyJWT's wording
 	case errors.Is(err, ErrUnknownKey):
 		return nil, refuse(ErrUnknownKey, "Unknown signing key")
 	case errors.Is(err, jwt.ErrTokenMalformed):
@@ -585,6 +588,11 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		return nil, refuse(ErrNotYetValid, "The token is not yet valid (nbf)")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		if c.Subject == "" {
+			// flask checks the identity claim first and PyJWT does not
+			// require exp: a token missing both reports the identity.
+			return nil, refuse(ErrMissingClaim, "Missing claim: sub")
+		}
 		return nil, refuse(ErrMissingClaim, fmt.Sprintf("Token is missing the %q claim", missingClaim(err)))
 	case errors.Is(err, jwt.ErrTokenExpired):
 		if errors.Is(err, jwt.ErrTokenInvalidIssuer) {
@@ -640,6 +648,9 @@ func malformedMessage(raw string, err error) string {
 		if typeErr.Field == "sub" || strings.HasSuffix(typeErr.Field, ".sub") {
 			return "Subject must be a string"
 		}
+		if typeErr.Field == "iss" || strings.HasSuffix(typeErr.Field, ".iss") {
+			return "Invalid issuer" // PyJWT compares it with the decode issuer
+		}
 		if typeErr.Field == "jti" || strings.HasSuffix(typeErr.Field, ".jti") {
 			return "JWT ID must be a string" // PyJWT 2.10's wording
 		}
@@ -654,6 +665,15 @@ func malformedMessage(raw string, err error) string {
 	}
 	msg := err.Error()
 	switch {
+	case errors.Is(err, jwt.ErrInvalidType) && strings.Contains(msg, "claim"):
+		return "Invalid claim format in token" // aud neither a string nor strings
+	case strings.Contains(msg, "JSON decode header"):
+		// Valid base64, not a JSON object. PyJWT appends its JSON parser's
+		// detail ("Expecting value: line 1 column 1 (char 0)"), which Go's
+		// parser cannot reproduce.
+		return "Invalid header string"
+	case strings.Contains(msg, "JSON decode claim"):
+		return "Invalid payload string"
 	case strings.Contains(msg, "header"):
 		return "Invalid header padding"
 	case strings.Contains(msg, "claim"):

@@ -9,13 +9,13 @@ func configs() []config {
 	with := func(extra ...catalog) []catalog { return append(append([]catalog{}, base...), extra...) }
 	return []config{
 		{Name: "cookies", Env: map[string]string{},
-			Catalogs: with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, methodCases, passwordChange)},
+			Catalogs: with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, methodCases, loginBodies, passwordChange)},
 		{Name: "headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers"},
-			Catalogs: with(headerForms, flowHeaders, claimMatrix, freshness, refreshCrafted)},
+			Catalogs: with(headerForms, flowHeaders, claimMatrix, freshness, refreshCrafted, passwordChange)},
 		{Name: "cookies-headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "cookies,headers"},
-			Catalogs: with(multipleLocations, flowHeaders)},
+			Catalogs: with(multipleLocations, flowHeaders, passwordChange)},
 		{Name: "headers-cookies", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers,cookies"},
-			Catalogs: with(multipleLocations)},
+			Catalogs: with(multipleLocations, passwordChange)},
 		{Name: "csrf-off", Env: map[string]string{"JWT_COOKIE_CSRF_PROTECT": "false"},
 			Catalogs: with(flowCookies, csrfCrafted, passwordChange)},
 		{Name: "csrf-not-in-cookies", Env: map[string]string{"JWT_CSRF_IN_COOKIES": "false"},
