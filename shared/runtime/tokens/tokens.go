@@ -588,7 +588,7 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		return nil, refuse(ErrNotYetValid, "The token is not yet valid (nbf)")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		if c.Subject == "" {
+		if c.Subject == "" && missingClaim(err) == "exp" {
 			// flask checks the identity claim first and PyJWT does not
 			// require exp: a token missing both reports the identity.
 			return nil, refuse(ErrMissingClaim, "Missing claim: sub")

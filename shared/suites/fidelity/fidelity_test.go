@@ -133,21 +133,27 @@ func TestFidelity(t *testing.T) {
 	var mu sync.Mutex
 	counts := map[string][2]int{} // config -> cases, steps
 	explained := map[string]map[string]int{}
-	for _, cfg := range configs() {
-		t.Run(cfg.Name, func(t *testing.T) {
-			cases, steps := runConfig(t, reg, cfg, func(id string) {
+	// Configurations run in parallel (at most -test.parallel, GOMAXPROCS by
+	// default, at once): each has its own two servers, and most of a case's
+	// time is a server working while the other waits.
+	t.Run("config", func(t *testing.T) {
+		for _, cfg := range configs() {
+			t.Run(cfg.Name, func(t *testing.T) {
+				t.Parallel()
+				cases, steps := runConfig(t, reg, cfg, func(id string) {
+					mu.Lock()
+					defer mu.Unlock()
+					if explained[cfg.Name] == nil {
+						explained[cfg.Name] = map[string]int{}
+					}
+					explained[cfg.Name][id]++
+				})
 				mu.Lock()
-				defer mu.Unlock()
-				if explained[cfg.Name] == nil {
-					explained[cfg.Name] = map[string]int{}
-				}
-				explained[cfg.Name][id]++
+				counts[cfg.Name] = [2]int{cases, steps}
+				mu.Unlock()
 			})
-			mu.Lock()
-			counts[cfg.Name] = [2]int{cases, steps}
-			mu.Unlock()
-		})
-	}
+		}
+	})
 	total := [2]int{}
 	var lines []string
 	for name, c := range counts {
