@@ -629,9 +629,11 @@ func (s *Service) signatureOnly(raw string) (*jwt.Token, error) {
 
 // missingClaim names the required claim golang-jwt found missing: exp
 // always, iss and aud when a decode issuer or audience is configured. Its
-// errors name the claim only in their text ("iss claim is required").
+// errors name the claim only in their text ("iss claim is required"). iss
+// and aud come first: PyJWT requires them and reports them before flask
+// looks at the identity, while exp is jwtgate's own requirement.
 func missingClaim(err error) string {
-	for _, c := range []string{"exp", "iss", "aud"} {
+	for _, c := range []string{"iss", "aud", "exp"} {
 		if strings.Contains(err.Error(), c+" claim is required") {
 			return c
 		}

@@ -198,3 +198,31 @@ func TestDifferencesMatchREADME(t *testing.T) {
 		t.Errorf("README's differences table has row %q, which testdata/differences.json does not list", id)
 	}
 }
+
+// TestMatcherGlobs pins the matching rules of differences.json: "*" is any
+// run of characters (slashes included), an empty glob matches anything,
+// everything else is literal.
+func TestMatcherGlobs(t *testing.T) {
+	d := difference{Field: "cookie csrf_access_token samesite", Flask: "<absent>", JWTGate: "Lax"}
+	tests := []struct {
+		m    matcher
+		want bool
+	}{
+		{matcher{}, true},
+		{matcher{Field: "cookie * samesite", Flask: "<absent>", JWTGate: "Lax"}, true},
+		{matcher{Where: "cookies/*", Field: "cookie * samesite"}, true},
+		{matcher{Where: "headers/*"}, false},
+		{matcher{Field: "cookie * samesite", JWTGate: "lax"}, false}, // case counts
+		{matcher{Field: "cookie *", Flask: "<absent"}, false},        // whole value
+		{matcher{Where: "*#1"}, true},
+		{matcher{Where: "cookies/issued.*"}, false}, // "." is literal
+	}
+	for i, tc := range tests {
+		if err := tc.m.compile(); err != nil {
+			t.Fatal(err)
+		}
+		if got := tc.m.matches("cookies/issued-logout#1", d); got != tc.want {
+			t.Errorf("case %d %+v: matches = %v, want %v", i, tc.m, got, tc.want)
+		}
+	}
+}
