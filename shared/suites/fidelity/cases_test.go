@@ -1,6 +1,7 @@
 package fidelity_test
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -225,6 +226,8 @@ func claimMatrix(k kit) []scenario {
 		p("expired", a.with("exp", now.Add(-time.Minute).Unix()).sign("")),
 		p("expired-just", a.with("exp", now.Add(-2*time.Second).Unix()).sign("")),
 		p("exp-string", a.with("exp", "soon").sign("")),
+		p("exp-numeric-string", a.with("exp", fmt.Sprint(now.Add(time.Hour).Unix())).sign("")),
+		p("iat-string", a.with("iat", fmt.Sprint(now.Unix())).sign("")),
 		p("nbf-future", a.with("nbf", now.Add(time.Minute).Unix()).sign("")),
 		p("no-nbf", a.without("nbf").sign("")),
 		p("iat-future", a.with("iat", now.Add(time.Minute).Unix(), "nbf", now.Unix()).sign("")),
