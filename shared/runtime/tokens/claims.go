@@ -183,6 +183,12 @@ func (f Freshness) At(now time.Time) bool {
 	return f.Fresh
 }
 
+// String is the claim as JSON writes it: "true", "false" or the time.
+func (f Freshness) String() string {
+	b, _ := f.MarshalJSON()
+	return string(b)
+}
+
 // MarshalJSON writes the claim as it was read: a boolean or a number.
 func (f Freshness) MarshalJSON() ([]byte, error) {
 	if f.Until != 0 {
