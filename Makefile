@@ -34,8 +34,9 @@ include $(wildcard mk/*.mk)
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
 .PHONY: tools test vet fmt-check
-# Everything the tests start themselves, installed when missing.
-tools: tools-dynamodb tools-rie tools-chromium
+# Everything the tests start themselves, installed when missing (tools-flask: the real
+# flask-jwt-extended the fidelity oracle, shared/suites/fidelity, runs beside jwtgate dev).
+tools: tools-dynamodb tools-rie tools-chromium tools-flask
 
 fmt-check:
 	@out=$$(gofmt -s -l .); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi

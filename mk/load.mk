@@ -8,7 +8,8 @@
 #                (started here from the jar `make tools-dynamodb` installs, stopped afterwards)
 # load-flask     the reference Flask + flask-jwt-extended app (bench/flaskref) under gunicorn
 #                with one sync worker per CPU                       -> .bench/load-flask.txt
-# tools-flask    installs Flask, flask-jwt-extended and gunicorn (Debian packages) when missing.
+# tools-flask    installs Flask, flask-jwt-extended, PyJWT and gunicorn (Debian packages) when missing;
+#                `make test` depends on it (the fidelity oracle).
 #
 # Each target runs three jwtload runs on one server: protected for LOAD_TIME, mix for LOAD_TIME,
 # then a protected soak for LOAD_SOAK sampling the server's RSS (-pid; for gunicorn the master and
@@ -39,9 +40,10 @@ load-binaries:
 	go build -o $(LOAD_JWTGATE) ./cmd/jwtgate
 	go build -o $(LOAD_JWTLOAD) ./cmd/jwtload
 
+# make test needs it too (shared/suites/fidelity runs the library under /usr/bin/python3).
 tools-flask:
-	@command -v $(LOAD_GUNICORN) >/dev/null && /usr/bin/python3 -c 'import flask, flask_jwt_extended' 2>/dev/null || \
-		(apt-get update && apt-get install -y python3-flask python3-python-flask-jwt-extended gunicorn)
+	@command -v $(LOAD_GUNICORN) >/dev/null && /usr/bin/python3 -c 'import flask, flask_jwt_extended, jwt' 2>/dev/null || \
+		(apt-get update && apt-get install -y python3-flask python3-python-flask-jwt-extended python3-jwt gunicorn)
 
 # Shell fragments (dash: no pipefail, so output goes through a file rather than tee).
 #

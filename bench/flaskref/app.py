@@ -1,18 +1,31 @@
-"""Reference Flask + flask-jwt-extended app for jwtgate's load comparison.
+"""Reference Flask + flask-jwt-extended app: the app jwtgate replaces.
 
 The JWT-cookie session pattern as the flask-jwt-extended documentation
 writes it (the "JWT in cookies" and "blocklist and token revoking" pages),
-on jwtgate's wire contract: cookies only, CSRF double submit on, the same
-four cookie names, the same X-CSRF-TOKEN header, the same success and 401 bodies and the
-same demo users as `jwtgate dev`. It is a comparison baseline for
-`make load-flask`, not part of jwtgate.
+on jwtgate's routes: POST /login, /refresh, /logout, /password, GET
+/protected and /admin, with the demo users of `jwtgate dev`. It is not
+part of jwtgate. Two users:
 
-Run it under gunicorn (see README.md); JWT_SECRET_KEY must be set so every
-worker signs and verifies with the same key.
+- `make load-flask` runs it under gunicorn as the load comparison baseline
+  (its defaults: cookies only, CSRF double submit on, 15 min / 30 days);
+- the fidelity oracle (shared/suites/fidelity) runs it on the real library
+  once per configuration and compares every answer with `jwtgate dev`'s.
+
+Configuration comes from the same JWT_* environment variables jwtgate
+reads, converted to what Flask's app.config takes; a variable left unset
+keeps the library's default, except JWT_TOKEN_LOCATION, which is
+["cookies"] as in jwtgate. JWT_SECRET_KEY must be set (32 characters or
+more) so every worker, and the oracle's crafted tokens, share one key.
+
+    gunicorn app:app                      # load comparison
+    python3 app.py --fd 3                 # serve on an inherited socket (the oracle)
+    python3 app.py --port 5000            # by hand
 """
 
+import argparse
 import os
-from datetime import datetime, timedelta, timezone
+import re
+from datetime import timedelta
 
 from flask import Flask, jsonify, request
 from flask_jwt_extended import (
@@ -28,81 +41,223 @@ from flask_jwt_extended import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-# The same demo accounts as `jwtgate dev` (shared/devserver.DemoUsers).
-DEMO_USERS = {"testuser": "testpass", "admin": "adminpass"}
+# The same demo accounts and roles as `jwtgate dev` (devserver.DemoUsers).
+DEMO_USERS = {
+    "testuser": ("testpass", ["user"]),
+    "admin": ("adminpass", ["admin", "user"]),
+}
 
-secret = os.environ.get("JWT_SECRET_KEY", "")
-if len(secret) < 32:
-    raise SystemExit("flaskref: set JWT_SECRET_KEY (at least 32 characters), the same for every worker")
-
-app = Flask(__name__)
-app.config.update(
-    JWT_SECRET_KEY=secret,
-    JWT_TOKEN_LOCATION=["cookies"],
-    JWT_COOKIE_CSRF_PROTECT=True,
-    # Plain http on loopback, like `jwtgate dev` (production: True).
-    JWT_COOKIE_SECURE=False,
-    # jwtgate's defaults, which are also the library's.
-    JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=15),
-    JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=30),
+# How each JWT_* variable jwtgate reads becomes a Flask config value.
+BOOLS = (
+    "JWT_COOKIE_SECURE",
+    "JWT_SESSION_COOKIE",
+    "JWT_CSRF_IN_COOKIES",
+    "JWT_COOKIE_CSRF_PROTECT",
+    "JWT_ENCODE_NBF",
 )
-jwt = JWTManager(app)
+LISTS = ("JWT_TOKEN_LOCATION", "JWT_DECODE_ALGORITHMS", "JWT_CSRF_METHODS")
+DURATIONS = ("JWT_ACCESS_TOKEN_EXPIRES", "JWT_REFRESH_TOKEN_EXPIRES", "JWT_DECODE_LEEWAY")
+# An audience is a string, or a list when the variable names several.
+AUDIENCES = ("JWT_ENCODE_AUDIENCE", "JWT_DECODE_AUDIENCE")
+STRINGS = (
+    "JWT_ALGORITHM",
+    "JWT_ENCODE_ISSUER",
+    "JWT_DECODE_ISSUER",
+    "JWT_COOKIE_SAMESITE",
+    "JWT_COOKIE_DOMAIN",
+    "JWT_ACCESS_COOKIE_NAME",
+    "JWT_REFRESH_COOKIE_NAME",
+    "JWT_ACCESS_CSRF_COOKIE_NAME",
+    "JWT_REFRESH_CSRF_COOKIE_NAME",
+    "JWT_ACCESS_COOKIE_PATH",
+    "JWT_REFRESH_COOKIE_PATH",
+    "JWT_ACCESS_CSRF_COOKIE_PATH",
+    "JWT_REFRESH_CSRF_COOKIE_PATH",
+    "JWT_ACCESS_CSRF_HEADER_NAME",
+    "JWT_REFRESH_CSRF_HEADER_NAME",
+    "JWT_HEADER_NAME",
+    "JWT_QUERY_STRING_NAME",
+    "JWT_QUERY_STRING_VALUE_PREFIX",
+    "JWT_JSON_KEY",
+    "JWT_REFRESH_JSON_KEY",
+    "JWT_IDENTITY_CLAIM",
+    "JWT_ERROR_MESSAGE_KEY",
+)
+# Set but empty means empty here (an Authorization header without a type).
+EMPTY_OK = ("JWT_HEADER_TYPE",)
 
-# Password hashes made at start with werkzeug's default method (pbkdf2:sha256
-# with 260,000 iterations in Werkzeug 2.2, Debian bookworm; scrypt from 3.0).
-USERS = {name: generate_password_hash(pw) for name, pw in DEMO_USERS.items()}
-# Unknown users are checked against a dummy hash: the same work either way.
-DUMMY_HASH = generate_password_hash(os.urandom(16).hex())
-
-# The documentation's in-memory blocklist: a set of revoked jti values. It
-# lives in each gunicorn worker, so a logout is seen only by the worker that
-# served it (the docs use Redis or a database for a shared one).
-BLOCKLIST = set()
-
-
-@jwt.token_in_blocklist_loader
-def check_if_token_revoked(jwt_header, jwt_payload):
-    return jwt_payload["jti"] in BLOCKLIST
-
-
-@app.post("/login")
-def login():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return jsonify(msg="Request body must be JSON"), 400
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        return jsonify(msg="Missing username or password"), 400
-    ok = check_password_hash(USERS.get(username, DUMMY_HASH), password)
-    if not ok or username not in USERS:
-        return jsonify(msg="Bad username or password"), 401
-    resp = jsonify(login=True)
-    set_access_cookies(resp, create_access_token(identity=username, fresh=True))
-    set_refresh_cookies(resp, create_refresh_token(identity=username))
-    return resp
-
-
-@app.post("/refresh")
-@jwt_required(refresh=True)
-def refresh():
-    # The documented refresh: a new (non-fresh) access token; the refresh
-    # token is not rotated.
-    resp = jsonify(refresh=True)
-    set_access_cookies(resp, create_access_token(identity=get_jwt_identity(), fresh=False))
-    return resp
+GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
 
 
-@app.post("/logout")
-@jwt_required()
-def logout():
-    # The documented revoke: the access token's jti goes on the blocklist.
-    BLOCKLIST.add(get_jwt()["jti"])
-    resp = jsonify(logout=True)
-    unset_jwt_cookies(resp)
-    return resp
+def seconds(name, value):
+    """Integer seconds, or a Go duration such as "5m" or "1h30m", as jwtgate reads them."""
+    if value.isdigit():
+        return int(value)
+    parts = GO_DURATION.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        raise SystemExit(f"flaskref: {name}={value!r}: want integer seconds or a Go duration")
+    return sum(float(n) * UNIT_SECONDS[u] for n, u in parts)
 
 
-@app.get("/protected")
-@jwt_required()
-def protected():
-    return jsonify(logged_in_as=get_jwt_identity())
+def items(value):
+    """A comma list; Python-style ["a", "b"] too, as jwtgate accepts."""
+    return [p.strip().strip("\"'") for p in value.strip("[]").split(",") if p.strip().strip("\"'")]
+
+
+def config_from_env(env):
+    """Flask config for the JWT_* variables set in env."""
+    cfg = {"JWT_TOKEN_LOCATION": ["cookies"]}
+    for name in BOOLS + LISTS + DURATIONS + AUDIENCES + STRINGS:
+        value = env.get(name, "").strip()
+        if not value:
+            continue
+        if name in BOOLS:
+            if value.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise SystemExit(f"flaskref: {name}={value!r}: want true or false")
+            cfg[name] = value.lower() in ("1", "true", "yes", "on")
+        elif name in LISTS:
+            cfg[name] = items(value)
+        elif name in DURATIONS:
+            s = seconds(name, value)
+            cfg[name] = s if name == "JWT_DECODE_LEEWAY" else timedelta(seconds=s)
+        elif name in AUDIENCES:
+            auds = items(value)
+            cfg[name] = auds[0] if len(auds) == 1 else auds
+        else:
+            cfg[name] = value
+    for name in EMPTY_OK:
+        if name in env:
+            cfg[name] = env[name].strip()
+    return cfg
+
+
+def create_app(env):
+    secret = env.get("JWT_SECRET_KEY", "")
+    if len(secret) < 32:
+        raise SystemExit("flaskref: set JWT_SECRET_KEY (at least 32 characters), the same for every worker")
+    app = Flask(__name__)
+    app.config.update(config_from_env(env), JWT_SECRET_KEY=secret)
+    jwt = JWTManager(app)
+
+    # Password hashes made at start with werkzeug's default method (pbkdf2:sha256
+    # with 260,000 iterations in Werkzeug 2.2, Debian bookworm; scrypt from 3.0).
+    # FLASKREF_PASSWORD_METHOD lets the oracle, which does not measure hashing,
+    # start faster.
+    method = env.get("FLASKREF_PASSWORD_METHOD") or "pbkdf2:sha256"
+    users = {
+        name: (generate_password_hash(pw, method=method), roles)
+        for name, (pw, roles) in DEMO_USERS.items()
+    }
+    # Unknown users are checked against a dummy hash: the same work either way.
+    dummy = generate_password_hash(os.urandom(16).hex(), method=method)
+
+    # The documentation's in-memory blocklist: a set of revoked jti values. It
+    # lives in each gunicorn worker, so a logout is seen only by the worker that
+    # served it (the docs use Redis or a database for a shared one).
+    blocklist = set()
+
+    @jwt.token_in_blocklist_loader
+    def check_if_token_revoked(jwt_header, jwt_payload):
+        return jwt_payload["jti"] in blocklist
+
+    # The seed app's request-body answers, worded as jwtgate's session
+    # handlers word them, so the oracle sees only the library's differences.
+    def json_body():
+        if not request.is_json:
+            return None, (jsonify(msg="Content-Type must be application/json"), 400)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return None, (jsonify(msg="Request body is not a JSON object"), 400)
+        return body, None
+
+    def issue(resp, username, fresh, refresh):
+        claims = {"roles": users[username][1]}
+        set_access_cookies(resp, create_access_token(identity=username, fresh=fresh, additional_claims=claims))
+        if refresh:
+            set_refresh_cookies(resp, create_refresh_token(identity=username, additional_claims=claims))
+
+    @app.post("/login")
+    def login():
+        body, refused = json_body()
+        if refused:
+            return refused
+        username, password = body.get("username"), body.get("password")
+        if not isinstance(username, str) or not isinstance(password, str):
+            return jsonify(msg="Missing username or password"), 400
+        known = users.get(username)
+        ok = check_password_hash(known[0] if known else dummy, password)
+        if not ok or not known:
+            return jsonify(msg="Bad username or password"), 401
+        resp = jsonify(login=True)
+        issue(resp, username, fresh=True, refresh=True)
+        return resp
+
+    @app.post("/refresh")
+    @jwt_required(refresh=True)
+    def refresh():
+        # The documented refresh: a new (non-fresh) access token; the refresh
+        # token is not rotated.
+        resp = jsonify(refresh=True)
+        identity = get_jwt_identity()
+        claims = {"roles": get_jwt().get("roles", [])}
+        set_access_cookies(resp, create_access_token(identity=identity, fresh=False, additional_claims=claims))
+        return resp
+
+    @app.post("/logout")
+    @jwt_required()
+    def logout():
+        # The documented revoke: the access token's jti goes on the blocklist.
+        blocklist.add(get_jwt()["jti"])
+        resp = jsonify(logout=True)
+        unset_jwt_cookies(resp)
+        return resp
+
+    @app.post("/password")
+    @jwt_required(fresh=True)
+    def change_password():
+        username = get_jwt_identity()
+        body, refused = json_body()
+        if refused:
+            return refused
+        old, new = body.get("old_password"), body.get("new_password")
+        if not isinstance(old, str) or not isinstance(new, str):
+            return jsonify(msg='Missing "old_password" or "new_password"'), 400
+        known = users.get(username)
+        if not known or not check_password_hash(known[0], old):
+            return jsonify(msg="Old password is incorrect"), 403
+        users[username] = (generate_password_hash(new, method=method), known[1])
+        blocklist.add(get_jwt()["jti"])
+        resp = jsonify(password_changed=True)
+        issue(resp, username, fresh=True, refresh=True)
+        return resp
+
+    @app.get("/protected")
+    @jwt_required()
+    def protected():
+        return jsonify(logged_in_as=get_jwt_identity())
+
+    @app.get("/admin")
+    @jwt_required()
+    def admin():
+        roles = get_jwt().get("roles")
+        if not isinstance(roles, list) or "admin" not in roles:
+            return jsonify(msg="Forbidden: requires role admin"), 403
+        return jsonify(admin=True, user=get_jwt_identity())
+
+    return app
+
+
+if __name__ == "__main__":
+    from werkzeug.serving import make_server
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fd", type=int, help="serve on this inherited listening socket")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args()
+    server = make_server("127.0.0.1", args.port, create_app(os.environ), threaded=True, fd=args.fd)
+    print(f"flaskref: serving on {server.server_address[0]}:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+else:
+    # gunicorn imports the module and serves `app`.
+    app = create_app(os.environ)

@@ -131,6 +131,9 @@ type Decision struct {
 	Forbidden string
 	// Err is set when no decision could be made; the request is refused.
 	Err error
+	// Fresh is whether the token is fresh at the decision (a timed fresh
+	// claim expires), for the fresh-only functions behind.
+	Fresh bool
 }
 
 // Decide runs the checks in flask-jwt-extended's order: token lookup, CSRF
@@ -155,7 +158,7 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 	if revocation.Check(recs, subj, a.clock()) != nil {
 		return Decision{Msg: "Token has been revoked", Reason: "Revoked"}
 	}
-	d := Decision{Allow: true, Claims: claims}
+	d := Decision{Allow: true, Claims: claims, Fresh: claims.Fresh.At(a.clock())}
 	if rule, failed := a.rules.Check(req.Method, req.rulePaths(), claims.Roles); failed {
 		if !a.rolesInFunction {
 			return Decision{Msg: rule.Message(), Reason: "Role", Claims: claims}
@@ -244,7 +247,7 @@ func (d Decision) Context() Context {
 	}
 	c := d.Claims
 	fresh := "false"
-	if c.Fresh {
+	if d.Fresh {
 		fresh = "true"
 	}
 	return Context{Subject: c.Subject, Roles: strings.Join(c.Roles, ","), JTI: c.ID, SID: c.SID, Fresh: fresh,

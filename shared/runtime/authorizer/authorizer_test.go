@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -741,5 +742,40 @@ func TestContextKeys(t *testing.T) {
 	}
 	if raw, _ := json.Marshal(authorizer.Context{Msg: "x"}); string(raw) != `{"msg":"x"}` {
 		t.Fatalf("a denial's context is %s, want only msg", raw)
+	}
+}
+
+// TestTimedFreshness: a numeric fresh claim (flask's
+// create_access_token(fresh=timedelta)) is fresh in the context until its
+// time, and not after, whatever the token's own lifetime.
+func TestTimedFreshness(t *testing.T) {
+	e := newAZ(t)
+	p := e.issue(t, "testuser", "user")
+	c := p.Access.Claims
+	for _, tc := range []struct {
+		name  string
+		fresh any
+		want  string
+	}{
+		{"until later", float64(azT0.Add(time.Minute).Unix()), "true"},
+		{"until earlier", float64(azT0.Add(-time.Second).Unix()), "false"},
+		{"true", true, "true"},
+		{"false", false, "false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			claims := jwt.MapClaims{"fresh": tc.fresh, "type": "access", "csrf": c.CSRF, "sid": c.SID, "roles": []string{"user"},
+				"sub": c.Subject, "jti": c.ID, "iat": c.IssuedAt.Unix(), "nbf": c.IssuedAt.Unix(), "exp": c.ExpiresAt.Unix()}
+			tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+			tok.Header["kid"] = "k1"
+			signed, err := tok.SignedString([]byte(azSecret))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := e.authz.Decide(context.Background(), authorizer.Request{Method: "GET", Path: "/protected", Resource: "/protected",
+				Headers: http.Header{"Cookie": {"access_token_cookie=" + signed}}})
+			if !d.Allow || d.Context().Fresh != tc.want {
+				t.Fatalf("Decide = allow %v msg %q fresh %q, want allow with fresh %s", d.Allow, d.Msg, d.Context().Fresh, tc.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,13 +128,17 @@ func Load(env Getenv, mode Mode) (Config, error) {
 			r.fail(name, a, "supported: "+strings.Join(tokens.Algorithms, ", "))
 		}
 	}
+	// flask's decode_algorithms: JWT_ALGORITHM is always accepted, so the
+	// tokens this configuration signs verify under it.
+	if !slices.Contains(c.Tokens.DecodeAlgorithms, c.Tokens.Algorithm) {
+		c.Tokens.DecodeAlgorithms = append(c.Tokens.DecodeAlgorithms, c.Tokens.Algorithm)
+	}
 
 	loc := r.list("JWT_TOKEN_LOCATION", []string{"cookies"})
 	c.Locations = request.Locations{
 		HeaderName: r.str("JWT_HEADER_NAME", "Authorization"),
 		HeaderType: r.strEmptyOK("JWT_HEADER_TYPE", "Bearer"),
 	}
-	ordered := false
 	for _, l := range loc {
 		switch l {
 		case "cookies":
@@ -141,16 +146,16 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		case "headers":
 			c.Locations.Headers = true
 		case request.LocQuery:
-			c.Locations.Query, ordered = true, true
+			c.Locations.Query = true
 		case request.LocJSON:
-			c.Locations.JSON, ordered = true, true
+			c.Locations.JSON = true
 		default:
 			r.fail("JWT_TOKEN_LOCATION", l, `supported: "cookies", "headers", "query_string", "json"`)
 		}
 	}
-	if ordered {
-		c.Locations.Order = loc
-	}
+	// The order is flask's lookup order (and its combined message's):
+	// headers,cookies looks at the header first.
+	c.Locations.Order = loc
 	c.Locations.QueryName = r.str("JWT_QUERY_STRING_NAME", "jwt")
 	// Not trimmed: flask's documented prefix is "Bearer " with its space.
 	c.Locations.QueryPrefix, _ = r.env("JWT_QUERY_STRING_VALUE_PREFIX")
@@ -187,6 +192,11 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	for _, m := range r.list("JWT_CSRF_METHODS", []string{"POST", "PUT", "PATCH", "DELETE"}) {
 		c.CSRF.Methods[strings.ToUpper(m)] = true
 	}
+	// flask writes the csrf_* cookies and the csrf claim only with the
+	// double submit check on (4.7: JWT_COOKIE_CSRF_PROTECT; 4.4 also wanted
+	// cookies among the locations).
+	c.Cookies.CSRFInCookies = c.Cookies.CSRFInCookies && c.CSRF.Protect
+	c.Tokens.OmitCSRF = !c.CSRF.Protect
 
 	rules, err := rbac.Parse(r.strEmptyOK("JWTGATE_ROLE_RULES", DefaultRoleRules))
 	if err != nil {

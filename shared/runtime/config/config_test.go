@@ -436,10 +436,10 @@ func TestQueryAndJSONLocations(t *testing.T) {
 	if l := c.Locations; l.QueryName != "token" || l.QueryPrefix != "Bearer " || l.JSONKey != "a" || l.RefreshJSONKey != "r" {
 		t.Errorf("locations %+v", l)
 	}
-	// Cookies and headers alone keep the lookup they always had.
-	c, _ = config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_TOKEN_LOCATION": "cookies,headers"}), config.Lambda)
-	if len(c.Locations.Order) != 0 {
-		t.Errorf("Order %v, want none for cookies and headers", c.Locations.Order)
+	// Cookies and headers are looked at in the configured order too (flask).
+	c, _ = config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_TOKEN_LOCATION": "headers,cookies"}), config.Lambda)
+	if strings.Join(c.Locations.Order, ",") != "headers,cookies" {
+		t.Errorf("Order %v, want [headers cookies]", c.Locations.Order)
 	}
 }
 
@@ -450,5 +450,33 @@ func TestEncodeNBF(t *testing.T) {
 		if err != nil || c.Tokens.OmitNBF != omit {
 			t.Errorf("JWT_ENCODE_NBF=%q: OmitNBF %v, %v; want %v", val, c.Tokens.OmitNBF, err, omit)
 		}
+	}
+}
+
+// TestFlaskDerivedSettings: settings flask-jwt-extended derives from others
+// (config.py): JWT_ALGORITHM always joins JWT_DECODE_ALGORITHMS, with the
+// double submit check off there is no csrf claim and no csrf_* cookie, and
+// JWT_TOKEN_LOCATION's order is the lookup order.
+func TestFlaskDerivedSettings(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_ALGORITHM": "HS512",
+		"JWT_DECODE_ALGORITHMS": "HS256", "JWT_TOKEN_LOCATION": "headers,cookies"}), config.Dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Tokens.DecodeAlgorithms, ","); got != "HS256,HS512" {
+		t.Errorf("decode algorithms %s, want HS256,HS512", got)
+	}
+	if len(c.Locations.Order) != 2 || c.Locations.Order[0] != "headers" || c.Locations.Order[1] != "cookies" {
+		t.Errorf("order %v, want [headers cookies]", c.Locations.Order)
+	}
+	if !c.Cookies.CSRFInCookies || c.Tokens.OmitCSRF {
+		t.Errorf("CSRF on: csrf cookies %v, omit claim %v", c.Cookies.CSRFInCookies, c.Tokens.OmitCSRF)
+	}
+	off, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_COOKIE_CSRF_PROTECT": "false"}), config.Dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.Cookies.CSRFInCookies || !off.Tokens.OmitCSRF {
+		t.Errorf("CSRF off: csrf cookies %v, omit claim %v", off.Cookies.CSRFInCookies, off.Tokens.OmitCSRF)
 	}
 }

@@ -25,11 +25,21 @@ type Options struct {
 	Secure                          bool
 	SameSite                        http.SameSite
 	// Session cookies carry no Max-Age/Expires, so the browser drops them on
-	// close; otherwise they live as long as their token.
+	// close; otherwise they live PersistentMaxAge, as flask's do. A cookie
+	// outliving its token is what a flask front end expects: it presents the
+	// expired token, gets 401 "Token has expired" and refreshes, where a
+	// cookie gone with its token would read as "Missing cookie".
 	Session bool
-	// CSRFInCookies writes the JavaScript-readable csrf_* cookies.
+	// CSRFInCookies writes (and clears) the JavaScript-readable csrf_*
+	// cookies. flask-jwt-extended writes them only when the double submit
+	// check is on (JWT_CSRF_IN_COOKIES and JWT_COOKIE_CSRF_PROTECT); the
+	// configuration loader sets it so.
 	CSRFInCookies bool
 }
+
+// PersistentMaxAge is the Max-Age of non-session cookies: flask-jwt-extended's
+// config.cookie_max_age, "1 year" (365 days and some hours: 31,540,000 s).
+const PersistentMaxAge = 31540000 * time.Second
 
 // Defaults returns flask-jwt-extended's names and paths with the safe
 // production attributes: Secure, SameSite=Lax, session cookies.
@@ -63,16 +73,23 @@ func (o Options) Write(w http.ResponseWriter, now time.Time, access, refresh *To
 	return set(w, list)
 }
 
-// Clear expires all four cookies. Browsers honour Max-Age=0; the epoch
+// Clear expires the cookies Write sets: the token cookies and, with
+// CSRFInCookies, the csrf_* cookies. Browsers honour Max-Age=0; the epoch
 // Expires is what flask sends and what older clients (and curl) read.
 func (o Options) Clear(w http.ResponseWriter) error {
-	names := []struct{ name, path string }{
-		{o.AccessName, o.AccessPath}, {o.AccessCSRFName, o.AccessCSRFPath},
-		{o.RefreshName, o.RefreshPath}, {o.RefreshCSRFName, o.RefreshCSRFPath},
+	names := []struct {
+		name, path string
+		token      bool
+	}{
+		{o.AccessName, o.AccessPath, true}, {o.AccessCSRFName, o.AccessCSRFPath, false},
+		{o.RefreshName, o.RefreshPath, true}, {o.RefreshCSRFName, o.RefreshCSRFPath, false},
 	}
 	list := make([]*http.Cookie, 0, len(names))
-	for i, n := range names {
-		c := o.base(n.name, n.path, i%2 == 0)
+	for _, n := range names {
+		if !n.token && !o.CSRFInCookies {
+			continue
+		}
+		c := o.base(n.name, n.path, n.token)
 		c.MaxAge = -1 // net/http writes Max-Age=0
 		c.Expires = time.Unix(0, 0)
 		list = append(list, c)
@@ -83,12 +100,12 @@ func (o Options) Clear(w http.ResponseWriter) error {
 func (o Options) pair(name, path, csrfName, csrfPath string, t Token, now time.Time) []*http.Cookie {
 	tok := o.base(name, path, true)
 	tok.Value = t.Value
-	o.lifetime(tok, t.Expires, now)
+	o.lifetime(tok, now)
 	out := []*http.Cookie{tok}
 	if o.CSRFInCookies {
 		csrf := o.base(csrfName, csrfPath, false)
 		csrf.Value = t.CSRF
-		o.lifetime(csrf, t.Expires, now)
+		o.lifetime(csrf, now)
 		out = append(out, csrf)
 	}
 	return out
@@ -101,15 +118,12 @@ func (o Options) base(name, path string, httpOnly bool) *http.Cookie {
 	}
 }
 
-func (o Options) lifetime(c *http.Cookie, expires, now time.Time) {
+func (o Options) lifetime(c *http.Cookie, now time.Time) {
 	if o.Session {
 		return
 	}
-	c.Expires = expires.UTC()
-	c.MaxAge = int(expires.Sub(now).Seconds())
-	if c.MaxAge <= 0 {
-		c.MaxAge = -1
-	}
+	c.Expires = now.Add(PersistentMaxAge).UTC()
+	c.MaxAge = int(PersistentMaxAge.Seconds())
 }
 
 func set(w http.ResponseWriter, list []*http.Cookie) error {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"unicode"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
@@ -16,7 +17,11 @@ import (
 // (the one error type that holds a client message) and branched on with
 // errors.Is.
 var (
-	ErrNoToken      = errors.New("request: no token in request")
+	ErrNoToken = errors.New("request: no token in request")
+	// ErrBadHeader is flask's InvalidHeaderError: a token header of the
+	// wrong shape (a type with no token, or more than one). The lookup
+	// stops there, where ErrNoToken falls through to the next location.
+	ErrBadHeader    = errors.New("request: malformed token header")
 	ErrCSRFMissing  = errors.New("request: csrf header missing")
 	ErrCSRFMismatch = errors.New("request: csrf mismatch")
 	// ErrBadQuery is a query-string token without the configured prefix:
@@ -92,10 +97,14 @@ func (loc Locations) FindIn(in Input, cookieName string, refresh bool) (Found, e
 			}
 			missing = append(missing, fmt.Sprintf("Missing cookie %q", cookieName))
 		case LocHeaders:
-			tok, msg := bearer(in.Headers, loc)
-			if msg == "" {
+			tok, err := headerToken(in.Headers, loc)
+			if err == nil {
 				return Found{Token: tok}, nil
 			}
+			if !errors.Is(err, ErrNoToken) {
+				return Found{}, err
+			}
+			msg, _ := tokens.Message(err)
 			missing = append(missing, msg)
 		case LocQuery:
 			v := in.Query[loc.QueryName]
@@ -157,25 +166,10 @@ type Found struct {
 	FromCookie bool
 }
 
-// Find returns the token named cookieName (or the Authorization header
-// token) in the order flask-jwt-extended looks: cookies, then headers. Only
-// "not found" falls through to the next location.
+// Find is FindIn for a request read only by its headers (the authorizer's
+// view: no body, and the query string is not looked at here).
 func Find(h Headers, cookieName string, loc Locations) (Found, error) {
-	var missing []string
-	if loc.Cookies {
-		if v := CookieValue(h, cookieName); v != "" {
-			return Found{Token: v, FromCookie: true}, nil
-		}
-		missing = append(missing, fmt.Sprintf("Missing cookie %q", cookieName))
-	}
-	if loc.Headers {
-		tok, msg := bearer(h, loc)
-		if msg == "" {
-			return Found{Token: tok}, nil
-		}
-		missing = append(missing, msg)
-	}
-	return Found{}, tokens.Refuse(ErrNoToken, strings.Join(missing, "; "))
+	return loc.FindIn(Input{Headers: h}, cookieName, false)
 }
 
 // CookieValue returns the first cookie called name, parsed the way net/http
@@ -261,25 +255,50 @@ func isToken(s string) bool {
 	return true
 }
 
-func bearer(h Headers, loc Locations) (string, string) {
-	name := loc.HeaderName
-	vals := h.Values(name)
-	if len(vals) == 0 || vals[0] == "" {
-		return "", fmt.Sprintf("Missing %s Header", name)
+// headerToken reads the token from the configured header the way
+// flask-jwt-extended 4.7 does: every line of the header joined with ","
+// (as werkzeug's server hands them to flask), stripped of white space and
+// then of commas; with a type, the value is split into comma-separated
+// entries and exactly one must start with the type, followed by exactly one
+// token. A missing header or no entry of the type is ErrNoToken; an entry
+// of the type with no token or more than one is ErrBadHeader. flask 4.4
+// answered 500 on an empty entry ("Bearer t,,x"); 4.7 skips it, as here.
+func headerToken(h Headers, loc Locations) (string, error) {
+	name, typ := loc.HeaderName, loc.HeaderType
+	v := strings.Trim(strings.TrimFunc(strings.Join(h.Values(name), ","), isPySpace), ",")
+	if v == "" {
+		return "", tokens.Refuse(ErrNoToken, fmt.Sprintf("Missing %s Header", name))
 	}
-	v := vals[0]
-	if loc.HeaderType == "" {
-		if strings.Contains(v, " ") {
-			return "", fmt.Sprintf("Bad %s header. Expected value '<JWT>'", name)
+	if typ == "" {
+		parts := strings.FieldsFunc(v, isPySpace)
+		if len(parts) != 1 {
+			return "", tokens.Refuse(ErrBadHeader, fmt.Sprintf("Bad %s header. Expected '%s: <JWT>'", name, name))
 		}
-		return v, ""
+		return parts[0], nil
 	}
-	prefix, tok, ok := strings.Cut(v, " ")
-	if !ok || prefix != loc.HeaderType || tok == "" || strings.Contains(tok, " ") {
-		return "", fmt.Sprintf("Bad %s header. Expected value '%s <JWT>'", name, loc.HeaderType)
+	var match []string
+	for i, entry := range strings.Split(v, ",") {
+		if i > 0 {
+			entry = strings.TrimLeftFunc(entry, isPySpace) // the split is on `,\s*`
+		}
+		if fields := strings.FieldsFunc(entry, isPySpace); len(fields) > 0 && fields[0] == typ {
+			match = append(match, entry)
+		}
 	}
-	return tok, ""
+	if len(match) != 1 {
+		return "", tokens.Refuse(ErrNoToken,
+			fmt.Sprintf("Missing '%s' type in '%s' header. Expected '%s: %s <JWT>'", typ, name, name, typ))
+	}
+	parts := strings.FieldsFunc(match[0], isPySpace)
+	if len(parts) != 2 {
+		return "", tokens.Refuse(ErrBadHeader, fmt.Sprintf("Bad %s header. Expected '%s: %s <JWT>'", name, name, typ))
+	}
+	return parts[1], nil
 }
+
+// isPySpace is Python's str.split()/strip() white space: Unicode's, plus
+// the separators U+001C to U+001F.
+func isPySpace(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) }
 
 // CSRF is the double-submit configuration (JWT_COOKIE_CSRF_PROTECT,
 // JWT_CSRF_METHODS, JWT_*_CSRF_HEADER_NAME).

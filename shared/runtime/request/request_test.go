@@ -22,42 +22,77 @@ func TestFind(t *testing.T) {
 	cookiesOnly := request.Locations{Cookies: true, HeaderName: "Authorization", HeaderType: "Bearer"}
 	headersOnly := request.Locations{Headers: true, HeaderName: "Authorization", HeaderType: "Bearer"}
 	both := request.Locations{Cookies: true, Headers: true, HeaderName: "Authorization", HeaderType: "Bearer"}
+	headersFirst := both
+	headersFirst.Order = []string{request.LocHeaders, request.LocCookies}
+	custom := request.Locations{Headers: true, HeaderName: "X-Auth", HeaderType: "JWT"}
+	const (
+		missingType = "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"
+		badHeader   = "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"
+	)
+	noToken, bad := request.ErrNoToken, request.ErrBadHeader
 	tests := []struct {
 		name       string
 		h          request.Headers
 		loc        request.Locations
 		token      string
 		fromCookie bool
+		kind       error
 		msg        string
 	}{
-		{"cookie", hdr("Cookie", "access_token_cookie=tok1"), cookiesOnly, "tok1", true, ""},
-		{"cookie among others", hdr("Cookie", "theme=dark; access_token_cookie=tok1; csrf_access_token=c"), cookiesOnly, "tok1", true, ""},
-		{"cookie in a second Cookie line", hdr("Cookie", "a=1", "Cookie", "access_token_cookie=tok2"), cookiesOnly, "tok2", true, ""},
+		{"cookie", hdr("Cookie", "access_token_cookie=tok1"), cookiesOnly, "tok1", true, nil, ""},
+		{"cookie among others", hdr("Cookie", "theme=dark; access_token_cookie=tok1; csrf_access_token=c"), cookiesOnly, "tok1", true, nil, ""},
+		{"cookie in a second Cookie line", hdr("Cookie", "a=1", "Cookie", "access_token_cookie=tok2"), cookiesOnly, "tok2", true, nil, ""},
 		// Two values in one header: net/http's server parsing returns the
 		// first, and so does Find; flask (werkzeug) also keeps the first.
-		{"two values, first wins", hdr("Cookie", "access_token_cookie=first; access_token_cookie=second"), cookiesOnly, "first", true, ""},
-		{"missing cookie", hdr("Cookie", "refresh_token_cookie=r"), cookiesOnly, "", false, `Missing cookie "access_token_cookie"`},
-		{"empty cookie", hdr("Cookie", "access_token_cookie="), cookiesOnly, "", false, `Missing cookie "access_token_cookie"`},
-		{"no Cookie header", hdr(), cookiesOnly, "", false, `Missing cookie "access_token_cookie"`},
-		{"bearer", hdr("Authorization", "Bearer tok3"), headersOnly, "tok3", false, ""},
-		{"missing header", hdr(), headersOnly, "", false, "Missing Authorization Header"},
-		{"wrong type", hdr("Authorization", "Basic abc"), headersOnly, "", false, "Bad Authorization header. Expected value 'Bearer <JWT>'"},
-		{"extra part", hdr("Authorization", "Bearer a b"), headersOnly, "", false, "Bad Authorization header. Expected value 'Bearer <JWT>'"},
-		{"both: cookie first", hdr("Cookie", "access_token_cookie=c1", "Authorization", "Bearer h1"), both, "c1", true, ""},
-		{"both: falls through to header", hdr("Authorization", "Bearer h1"), both, "h1", false, ""},
-		{"both missing", hdr(), both, "", false, `Missing cookie "access_token_cookie"; Missing Authorization Header`},
-		{"event headers, lower case", request.EventHeaders{Single: map[string]string{"cookie": "access_token_cookie=ev"}}, cookiesOnly, "ev", true, ""},
+		{"two values, first wins", hdr("Cookie", "access_token_cookie=first; access_token_cookie=second"), cookiesOnly, "first", true, nil, ""},
+		{"missing cookie", hdr("Cookie", "refresh_token_cookie=r"), cookiesOnly, "", false, noToken, `Missing cookie "access_token_cookie"`},
+		{"empty cookie", hdr("Cookie", "access_token_cookie="), cookiesOnly, "", false, noToken, `Missing cookie "access_token_cookie"`},
+		{"no Cookie header", hdr(), cookiesOnly, "", false, noToken, `Missing cookie "access_token_cookie"`},
+		// The header forms of flask-jwt-extended 4.7's tests/test_headers.py.
+		{"bearer", hdr("Authorization", "Bearer tok3"), headersOnly, "tok3", false, nil, ""},
+		{"missing header", hdr(), headersOnly, "", false, noToken, "Missing Authorization Header"},
+		{"empty header", hdr("Authorization", ""), headersOnly, "", false, noToken, "Missing Authorization Header"},
+		{"only commas and spaces", hdr("Authorization", " , ,"), headersOnly, "", false, noToken, missingType},
+		{"only a comma", hdr("Authorization", ","), headersOnly, "", false, noToken, "Missing Authorization Header"},
+		{"other type", hdr("Authorization", "Basic abc"), headersOnly, "", false, noToken, missingType},
+		{"type in lower case", hdr("Authorization", "bearer tok"), headersOnly, "", false, noToken, missingType},
+		{"token without type", hdr("Authorization", "tok"), headersOnly, "", false, noToken, missingType},
+		{"type without token", hdr("Authorization", "Bearer"), headersOnly, "", false, bad, badHeader},
+		{"extra part", hdr("Authorization", "Bearer a b"), headersOnly, "", false, bad, badHeader},
+		{"other then ours", hdr("Authorization", "Basic abc, Bearer tok"), headersOnly, "tok", false, nil, ""},
+		{"ours then other", hdr("Authorization", "Bearer tok,Basic abc"), headersOnly, "tok", false, nil, ""},
+		{"trailing comma", hdr("Authorization", "Bearer tok,"), headersOnly, "tok", false, nil, ""},
+		{"leading comma", hdr("Authorization", ", Bearer tok"), headersOnly, "tok", false, nil, ""},
+		{"empty entry", hdr("Authorization", "Bearer tok,,Basic x"), headersOnly, "tok", false, nil, ""},
+		{"two of ours", hdr("Authorization", "Bearer a, Bearer b"), headersOnly, "", false, noToken, missingType},
+		{"tab", hdr("Authorization", "Bearer\ttok"), headersOnly, "tok", false, nil, ""},
+		{"two spaces", hdr("Authorization", "Bearer  tok"), headersOnly, "tok", false, nil, ""},
+		{"two header lines", hdr("Authorization", "Basic abc", "Authorization", "Bearer tok"), headersOnly, "tok", false, nil, ""},
+		{"custom name and type", hdr("X-Auth", "JWT tok"), custom, "tok", false, nil, ""},
+		{"custom type missing", hdr("X-Auth", "Bearer tok"), custom, "", false, noToken,
+			"Missing 'JWT' type in 'X-Auth' header. Expected 'X-Auth: JWT <JWT>'"},
+		// tests/test_multiple_token_locations.py: order, fall-through, message.
+		{"both: cookie first", hdr("Cookie", "access_token_cookie=c1", "Authorization", "Bearer h1"), both, "c1", true, nil, ""},
+		{"both: falls through to header", hdr("Authorization", "Bearer h1"), both, "h1", false, nil, ""},
+		{"both missing", hdr(), both, "", false, noToken,
+			`Missing JWT in cookies or headers (Missing cookie "access_token_cookie"; Missing Authorization Header)`},
+		{"headers first: header wins", hdr("Cookie", "access_token_cookie=c1", "Authorization", "Bearer h1"), headersFirst, "h1", false, nil, ""},
+		{"headers first: other type falls through", hdr("Cookie", "access_token_cookie=c1", "Authorization", "Basic x"), headersFirst, "c1", true, nil, ""},
+		{"headers first: bad header stops", hdr("Cookie", "access_token_cookie=c1", "Authorization", "Bearer a b"), headersFirst, "", false, bad, badHeader},
+		{"headers first: both missing", hdr(), headersFirst, "", false, noToken,
+			`Missing JWT in headers or cookies (Missing Authorization Header; Missing cookie "access_token_cookie")`},
+		{"event headers, lower case", request.EventHeaders{Single: map[string]string{"cookie": "access_token_cookie=ev"}}, cookiesOnly, "ev", true, nil, ""},
 		{"event headers, multi wins", request.EventHeaders{
 			Single: map[string]string{"Cookie": "access_token_cookie=single"},
 			Multi:  map[string][]string{"COOKIE": {"access_token_cookie=multi"}},
-		}, cookiesOnly, "multi", true, ""},
+		}, cookiesOnly, "multi", true, nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := request.Find(tc.h, "access_token_cookie", tc.loc)
-			if tc.msg != "" {
-				if !errors.Is(err, request.ErrNoToken) {
-					t.Fatalf("Find = %+v, %v; want ErrNoToken", f, err)
+			if tc.kind != nil {
+				if !errors.Is(err, tc.kind) {
+					t.Fatalf("Find = %+v, %v; want %v", f, err, tc.kind)
 				}
 				if msg, _ := tokens.Message(err); msg != tc.msg {
 					t.Fatalf("msg = %q, want %q", msg, tc.msg)
@@ -75,8 +110,8 @@ func TestFind(t *testing.T) {
 			t.Fatalf("Find = %+v, %v", f, err)
 		}
 		_, err := request.Find(hdr("X-Token", "Bearer raw"), "x", loc)
-		if msg, _ := tokens.Message(err); msg != "Bad X-Token header. Expected value '<JWT>'" {
-			t.Fatalf("msg = %q", msg)
+		if msg, _ := tokens.Message(err); !errors.Is(err, request.ErrBadHeader) || msg != "Bad X-Token header. Expected 'X-Token: <JWT>'" {
+			t.Fatalf("err = %v, msg = %q", err, msg)
 		}
 	})
 }

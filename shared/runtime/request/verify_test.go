@@ -46,7 +46,7 @@ func TestVerifyOrder(t *testing.T) {
 		{name: "GET needs no CSRF", method: "GET", cookie: access.Token, want: accessWant},
 		{name: "POST with CSRF", method: "POST", cookie: access.Token, csrf: access.Claims.CSRF, want: accessWant},
 		{name: "no token anywhere", method: "GET", want: accessWant, kind: request.ErrNoToken,
-			msg: `Missing cookie "access_token_cookie"; Missing Authorization Header`},
+			msg: `Missing JWT in cookies or headers (Missing cookie "access_token_cookie"; Missing Authorization Header)`},
 		{name: "CSRF presence before decoding", method: "POST", cookie: "not-a-jwt", want: accessWant,
 			kind: request.ErrCSRFMissing, msg: "Missing CSRF token"},
 		{name: "signature before CSRF compare", method: "POST", cookie: access.Token + "x", csrf: "wrong", want: accessWant,

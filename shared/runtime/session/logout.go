@@ -18,11 +18,14 @@ import (
 // another site cannot log the user out. Expired tokens still name their
 // session; when tokens are presented but none can be read, there is
 // nothing to revoke and the cookies are cleared all the same. When no token
-// is presented at all the answer is {"logout":true} without clearing: a
-// cross-site form POST arrives without the SameSite=Lax cookies, yet the
-// browser applies the Set-Cookie of that top-level navigation, so clearing
-// there would let any site log the user out. When the revocation cannot be
-// stored the answer is 503 and the cookies stay, so the client can retry.
+// is presented at all the answer is flask's (its logout is a
+// @jwt_required() route): 401 with the access token lookup's message
+// (`Missing cookie "access_token_cookie"`, or the combined message of
+// several locations), and nothing is cleared: a cross-site form POST
+// arrives without the SameSite=Lax cookies, yet the browser applies the
+// Set-Cookie of that top-level navigation, so clearing there would let any
+// site log the user out. When the revocation cannot be stored the answer
+// is 503 and the cookies stay, so the client can retry.
 func (s *Service) Logout() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowPOST(w, r) {
@@ -34,12 +37,16 @@ func (s *Service) Logout() http.Handler {
 		var readable []*tokens.Claims
 		in := s.input(r)
 		csrfNeeded, presented := false, false
+		var missing error // why the access token was not found
 		for _, k := range []struct {
 			cookie string
 			typ    tokens.Type
 		}{{s.Cookies.AccessName, tokens.Access}, {s.Cookies.RefreshName, tokens.Refresh}} {
 			found, err := s.verify.Locate(in, k.cookie, k.typ)
 			if err != nil {
+				if missing == nil {
+					missing = err
+				}
 				continue
 			}
 			presented = true
@@ -62,7 +69,8 @@ func (s *Service) Logout() http.Handler {
 			readable = append(readable, claims)
 		}
 		if !presented {
-			reply.JSON(w, http.StatusOK, map[string]bool{"logout": true})
+			msg, _ := tokens.Message(missing)
+			reply.Msg(w, http.StatusUnauthorized, msg)
 			return
 		}
 		if csrfNeeded {

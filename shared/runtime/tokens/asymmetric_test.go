@@ -43,7 +43,7 @@ func TestAsymmetricRoundTrip(t *testing.T) {
 				t.Errorf("header = %v, want alg %s kid k1", tok.Header, alg)
 			}
 			c, err := verifier.Parse(iss.Token)
-			if err != nil || c.Subject != "alice" || !c.Fresh {
+			if err != nil || c.Subject != "alice" || !c.Fresh.Fresh {
 				t.Fatalf("verifier Parse = %+v, %v", c, err)
 			}
 			if _, err := verifier.Issue(tokens.Access, tokens.Subject{Name: "mallory"}, "s2", true); !errors.Is(err, tokens.ErrNoSigningKey) {

@@ -3,7 +3,9 @@ package tokens
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"slices"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -155,4 +157,96 @@ func (s *Service) unexpectedAudience(c *Claims) error {
 		}
 	}
 	return refuse(ErrAudience, "Invalid audience")
+}
+
+// Freshness is the fresh claim. flask-jwt-extended writes a boolean, or, for
+// timed freshness (create_access_token(fresh=timedelta)), the epoch time
+// until which the token counts as fresh; its fresh-only routes accept both.
+type Freshness struct {
+	// Fresh is a boolean claim's value.
+	Fresh bool
+	// Until, when not zero, is a numeric claim: fresh up to that epoch
+	// second (fractions kept, as flask compares float timestamps).
+	Until float64
+}
+
+// FreshBool is a boolean fresh claim.
+func FreshBool(fresh bool) Freshness { return Freshness{Fresh: fresh} }
+
+// At reports whether the token is fresh at now: a boolean claim is what it
+// says; a numeric one holds until its time has passed (flask refuses when
+// fresh < now).
+func (f Freshness) At(now time.Time) bool {
+	if f.Until != 0 {
+		return float64(now.UnixNano())/1e9 <= f.Until
+	}
+	return f.Fresh
+}
+
+// String is the claim as JSON writes it: "true", "false" or the time.
+func (f Freshness) String() string {
+	b, _ := f.MarshalJSON()
+	return string(b)
+}
+
+// MarshalJSON writes the claim as it was read: a boolean or a number.
+func (f Freshness) MarshalJSON() ([]byte, error) {
+	if f.Until != 0 {
+		return json.Marshal(f.Until)
+	}
+	return json.Marshal(f.Fresh)
+}
+
+// UnmarshalJSON reads a boolean or a number; null reads as false, as a
+// missing claim does (flask's default). Anything else is malformed.
+func (f *Freshness) UnmarshalJSON(b []byte) error {
+	*f = Freshness{}
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	if err := json.Unmarshal(b, &f.Fresh); err == nil {
+		return nil
+	}
+	var n float64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	if n == 0 || math.IsNaN(n) {
+		return nil // a zero timestamp has long passed: not fresh
+	}
+	f.Until = n
+	return nil
+}
+
+// UnmarshalJSON reads the type claim. flask compares it with "refresh" and
+// takes every other value, strings or not, for an access token, so a value
+// that is not a string is kept as its JSON text rather than refused.
+func (t *Type) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*t = Type(s)
+		return nil
+	}
+	*t = Type(b)
+	return nil
+}
+
+// MarshalJSON writes a single audience as a string, as flask-jwt-extended
+// does (PyJWT encodes JWT_ENCODE_AUDIENCE as given, and a one-value setting
+// is a string), and several as an array. golang-jwt would write an array
+// always, or a string only through a package-level switch.
+func (c Claims) MarshalJSON() ([]byte, error) {
+	type plain Claims // the same fields without this method
+	var aud any
+	switch len(c.Audience) {
+	case 0:
+	case 1:
+		aud = c.Audience[0]
+	default:
+		aud = []string(c.Audience)
+	}
+	return json.Marshal(struct {
+		plain
+		Aud any `json:"aud,omitempty"` // shallower than RegisteredClaims' aud: it wins
+	}{plain(c), aud})
 }

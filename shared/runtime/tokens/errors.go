@@ -22,6 +22,10 @@ var (
 	ErrInvalidSubject = errors.New("tokens: invalid subject")
 )
 
+// errKidType is a kid header that is not a string, which PyJWT refuses
+// before any key lookup.
+var errKidType = errors.New("tokens: kid header not a string")
+
 // ValidationError is a refused token: Kind is one of the sentinels above and
 // Msg the flask-jwt-extended message a client is shown for it.
 type ValidationError struct {

@@ -35,11 +35,11 @@ const (
 
 // Claims are the claims of every jwtgate token.
 type Claims struct {
-	Fresh bool     `json:"fresh"`
-	Type  Type     `json:"type"`
-	CSRF  string   `json:"csrf,omitempty"`
-	SID   string   `json:"sid"`
-	Roles []string `json:"roles"`
+	Fresh Freshness `json:"fresh"`
+	Type  Type      `json:"type"`
+	CSRF  string    `json:"csrf,omitempty"`
+	SID   string    `json:"sid"`
+	Roles []string  `json:"roles"`
 	// Gen is the user's generation when the session was opened: a user
 	// cut-off revokes the generations below its own. Absent (flask-minted
 	// tokens, tokens from before generations) means 0.
@@ -75,8 +75,11 @@ type Options struct {
 	DecodeIssuer   string   // iss required on verify, when set
 	DecodeAudience []string // one of these required in aud on verify, when set
 	MaxTokenBytes  int      // longer tokens are refused before any decoding
-	Clock          func() time.Time
-	NewID          func() string // jti, sid and csrf values; uuid4 by default
+	// OmitCSRF leaves the csrf claim out of new tokens, as flask does with
+	// JWT_COOKIE_CSRF_PROTECT off.
+	OmitCSRF bool
+	Clock    func() time.Time
+	NewID    func() string // jti, sid and csrf values; uuid4 by default
 	// Reload fetches the current keys again. When a token names a kid this
 	// Service does not know (the key was rotated after this container read
 	// it), Parse reloads at most once per ReloadEvery and retries.
@@ -333,9 +336,10 @@ func (s *Service) Issue(typ Type, sub Subject, sid string, fresh bool) (Issued, 
 	return s.issue(typ, sub, sid, fresh, "")
 }
 
-// issue signs a token; csrf is its csrf claim, a new value when empty.
+// issue signs a token; csrf is its csrf claim, a new value when empty
+// (none with OmitCSRF).
 func (s *Service) issue(typ Type, sub Subject, sid string, fresh bool, csrf string) (Issued, error) {
-	if csrf == "" {
+	if csrf == "" && !s.opts.OmitCSRF {
 		csrf = s.opts.NewID()
 	}
 	now := s.opts.Clock()
@@ -349,7 +353,7 @@ func (s *Service) issue(typ Type, sub Subject, sid string, fresh bool, csrf stri
 		roles = []string{}
 	}
 	c := Claims{
-		Fresh: fresh,
+		Fresh: FreshBool(fresh),
 		Type:  typ,
 		CSRF:  csrf,
 		SID:   sid,
@@ -464,26 +468,32 @@ func (s *Service) Parse(token string) (*Claims, error) {
 	return &c, nil
 }
 
-// CheckType refuses a token of the wrong type with flask's messages.
+// CheckType refuses a token of the wrong type with flask's messages, and
+// flask's rule: a refresh route takes only type "refresh"; an access route
+// takes every token but a refresh token (a token without a type claim is
+// an access token, and so is one of any other type).
 func CheckType(c *Claims, want Type) error {
-	if c.Type == want {
-		return nil
-	}
-	if want == Refresh {
+	switch {
+	case want == Refresh && c.Type != Refresh:
 		return refuse(ErrWrongType, "Only refresh tokens are allowed")
+	case want != Refresh && c.Type == Refresh:
+		return refuse(ErrWrongType, "Only non-refresh tokens are allowed")
 	}
-	return refuse(ErrWrongType, "Only non-refresh tokens are allowed")
+	return nil
 }
 
+// requireClaims checks the claims jwtgate needs beyond flask's: sid (session
+// revocation), iat (user cut-offs) and, on refresh tokens, jti (rotation
+// consumes the token by it). A missing type reads as "access" and a
+// missing jti on an access token as none, as in flask.
 func requireClaims(c *Claims) error {
+	if c.Type == "" {
+		c.Type = Access
+	}
 	switch {
-	case c.Type == "":
-		return refuse(ErrMissingClaim, "Missing claim: type")
-	case c.Type != Access && c.Type != Refresh:
-		return refuse(ErrWrongType, "Invalid token type")
 	case c.Subject == "":
 		return refuse(ErrMissingClaim, "Missing claim: sub")
-	case c.ID == "":
+	case c.ID == "" && c.Type == Refresh:
 		return refuse(ErrMissingClaim, "Missing claim: jti")
 	case c.SID == "":
 		return refuse(ErrMissingClaim, "Missing claim: sid")
@@ -503,6 +513,7 @@ func (ks *keySet) keyFor(allowed map[string]bool) jwt.Keyfunc {
 			return nil, ErrAlgorithm
 		}
 		kidRaw, has := t.Header["kid"]
+		has = has && kidRaw != nil // PyJWT reads "kid": null as no kid
 		if k, ok := ks.byID[""]; !has && ok {
 			// A key without an id signs tokens without a kid.
 			if _, ok := k.verifyKey(alg); ok && len(k.Secret) > 0 {
@@ -525,7 +536,7 @@ func (ks *keySet) keyFor(allowed map[string]bool) jwt.Keyfunc {
 		}
 		kid, ok := kidRaw.(string)
 		if !ok {
-			return nil, ErrUnknownKey
+			return nil, errKidType
 		}
 		k, ok := ks.byID[kid]
 		if !ok {
@@ -558,6 +569,8 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 	switch {
 	case errors.Is(err, ErrAlgorithm):
 		return nil, refuse(ErrAlgorithm, "The specified alg value is not allowed")
+	case errors.Is(err, errKidType):
+		return nil, refuse(ErrMalformed, "Key ID header parameter must be a string") // PyJWT's wording
 	case errors.Is(err, ErrUnknownKey):
 		return nil, refuse(ErrUnknownKey, "Unknown signing key")
 	case errors.Is(err, jwt.ErrTokenMalformed):
@@ -575,6 +588,11 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		return nil, refuse(ErrNotYetValid, "The token is not yet valid (nbf)")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		if c.Subject == "" && missingClaim(err) == "exp" {
+			// flask checks the identity claim first and PyJWT does not
+			// require exp: a token missing both reports the identity.
+			return nil, refuse(ErrMissingClaim, "Missing claim: sub")
+		}
 		return nil, refuse(ErrMissingClaim, fmt.Sprintf("Token is missing the %q claim", missingClaim(err)))
 	case errors.Is(err, jwt.ErrTokenExpired):
 		if errors.Is(err, jwt.ErrTokenInvalidIssuer) {
@@ -611,9 +629,11 @@ func (s *Service) signatureOnly(raw string) (*jwt.Token, error) {
 
 // missingClaim names the required claim golang-jwt found missing: exp
 // always, iss and aud when a decode issuer or audience is configured. Its
-// errors name the claim only in their text ("iss claim is required").
+// errors name the claim only in their text ("iss claim is required"). iss
+// and aud come first: PyJWT requires them and reports them before flask
+// looks at the identity, while exp is jwtgate's own requirement.
 func missingClaim(err error) string {
-	for _, c := range []string{"exp", "iss", "aud"} {
+	for _, c := range []string{"iss", "aud", "exp"} {
 		if strings.Contains(err.Error(), c+" claim is required") {
 			return c
 		}
@@ -630,6 +650,9 @@ func malformedMessage(raw string, err error) string {
 		if typeErr.Field == "sub" || strings.HasSuffix(typeErr.Field, ".sub") {
 			return "Subject must be a string"
 		}
+		if typeErr.Field == "" && typeErr.Value != "object" {
+			return "Invalid payload string: must be a json object"
+		}
 		return "Invalid payload string"
 	}
 	parts := strings.Split(raw, ".")
@@ -638,6 +661,13 @@ func malformedMessage(raw string, err error) string {
 	}
 	msg := err.Error()
 	switch {
+	case strings.Contains(msg, "JSON decode header"):
+		// Valid base64, not a JSON object. PyJWT appends its JSON parser's
+		// detail ("Expecting value: line 1 column 1 (char 0)"), which Go's
+		// parser cannot reproduce.
+		return "Invalid header string"
+	case strings.Contains(msg, "JSON decode claim"):
+		return "Invalid payload string"
 	case strings.Contains(msg, "header"):
 		return "Invalid header padding"
 	case strings.Contains(msg, "claim"):

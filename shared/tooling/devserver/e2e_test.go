@@ -424,7 +424,9 @@ func TestHeaderMode(t *testing.T) {
 	expect(t, "Bearer", h.raw("GET", "/protected", "", map[string]string{"Cookie": unrelated, "Authorization": "Bearer " + access}),
 		200, `{"logged_in_as":"testuser"}`)
 	expect(t, "wrong scheme", h.raw("GET", "/protected", "", map[string]string{"Cookie": unrelated, "Authorization": "Basic " + access}),
-		401, msg("Bad Authorization header. Expected value 'Bearer <JWT>'"))
+		401, msg("Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'"))
+	expect(t, "type without token", h.raw("GET", "/protected", "", map[string]string{"Cookie": unrelated, "Authorization": "Bearer"}),
+		401, msg("Bad Authorization header. Expected 'Authorization: Bearer <JWT>'"))
 
 	// No X-CSRF-TOKEN at all: a header token is not CSRF-checked, so the
 	// password change goes through.

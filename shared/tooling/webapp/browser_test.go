@@ -773,8 +773,9 @@ func TestBrowserCrossSiteAttack(t *testing.T) {
 	}
 	for _, r := range st.log()[startLog:] {
 		t.Logf("gateway saw %s %s origin=%q cookie=%v csrf=%v -> %d", r.Method, r.Path, r.Origin, r.Cookie, r.CSRF, r.Status)
-		// A cookieless POST /logout is answered 200 but is a no-op (nothing
-		// revoked, nothing cleared): the state checks around this loop see to it.
+		// A cookieless POST /logout gets flask's 401 "Missing cookie" and is a
+		// no-op (nothing revoked, nothing cleared): the state checks around this
+		// loop see to it.
 		// (An OPTIONS preflight gets 200 as from SAM's Cors mock, without
 		// an Access-Control-Allow-Origin for this site: the browser then
 		// blocks the call, as the "blocked TypeError" results show.)

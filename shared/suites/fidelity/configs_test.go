@@ -1,0 +1,67 @@
+package fidelity_test
+
+// configs are the configurations both servers start with: flask-jwt-extended's
+// JWT_* options that mean something on jwtgate's routes, one concern each
+// (tests/test_config.py lists the options; README's configuration table
+// says which jwtgate reads).
+func configs() []config {
+	base := []catalog{loginOnly, issuedProtected}
+	with := func(extra ...catalog) []catalog { return append(append([]catalog{}, base...), extra...) }
+	return []config{
+		{Name: "cookies", Env: map[string]string{},
+			Catalogs: with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, methodCases, loginBodies, passwordChange)},
+		{Name: "headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers"},
+			Catalogs: with(headerForms, flowHeaders, claimMatrix, freshness, refreshCrafted, passwordChange)},
+		{Name: "cookies-headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "cookies,headers"},
+			Catalogs: with(multipleLocations, flowHeaders, passwordChange)},
+		{Name: "headers-cookies", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers,cookies"},
+			Catalogs: with(multipleLocations, passwordChange)},
+		{Name: "csrf-off", Env: map[string]string{"JWT_COOKIE_CSRF_PROTECT": "false"},
+			Catalogs: with(flowCookies, csrfCrafted, passwordChange)},
+		{Name: "csrf-not-in-cookies", Env: map[string]string{"JWT_CSRF_IN_COOKIES": "false"},
+			Catalogs: with(csrfHeaders)},
+		{Name: "csrf-methods-get", Env: map[string]string{"JWT_CSRF_METHODS": "GET,POST"},
+			Catalogs: with(methodCases)},
+		{Name: "custom-names", Env: map[string]string{
+			"JWT_TOKEN_LOCATION":     "cookies,headers",
+			"JWT_ACCESS_COOKIE_NAME": "my_access", "JWT_REFRESH_COOKIE_NAME": "my_refresh",
+			"JWT_ACCESS_CSRF_COOKIE_NAME": "my_csrf_access", "JWT_REFRESH_CSRF_COOKIE_NAME": "my_csrf_refresh",
+			"JWT_ACCESS_CSRF_HEADER_NAME": "X-Access-CSRF", "JWT_REFRESH_CSRF_HEADER_NAME": "X-Refresh-CSRF",
+			"JWT_HEADER_NAME": "X-Auth", "JWT_HEADER_TYPE": "JWT"},
+			Catalogs: with(flowCookies, csrfHeaders, headerForms, flowHeaders, passwordChange)},
+		{Name: "header-no-type", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers", "JWT_HEADER_TYPE": ""},
+			Catalogs: []catalog{noTypeHeader}},
+		// Cookie attributes, several to a configuration: each start of the
+		// two servers costs seconds, and these options do not interact.
+		{Name: "cookie-attributes", Env: map[string]string{"JWT_ACCESS_COOKIE_PATH": "/api", "JWT_REFRESH_COOKIE_PATH": "/refresh",
+			"JWT_ACCESS_CSRF_COOKIE_PATH": "/csrf-a", "JWT_REFRESH_CSRF_COOKIE_PATH": "/csrf-r",
+			"JWT_COOKIE_DOMAIN": "example.test", "JWT_COOKIE_SAMESITE": "Strict", "JWT_COOKIE_SECURE": "true",
+			"JWT_ACCESS_TOKEN_EXPIRES": "60", "JWT_REFRESH_TOKEN_EXPIRES": "7200"},
+			Catalogs: []catalog{loginOnly}},
+		{Name: "persistent-cookies", Env: map[string]string{"JWT_SESSION_COOKIE": "false", "JWT_COOKIE_SAMESITE": "None",
+			"JWT_COOKIE_SECURE": "true", "JWT_ACCESS_TOKEN_EXPIRES": "5m", "JWT_REFRESH_TOKEN_EXPIRES": "168h"},
+			Catalogs: []catalog{loginOnly}},
+		{Name: "leeway-samesite-lax", Env: map[string]string{"JWT_DECODE_LEEWAY": "30", "JWT_COOKIE_SAMESITE": "Lax",
+			"JWT_DECODE_ALGORITHMS": "HS256,HS384"},
+			Catalogs: []catalog{leewayCases, algCases, loginOnly}},
+		{Name: "issuer", Env: map[string]string{"JWT_ENCODE_ISSUER": "iss-a", "JWT_DECODE_ISSUER": "iss-a"},
+			Catalogs: with(issuerCases)},
+		{Name: "audience", Env: map[string]string{"JWT_ENCODE_AUDIENCE": "aud-a", "JWT_DECODE_AUDIENCE": "aud-a"},
+			Catalogs: with(claimMatrix)},
+		{Name: "audience-list", Env: map[string]string{"JWT_ENCODE_AUDIENCE": "aud-a,aud-b", "JWT_DECODE_AUDIENCE": "aud-a,aud-c"},
+			Catalogs: with(claimMatrix)},
+		{Name: "alg-hs512", Env: map[string]string{"JWT_ALGORITHM": "HS512"}, Catalogs: with(algCases)},
+		{Name: "alg-joins-decode", Env: map[string]string{"JWT_ALGORITHM": "HS512", "JWT_DECODE_ALGORITHMS": "HS256"},
+			Catalogs: with(algCases)},
+		{Name: "query-string", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string"}, Catalogs: []catalog{queryCases}},
+		{Name: "query-string-prefix", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string", "JWT_QUERY_STRING_VALUE_PREFIX": "x-"},
+			Catalogs: []catalog{queryCases}},
+		{Name: "json", Env: map[string]string{"JWT_TOKEN_LOCATION": "json"}, Catalogs: []catalog{jsonCases}},
+		{Name: "identity-claim", Env: map[string]string{"JWT_IDENTITY_CLAIM": "identity"}, Catalogs: with()},
+		{Name: "error-message-key", Env: map[string]string{"JWT_ERROR_MESSAGE_KEY": "error"},
+			Catalogs: []catalog{func(k kit) []scenario {
+				return []scenario{sc("error-key", get("/protected", header("Cookie", "other=1")))}
+			}}},
+		{Name: "encode-nbf-off", Env: map[string]string{"JWT_ENCODE_NBF": "false"}, Catalogs: []catalog{loginOnly}},
+	}
+}
