@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 	"github.com/jwtgate/jwtgate/shared/tooling/rie"
 	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
@@ -107,15 +108,17 @@ func startDev(t *testing.T, path string) (base, banner string) {
 	return "", ""
 }
 
-// needEmulator fails the test (never skips it) without aws-lambda-rie,
-// which runs the examples; `make test` installs it (make tools-rie).
+// needEmulator makes sure aws-lambda-rie, which runs the examples, is
+// there: when it is missing it runs `make tools-rie` as `make test` does,
+// and fails the test (never skips it) when that fails.
 func needEmulator(t *testing.T) {
 	t.Helper()
 	root, err := rie.RepoRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rie.Find(root); err != nil {
+	find := func() error { _, err := rie.Find(root); return err }
+	if err := provision.Ensure(t.Context(), root, provision.Tool{Target: "tools-rie", Check: find}); err != nil {
 		t.Fatalf("the examples run under the Lambda emulator: %v", err)
 	}
 }
