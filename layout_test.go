@@ -86,15 +86,20 @@ func forbiddenDep(fn, dep string) string {
 	return "a function links only " + runtimeDir + "/* of this module"
 }
 
-// functionPackages lists the import paths of functions/*, one per directory
-// holding a main.go.
+// functionPackages lists the import paths of the Lambda functions: jwtgate's
+// own under functions/ and the Go example of a user's function under
+// examples/ (a bootstrap too), one per directory holding a main.go.
 func functionPackages(t *testing.T) []string {
 	t.Helper()
-	mains, err := filepath.Glob(filepath.Join("functions", "*", "main.go"))
-	if err != nil {
-		t.Fatal(err)
+	var mains []string
+	for _, dir := range []string{"functions", "examples"} {
+		m, err := filepath.Glob(filepath.Join(dir, "*", "main.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mains = append(mains, m...)
 	}
-	if len(mains) == 0 {
+	if !slices.ContainsFunc(mains, func(m string) bool { return strings.HasPrefix(m, "functions"+string(filepath.Separator)) }) {
 		t.Fatal("no functions/*/main.go")
 	}
 	var pkgs []string

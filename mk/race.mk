@@ -10,6 +10,9 @@
 # The race pass runs after the plain one, not instead of it: -race slows everything several
 # times, and the plain pass keeps the real timings (store bounds, 200-client load).
 # shared/suites/resilience runs its load test with 20 clients under -race (raceLoadClients).
+# Measured on the project's 2-CPU machine shared with other jobs (load average 22-30): the pass
+# took 486 s with a warm build cache (no data race found); a cold one about twice that. The plain
+# `go test ./...` took 875 s on a fresh clone in the same conditions, tool installs included.
 
 MODULE_PATH := github.com/jwtgate/jwtgate
 RACE_SKIP   ?= $(MODULE_PATH) $(MODULE_PATH)/shared/tooling/webapp

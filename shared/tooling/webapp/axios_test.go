@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
+	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 )
 
 // axiosPath is axios's browser bundle, installed from npm by
@@ -76,9 +77,15 @@ const axiosRounds = 30
 // and both calls must succeed.
 func TestBrowserAxiosRacingRefresh(t *testing.T) {
 	t.Parallel()
-	bundle, err := os.ReadFile(axiosPath)
+	// Installed with `make tools-npm`, as make test does, when missing.
+	root, err := provision.RepoRoot(".")
 	if err != nil {
-		t.Fatalf("axios is not installed (%v): run make tools-npm", err)
+		t.Fatal(err)
+	}
+	var bundle []byte
+	read := func() (err error) { bundle, err = os.ReadFile(axiosPath); return err }
+	if err := provision.Ensure(t.Context(), root, provision.Tool{Target: "tools-npm", Check: read}); err != nil {
+		t.Fatalf("axios is not installed: %v", err)
 	}
 	var apiURL atomic.Value
 	apiURL.Store("")
