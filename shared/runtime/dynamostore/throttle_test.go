@@ -134,8 +134,8 @@ func TestLimiterLocksOutWithDoublingBackoff(t *testing.T) {
 	clock := newClock()
 	c := server.Client(t)
 	table, _ := server.CreateTables(t, c)
-	l := &throttle.Limiter{Store: dynamostore.NewThrottle(c, table, dynamostore.WithClock(clock.Now)), Clock: clock.Now,
-		User: throttle.NewPolicy(5, 15*time.Minute), IP: throttle.NewPolicy(20, 15*time.Minute)}
+	l := throttle.NewLimiter(dynamostore.NewThrottle(c, table, dynamostore.WithClock(clock.Now)),
+		throttle.NewPolicy(5, 15*time.Minute), throttle.NewPolicy(20, 15*time.Minute), clock.Now)
 
 	// Five attempts are granted (and count as failures), the sixth waits.
 	for i := 1; i <= 5; i++ {
@@ -192,8 +192,8 @@ func TestLimiterIPSpray(t *testing.T) {
 	clock := newClock()
 	c := server.Client(t)
 	table, _ := server.CreateTables(t, c)
-	l := &throttle.Limiter{Store: dynamostore.NewThrottle(c, table, dynamostore.WithClock(clock.Now)), Clock: clock.Now,
-		User: throttle.NewPolicy(5, 15*time.Minute), IP: throttle.NewPolicy(20, 15*time.Minute)}
+	l := throttle.NewLimiter(dynamostore.NewThrottle(c, table, dynamostore.WithClock(clock.Now)),
+		throttle.NewPolicy(5, 15*time.Minute), throttle.NewPolicy(20, 15*time.Minute), clock.Now)
 	var granted atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 40 {

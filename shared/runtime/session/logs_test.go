@@ -61,7 +61,7 @@ func TestLoginLogsNoUnverifiedName(t *testing.T) {
 		body     string
 	}{
 		{"user store fails", brokenUsers{}, nil, 503, `{"msg":"Session store unavailable, try again"}`},
-		{"throttle store fails", users.NewMemoryStore(), &throttle.Limiter{Store: brokenStore{}, User: policy, IP: policy}, 503,
+		{"throttle store fails", users.NewMemoryStore(), throttle.NewLimiter(brokenStore{}, policy, policy, nil), 503,
 			`{"msg":"Session store unavailable, try again"}`},
 		{"unknown user", users.NewMemoryStore(), nil, 401, `{"msg":"Bad username or password"}`},
 		{"locked out", users.NewMemoryStore(), lockedLimiter(t, typed), 429, `{"msg":"Too many failed login attempts, try again later"}`},
@@ -98,7 +98,7 @@ func lockedLimiter(t *testing.T, name string) *throttle.Limiter {
 	t.Helper()
 	p := throttle.NewPolicy(1, time.Minute)
 	clock := fakeclock.New(time.Now())
-	l := &throttle.Limiter{Store: throttle.NewMemoryStore(clock.Now), User: p, IP: p, Clock: clock.Now}
+	l := throttle.NewLimiter(throttle.NewMemoryStore(clock.Now), p, p, clock.Now)
 	if err := l.Reserve(context.Background(), name, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}

@@ -156,9 +156,8 @@ func New(cfg config.Config, ts *tokens.Service, st Stores, opts ...Option) *Serv
 		o(s)
 	}
 	if st.Throttle != nil {
-		s.Throttle = &throttle.Limiter{Store: st.Throttle, Clock: s.Clock,
-			User: throttle.NewPolicy(cfg.LoginFailuresUser, cfg.LoginLockoutMax),
-			IP:   throttle.NewPolicy(cfg.LoginFailuresIP, cfg.LoginLockoutMax)}
+		s.Throttle = throttle.NewLimiter(st.Throttle, throttle.NewPolicy(cfg.LoginFailuresUser, cfg.LoginLockoutMax),
+			throttle.NewPolicy(cfg.LoginFailuresIP, cfg.LoginLockoutMax), s.Clock)
 	}
 	if s.RefreshReads == nil {
 		s.RefreshReads = separateReads{revocations: s.Revocations, users: s.Users}

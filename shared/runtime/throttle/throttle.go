@@ -89,19 +89,24 @@ func (p Policy) window() time.Duration { return 15 * time.Minute }
 // write, since the reservation already counted it. That makes the lock
 // exact under any concurrency: with a threshold of 5, a burst of 40
 // parallel guesses gets 5 password checks and 35 answers of 429.
+// Build it with NewLimiter, which applies the clock's default once.
 type Limiter struct {
-	Store Store
-	User  Policy
-	IP    Policy
-	Clock func() time.Time
+	store Store
+	user  Policy
+	ip    Policy
+	clock func() time.Time
 }
 
-func (l *Limiter) now() time.Time {
-	if l.Clock != nil {
-		return l.Clock()
+// NewLimiter returns the limiter of the user and ip policies over store,
+// reading time from clock (time.Now when nil).
+func NewLimiter(store Store, user, ip Policy, clock func() time.Time) *Limiter {
+	if clock == nil {
+		clock = time.Now
 	}
-	return time.Now()
+	return &Limiter{store: store, user: user, ip: ip, clock: clock}
 }
+
+func (l *Limiter) now() time.Time { return l.clock() }
 
 // UserKey names the counter of a username; counters share the revocation
 // table.
@@ -120,11 +125,11 @@ type slot struct {
 // ip has none.
 func (l *Limiter) slots(user, ip string) []slot {
 	var out []slot
-	if l.User.Threshold > 0 {
-		out = append(out, slot{UserKey(user), l.User})
+	if l.user.Threshold > 0 {
+		out = append(out, slot{UserKey(user), l.user})
 	}
-	if ip != "" && l.IP.Threshold > 0 {
-		out = append(out, slot{IPKey(ip), l.IP})
+	if ip != "" && l.ip.Threshold > 0 {
+		out = append(out, slot{IPKey(ip), l.ip})
 	}
 	return out
 }
@@ -142,7 +147,7 @@ func (l *Limiter) Reserve(ctx context.Context, user, ip string) error {
 	now := l.now()
 	var done []string
 	for _, s := range l.slots(user, ip) {
-		_, err := l.Store.Reserve(ctx, s.key, s.policy, now, now.Add(s.policy.Max+s.policy.window()))
+		_, err := l.store.Reserve(ctx, s.key, s.policy, now, now.Add(s.policy.Max+s.policy.window()))
 		if err == nil {
 			done = append(done, s.key)
 			continue
@@ -150,7 +155,7 @@ func (l *Limiter) Reserve(ctx context.Context, user, ip string) error {
 		for _, k := range done {
 			// A release that fails leaves one attempt too many counted:
 			// the safe direction, so it does not change the answer.
-			_ = l.Store.Release(ctx, k)
+			_ = l.store.Release(ctx, k)
 		}
 		if errors.Is(err, ErrLocked) {
 			return err
@@ -165,7 +170,7 @@ func (l *Limiter) Reserve(ctx context.Context, user, ip string) error {
 func (l *Limiter) Release(ctx context.Context, user, ip string) error {
 	var errs error
 	for _, s := range l.slots(user, ip) {
-		errs = errors.Join(errs, l.Store.Release(ctx, s.key))
+		errs = errors.Join(errs, l.store.Release(ctx, s.key))
 	}
 	if errs != nil {
 		return fmt.Errorf("throttle: %w", errs)
@@ -180,9 +185,9 @@ func (l *Limiter) Succeeded(ctx context.Context, user, ip string) error {
 	var errs error
 	for _, s := range l.slots(user, ip) {
 		if s.key == UserKey(user) {
-			errs = errors.Join(errs, l.Store.Reset(ctx, s.key))
+			errs = errors.Join(errs, l.store.Reset(ctx, s.key))
 		} else {
-			errs = errors.Join(errs, l.Store.Release(ctx, s.key))
+			errs = errors.Join(errs, l.store.Release(ctx, s.key))
 		}
 	}
 	if errs != nil {

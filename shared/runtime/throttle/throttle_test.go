@@ -14,7 +14,7 @@ import (
 
 func newLimiter(user, ip throttle.Policy) (*throttle.Limiter, *fakeclock.Clock) {
 	c := fakeclock.New(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
-	return &throttle.Limiter{Store: throttle.NewMemoryStore(c.Now), User: user, IP: ip, Clock: c.Now}, c
+	return throttle.NewLimiter(throttle.NewMemoryStore(c.Now), user, ip, c.Now), c
 }
 
 // wait returns the RetryAfter of a Reserve error (0 for nil) and fails the
