@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jwtgate/jwtgate/shared/tooling/rie"
 )
 
 // ErrFailed means the make target ran and failed, or ran and still left
@@ -118,20 +120,6 @@ func lock(ctx context.Context, path string) (unlock func(), err error) {
 }
 
 // RepoRoot walks up from dir to the directory holding go.mod: where the
-// Makefile and .tools/ are.
-func RepoRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("provision: repo root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("provision: repo root: no go.mod above " + dir)
-		}
-		dir = parent
-	}
-}
+// Makefile and .tools/ are. It is rie.RepoRoot, which builds the
+// bootstraps from the same root.
+func RepoRoot(dir string) (string, error) { return rie.RepoRoot(dir) }
