@@ -49,8 +49,8 @@ type Want struct {
 	// instead of refusing it (logout still needs its sid).
 	AllowExpired bool
 	// SkipCSRF leaves the double submit check out: a cached authorizer
-	// decision serves every method, so it cannot depend on one (README,
-	// Caching).
+	// decision serves every method, so it cannot depend on one
+	// (docs/sessions.md, Caching).
 	SkipCSRF bool
 }
 

@@ -2,7 +2,7 @@ package fidelity_test
 
 // configs are the configurations both servers start with: flask-jwt-extended's
 // JWT_* options that mean something on jwtgate's routes, one concern each
-// (tests/test_config.py lists the options; README's configuration table
+// (tests/test_config.py lists the options; docs/configuration.md's table
 // says which jwtgate reads).
 func configs() []config {
 	base := []catalog{loginOnly, issuedProtected}
