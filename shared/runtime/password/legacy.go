@@ -239,3 +239,14 @@ func parseBcrypt(stored string) (verifier, error) {
 	}
 	return verifier{scheme: Bcrypt, cost: "bcrypt:" + strconv.Itoa(cost), bcrypt: []byte(stored)}, nil
 }
+
+// Cost returns the work one verification against stored does, in the form
+// JWTGATE_LEGACY_HASH_COST takes ("pbkdf2:sha256:260000", "bcrypt:12";
+// argon2 as "argon2id:m=...,t=...,p=..."), or the error of Check.
+func Cost(stored string) (string, error) {
+	v, err := parseAny(stored)
+	if err != nil {
+		return "", err
+	}
+	return v.cost, nil
+}
