@@ -238,6 +238,15 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	c.LoginFailuresUser = r.count("JWTGATE_LOGIN_FAILURES_USER", DefaultLoginFailuresUser)
 	c.LoginFailuresIP = r.count("JWTGATE_LOGIN_FAILURES_IP", DefaultLoginFailuresIP)
 	c.LoginLockoutMax = r.duration("JWTGATE_LOGIN_LOCKOUT_MAX", DefaultLoginLockoutMax)
+	// The window's bound (at most the refresh lifetime from now) is
+	// checked by tokens.New, against its clock.
+	if v := r.str("JWTGATE_LEGACY_TOKENS_UNTIL", ""); v != "" {
+		until, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			r.fail("JWTGATE_LEGACY_TOKENS_UNTIL", v, "want an RFC 3339 instant, e.g. 2026-12-31T00:00:00Z")
+		}
+		c.Tokens.LegacyUntil = until
+	}
 	c.LegacyHashCost = r.str("JWTGATE_LEGACY_HASH_COST", "")
 	if c.LegacyHashCost != "" && !legacyHashCost.MatchString(c.LegacyHashCost) {
 		r.fail("JWTGATE_LEGACY_HASH_COST", c.LegacyHashCost, "want the method part of the imported hashes: pbkdf2:<hash>:<iterations>, scrypt:<n>:<r>:<p> or bcrypt:<cost>")
