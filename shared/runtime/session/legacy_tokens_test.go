@@ -100,6 +100,15 @@ func TestLegacyTokensDuringWindow(t *testing.T) {
 		t.Errorf("legacy token on a role route: %v, want Deny for the role", admin.Context)
 	}
 
+	// The double submit applies as to ours.
+	bad := withSession(event(t, "refresh.json"), jar, refreshCookies, "not-the-csrf-value")
+	wantReply(t, h.invoke(handlers.RefreshFunction, bad), 401, `{"msg":"CSRF double submit tokens do not match"}`)
+	// A numeric fresh claim is an instant: past it the same token is no
+	// longer fresh (and still valid: it expires after 15 minutes).
+	h.clk.Advance(301 * time.Second)
+	if got := h.authorize(jar["access_token_cookie"]); got.PolicyDocument.Statement[0].Effect != "Allow" || got.Context["fresh"] == true || got.Context["fresh"] == "true" {
+		t.Errorf("301s after a fresh=timedelta(seconds=300) token: %v, want allowed and not fresh", got.Context)
+	}
 	resp2 := h.legacyRefresh(jar)
 	wantReply(t, resp2, 200, `{"refresh":true}`)
 	next := jarOf(t, resp2)
