@@ -10,11 +10,19 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
 	"github.com/jwtgate/jwtgate/shared/runtime/session"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
+)
+
+// Both user stores upgrade imported hashes (login finds the method by a
+// type assertion, so the compiler checks it here).
+var (
+	_ session.HashUpgrader = (*users.MemoryStore)(nil)
+	_ session.HashUpgrader = (*dynamostore.Users)(nil)
 )
 
 // flaskHashes has the real libraries a Flask app uses hash pw: werkzeug

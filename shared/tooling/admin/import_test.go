@@ -79,6 +79,9 @@ func TestUserImport(t *testing.T) {
 			if n == 0 {
 				t.Fatal("no user imported")
 			}
+			if list := f.mustRun("", "user", "list").stdout; !strings.Contains(list, "pbkdf2") {
+				t.Errorf("user list does not show the imported hash kind:\n%s", list)
+			}
 			advice := "JWTGATE_LEGACY_HASH_COST=pbkdf2:sha256:260000"
 			if strings.Contains(body, "alice") {
 				advice = "several costs were imported: bcrypt:4, pbkdf2:sha256:260000"
