@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,7 +77,12 @@ type Config struct {
 	// StoreTimeout bounds each call to the revocation table (retries
 	// included; dynamostore.WithCallTimeout), and three of it a session
 	// request's store calls together: past it requests fail closed.
-	StoreTimeout     time.Duration
+	StoreTimeout time.Duration
+	// LegacyHashCost is the cost of the imported password hashes that
+	// remain (JWTGATE_LEGACY_HASH_COST, e.g. "pbkdf2:sha256:260000"): login
+	// spends that work on every attempt so that imported users cannot be
+	// told apart (password.Checker); empty when none remain.
+	LegacyHashCost   string
 	SecretKey        string // JWT_SECRET_KEY; empty when the secret is in Secrets Manager
 	SecretARN        string // JWT_SECRET_ARN
 	RevocationTable  string
@@ -232,6 +238,19 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	c.LoginFailuresUser = r.count("JWTGATE_LOGIN_FAILURES_USER", DefaultLoginFailuresUser)
 	c.LoginFailuresIP = r.count("JWTGATE_LOGIN_FAILURES_IP", DefaultLoginFailuresIP)
 	c.LoginLockoutMax = r.duration("JWTGATE_LOGIN_LOCKOUT_MAX", DefaultLoginLockoutMax)
+	// The window's bound (at most the refresh lifetime from now) is
+	// checked by tokens.New, against its clock.
+	if v := r.str("JWTGATE_LEGACY_TOKENS_UNTIL", ""); v != "" {
+		until, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			r.fail("JWTGATE_LEGACY_TOKENS_UNTIL", v, "want an RFC 3339 instant, e.g. 2026-12-31T00:00:00Z")
+		}
+		c.Tokens.LegacyUntil = until
+	}
+	c.LegacyHashCost = r.str("JWTGATE_LEGACY_HASH_COST", "")
+	if c.LegacyHashCost != "" && !legacyHashCost.MatchString(c.LegacyHashCost) {
+		r.fail("JWTGATE_LEGACY_HASH_COST", c.LegacyHashCost, "want the method part of the imported hashes: pbkdf2:<hash>:<iterations>, scrypt:<n>:<r>:<p> or bcrypt:<cost>")
+	}
 	c.RevocationTable, c.UsersTable, c.DynamoDBEndpoint = r.tables()
 	c.LogLevel = r.str("LOG_LEVEL", "info")
 	c.Metrics = r.boolean("JWTGATE_METRICS", true)
@@ -257,6 +276,11 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	}
 	return c, nil
 }
+
+// legacyHashCost is the syntax of JWTGATE_LEGACY_HASH_COST; its bounds are
+// checked by password.NewChecker where the login functions build it (the
+// authorizer links no hashing code).
+var legacyHashCost = regexp.MustCompile(`^(pbkdf2:(sha1|sha224|sha256|sha384|sha512):[0-9]+|scrypt:[0-9]+:[0-9]+:[0-9]+|bcrypt:[0-9]+)$`)
 
 // Admin is the part of the configuration the admin CLI shares with the
 // functions: where the tables are, and how long revocations must live.

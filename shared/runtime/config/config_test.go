@@ -132,6 +132,7 @@ func TestBadValues(t *testing.T) {
 		{"negative duration", "JWT_REFRESH_TOKEN_EXPIRES", "-5", "JWT_REFRESH_TOKEN_EXPIRES"},
 		{"zero duration", "JWT_ACCESS_TOKEN_EXPIRES", "0", "JWT_ACCESS_TOKEN_EXPIRES"},
 		{"negative reuse grace", "JWTGATE_REFRESH_REUSE_GRACE", "-1", "JWTGATE_REFRESH_REUSE_GRACE"},
+		{"legacy hash cost not a method", "JWTGATE_LEGACY_HASH_COST", "pbkdf2:sha256", "JWTGATE_LEGACY_HASH_COST"},
 		{"negative leeway", "JWT_DECODE_LEEWAY", "-1s", "JWT_DECODE_LEEWAY"},
 		{"bool", "JWT_COOKIE_SECURE", "maybe", "JWT_COOKIE_SECURE"},
 		{"samesite", "JWT_COOKIE_SAMESITE", "sideways", "JWT_COOKIE_SAMESITE"},

@@ -128,6 +128,35 @@ func (s *Users) ChangePassword(ctx context.Context, name, oldHash, hash string, 
 	return g, nil
 }
 
+// ReplaceHash sets name's hash to hash in one conditional UpdateItem that
+// holds only while the stored hash is still old, leaving the generation
+// alone: login's upgrade of an imported hash cannot overwrite a password
+// change that landed between its read and its write. users.ErrHashChanged
+// when the hash is no longer old, users.ErrNotFound when there is no user.
+func (s *Users) ReplaceHash(ctx context.Context, name, old, hash string) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      nameKey(name),
+		UpdateExpression:         aws.String("SET #h = :h"),
+		ConditionExpression:      aws.String("#h = :old"),
+		ExpressionAttributeNames: map[string]string{"#h": attrPasswordHash},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h": &types.AttributeValueMemberS{Value: hash}, ":old": &types.AttributeValueMemberS{Value: old},
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if item, ok := conditionFailed(err); ok {
+		if len(item) == 0 {
+			return fmt.Errorf("replace hash of %q: %w", name, users.ErrNotFound)
+		}
+		return fmt.Errorf("replace hash of %q: %w", name, users.ErrHashChanged)
+	}
+	if err != nil {
+		return fmt.Errorf("replace hash of %q: %w", name, classify(s.table, err))
+	}
+	return nil
+}
+
 // NewGeneration raises name's generation by one (an atomic counter) and
 // returns it, or users.ErrNotFound.
 func (s *Users) NewGeneration(ctx context.Context, name string) (int64, error) {

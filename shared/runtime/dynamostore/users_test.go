@@ -20,6 +20,7 @@ type userStore interface {
 	Put(ctx context.Context, u users.User) error
 	SetPassword(ctx context.Context, name, hash string, at time.Time) (int64, error)
 	NewGeneration(ctx context.Context, name string) (int64, error)
+	ReplaceHash(ctx context.Context, name, old, hash string) error
 	SetDisabled(ctx context.Context, name string, disabled bool) error
 	SetRoles(ctx context.Context, name string, roles []string) error
 	List(ctx context.Context) ([]users.User, error)
@@ -66,6 +67,28 @@ func TestUserContract(t *testing.T) {
 				t.Fatalf("second Add = %v, want ErrExists", err)
 			}
 			wantUser(t, s, alice)
+		}},
+		{"replace hash only while it is the old one", func(t *testing.T, s userStore) {
+			const legacy = "pbkdf2:sha256:260000$salt$00"
+			a := alice
+			a.PasswordHash, a.Generation = legacy, 3
+			mustAdd(t, s, a)
+			if err := s.ReplaceHash(ctx, "alice", legacy, "$argon2id$new"); err != nil {
+				t.Fatalf("ReplaceHash = %v", err)
+			}
+			a.PasswordHash = "$argon2id$new" // the generation stays: same password, same sessions
+			wantUser(t, s, a)
+			// A password change landed in between: the upgrade must not undo it.
+			if err := s.ReplaceHash(ctx, "alice", legacy, "$argon2id$stale"); !errors.Is(err, users.ErrHashChanged) {
+				t.Fatalf("stale ReplaceHash = %v, want ErrHashChanged", err)
+			}
+			wantUser(t, s, a)
+			if err := s.ReplaceHash(ctx, "nobody", legacy, "$argon2id$x"); !errors.Is(err, users.ErrNotFound) {
+				t.Fatalf("ReplaceHash(missing) = %v, want ErrNotFound", err)
+			}
+			if _, err := s.Get(ctx, "nobody"); !errors.Is(err, users.ErrNotFound) {
+				t.Fatalf("ReplaceHash created a user: %v", err)
+			}
 		}},
 		{"put creates and replaces", func(t *testing.T, s userStore) {
 			if err := s.Put(ctx, bob); err != nil {

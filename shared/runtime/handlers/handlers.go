@@ -16,6 +16,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/identity"
 	"github.com/jwtgate/jwtgate/shared/runtime/jwks"
 	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
+	"github.com/jwtgate/jwtgate/shared/runtime/password"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/session"
 	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
@@ -90,12 +91,16 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 	if err != nil {
 		return nil, fmt.Errorf("handlers: %w", err)
 	}
+	pw, err := password.NewChecker(cfg.LegacyHashCost)
+	if err != nil {
+		return nil, fmt.Errorf("handlers: JWTGATE_LEGACY_HASH_COST: %w", err)
+	}
 	s := &Set{cfg: cfg, log: log, tokens: ts}
 	for _, o := range opts {
 		o(s)
 	}
 	s.session = session.New(cfg, ts, session.Stores{Users: st.Users, Revocations: st.Revocations,
-		RefreshReads: st.RefreshReads, Throttle: st.Throttle}, session.WithClock(clock), session.WithLogger(log))
+		RefreshReads: st.RefreshReads, Throttle: st.Throttle}, session.WithClock(clock), session.WithLogger(log), session.WithPasswords(pw))
 	s.authz = authorizer.New(cfg, ts, st.Revocations, authorizer.WithClock(clock), authorizer.WithLogger(log),
 		authorizer.WithMetrics(s.emitter(AuthorizerFunction)))
 	return s, nil

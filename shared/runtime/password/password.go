@@ -2,7 +2,6 @@ package password
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -51,22 +50,20 @@ func HashDefault(pw string) (string, error) { return Hash(rand.Reader, pw, Defau
 
 var b64 = base64.RawStdEncoding
 
-// Verify returns nil when pw matches the PHC string phc, ErrMismatch when it
-// does not, and ErrFormat when phc cannot be read.
-func Verify(phc, pw string) error {
-	p, salt, want, err := parse(phc)
+// Verify returns nil when pw matches the stored hash, ErrMismatch when it
+// does not, and ErrFormat (wrapped, with the reason) when stored cannot be
+// read. stored may be any Scheme; each digest is compared in constant time.
+// Login uses a Checker instead, which makes every outcome cost the same.
+func Verify(stored, pw string) error {
+	v, err := parseAny(stored)
 	if err != nil {
 		return err
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
-	if subtle.ConstantTimeCompare(got, want) != 1 {
-		return ErrMismatch
-	}
-	return nil
+	return v.verify(pw)
 }
 
-// VerifyDummy spends the work of one verification and always fails: call it
-// when the user does not exist.
+// VerifyDummy spends the work of one argon2id verification with Default
+// parameters and always fails.
 func VerifyDummy(pw string) error {
 	_ = Verify(dummy, pw)
 	return ErrMismatch

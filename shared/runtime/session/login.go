@@ -66,7 +66,7 @@ func (s *Service) Login() http.Handler {
 		reason := ""
 		switch {
 		case errors.Is(err, users.ErrNotFound):
-			if s.hashing(r, func() { _ = password.VerifyDummy(*body.Password) }) != nil {
+			if s.hashing(r, func() { _ = s.Passwords.Dummy(*body.Password) }) != nil {
 				return // the client left while waiting for a hash slot; the attempt stays counted
 			}
 			reason = "unknown user"
@@ -84,7 +84,7 @@ func (s *Service) Login() http.Handler {
 			// The name exists: from here on it is a username, logged as such.
 			log = s.log().With("op", "login", "user", u.Name)
 			var err error
-			if s.hashing(r, func() { err = password.Verify(u.PasswordHash, *body.Password) }) != nil {
+			if s.hashing(r, func() { err = s.Passwords.Verify(u.PasswordHash, *body.Password) }) != nil {
 				return // the client left while waiting for a hash slot; the attempt stays counted
 			}
 			if err != nil {
@@ -107,6 +107,9 @@ func (s *Service) Login() http.Handler {
 				log.WarnContext(ctx, "login: failure counter not reset", "err", s.redacted(err, name))
 			}
 		}
+		if password.Legacy(u.PasswordHash) {
+			s.upgradeHash(r, u, *body.Password)
+		}
 		sid := s.Tokens.NewID()
 		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: u.Generation}, sid, true); err != nil {
 			log.ErrorContext(ctx, "login failed", "reason", "issue tokens", "err", err)
@@ -116,6 +119,38 @@ func (s *Service) Login() http.Handler {
 		log.InfoContext(ctx, "login", "sid", sid)
 		reply.JSON(w, http.StatusOK, map[string]bool{"login": true})
 	})
+}
+
+// upgradeHash replaces u's imported hash with argon2id of pw, which just
+// matched it. The write is conditional on the hash read at the start of
+// the login: a password change that landed since wins, and this login's
+// session then falls to that change's cut-off as any other would. Failing
+// here costs nothing but another upgrade attempt at the next login.
+func (s *Service) upgradeHash(r *http.Request, u users.User, pw string) {
+	up, ok := s.Users.(HashUpgrader)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	log := s.log().With("op", "login", "user", u.Name)
+	var hash string
+	var err error
+	if s.hashing(r, func() { hash, err = password.HashDefault(pw) }) != nil {
+		return
+	}
+	if err == nil {
+		bctx, cancel := s.bounded(r)
+		err = up.ReplaceHash(bctx, u.Name, u.PasswordHash, hash)
+		cancel()
+	}
+	switch {
+	case errors.Is(err, users.ErrHashChanged):
+		log.InfoContext(ctx, "login: imported hash not upgraded", "reason", "password changed meanwhile")
+	case err != nil:
+		log.WarnContext(ctx, "login: imported hash not upgraded", "err", err)
+	default:
+		log.InfoContext(ctx, "login: imported hash upgraded to argon2id")
+	}
 }
 
 // sourceIP is the caller's address as API Gateway saw it: the api-proxy

@@ -82,6 +82,16 @@ func (s *Service) Logout() http.Handler {
 		}
 		revoked := map[string]bool{}
 		for _, c := range readable {
+			if c.Legacy {
+				// A flask-minted token has no session: revoke the token itself.
+				if err := s.Revocations.Put(ctx, s.records().Token(c.ID, s.now())); err != nil {
+					log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "jti", c.ID, "err", err)
+					reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
+					return
+				}
+				log.InfoContext(ctx, "logout", "user", c.Subject, "jti", c.ID, "legacy", true)
+				continue
+			}
 			if revoked[c.SID] {
 				continue
 			}

@@ -93,6 +93,14 @@ func (s *Service) Refresh() http.Handler {
 			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
+		if !won && claims.Legacy {
+			// A legacy token has no session to revoke, and its first use
+			// already opened a jwtgate session: the token is spent, no grace
+			// (a legacy token is traded once).
+			log.WarnContext(ctx, "refresh refused", "reason", "legacy refresh token reused", "first_used", prior.At)
+			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			return
+		}
 		if !won && now.Sub(prior.At) > s.ReuseGrace {
 			// Reuse after the grace window: someone else holds this token.
 			if err := s.Revocations.Put(ctx, s.records().Session(claims.SID, now)); err != nil {
@@ -108,7 +116,14 @@ func (s *Service) Refresh() http.Handler {
 		// The generation is the token's, not the user record's: a refresh
 		// that read the table just before a cut-off and signs just after it
 		// hands out the old generation, which the cut-off revokes.
-		if err := s.rotate(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: claims.Gen}, claims.SID, claims.CSRF); err != nil {
+		sid := claims.SID
+		if claims.Legacy {
+			// flask-jwt-extended's refresh token, consumed above: it buys a
+			// jwtgate session of its own, with the user's roles.
+			sid = s.Tokens.NewID()
+			log = log.With("sid", sid, "legacy", true)
+		}
+		if err := s.rotate(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: claims.Gen}, sid, claims.CSRF); err != nil {
 			log.ErrorContext(ctx, "refresh failed", "reason", "issue tokens", "err", err)
 			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return

@@ -15,6 +15,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
 	"github.com/jwtgate/jwtgate/shared/runtime/logging"
+	"github.com/jwtgate/jwtgate/shared/runtime/password"
 	"github.com/jwtgate/jwtgate/shared/runtime/reply"
 	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
@@ -88,8 +89,20 @@ type Service struct {
 	// one process (the dev gateway) starves every other request until
 	// store calls miss their bound and fail closed with 503.
 	HashSlots chan struct{}
+	// Passwords verifies login passwords with the same work for unknown
+	// users, argon2id hashes and imported ones (password.Checker).
+	Passwords *password.Checker
 	Clock     func() time.Time
 	Log       *slog.Logger
+}
+
+// HashUpgrader is what login needs of a user store to replace an imported
+// password hash with argon2id after the first successful login: a write
+// that holds only while the stored hash is still old (users.ErrHashChanged
+// otherwise), so a password change racing the login is never overwritten.
+// Both user stores have it; a store without it keeps imported hashes.
+type HashUpgrader interface {
+	ReplaceHash(ctx context.Context, name, old, hash string) error
 }
 
 // Stores are the state behind the session handlers.
@@ -130,6 +143,17 @@ func WithLogger(log *slog.Logger) Option {
 // with a fixed key); a random per-process key by default.
 func WithNames(n *logging.Names) Option { return func(s *Service) { s.Names = n } }
 
+// WithPasswords verifies login passwords with c (built from
+// JWTGATE_LEGACY_HASH_COST by handlers.New); by default a Checker with no
+// legacy cost.
+func WithPasswords(c *password.Checker) Option {
+	return func(s *Service) {
+		if c != nil {
+			s.Passwords = c
+		}
+	}
+}
+
 // WithHashSlots caps the password hashes running at once at n (see
 // HashSlots); GOMAXPROCS by default, 0 for no cap.
 func WithHashSlots(n int) Option {
@@ -154,6 +178,9 @@ func New(cfg config.Config, ts *tokens.Service, st Stores, opts ...Option) *Serv
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.Passwords == nil {
+		s.Passwords, _ = password.NewChecker("") // no legacy cost: cannot fail
 	}
 	if st.Throttle != nil {
 		s.Throttle = throttle.NewLimiter(st.Throttle, throttle.NewPolicy(cfg.LoginFailuresUser, cfg.LoginLockoutMax),

@@ -20,6 +20,9 @@ var (
 	ErrWrongType      = errors.New("tokens: wrong token type")
 	ErrTooLarge       = errors.New("tokens: token too large")
 	ErrInvalidSubject = errors.New("tokens: invalid subject")
+	// ErrLegacyWindow is a token without sid outside the legacy window, or
+	// a window set longer than legacy tokens can live.
+	ErrLegacyWindow = errors.New("tokens: legacy token window")
 )
 
 // errKidType is a kid header that is not a string, which PyJWT refuses

@@ -44,6 +44,10 @@ type Claims struct {
 	// cut-off revokes the generations below its own. Absent (flask-minted
 	// tokens, tokens from before generations) means 0.
 	Gen int64 `json:"gen,omitempty"`
+	// Legacy marks a token without sid, as flask-jwt-extended writes them,
+	// accepted during the migration window (Options.LegacyUntil). It has
+	// no session and no roles; refresh trades it for a jwtgate session.
+	Legacy bool `json:"-"`
 	jwt.RegisteredClaims
 }
 
@@ -94,6 +98,11 @@ type Options struct {
 	// signed until a read succeeds: a removed key cannot live on for as
 	// long as the key source is unreachable.
 	MaxKeyAge time.Duration
+	// LegacyUntil, when set (JWTGATE_LEGACY_TOKENS_UNTIL), accepts tokens
+	// without sid, as the Flask app being replaced signs them with the same
+	// key, until that instant (Claims.Legacy). It may not lie further
+	// ahead than RefreshTTL: no legacy token needs a longer window.
+	LegacyUntil time.Time
 }
 
 // Defaults of key reloading.
@@ -208,6 +217,12 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.MaxKeyAge <= 0 {
 		opts.MaxKeyAge = max(DefaultMaxKeyAge, 3*opts.RefreshEvery)
+	}
+	if lu := opts.LegacyUntil; !lu.IsZero() {
+		if limit := opts.Clock().Add(opts.RefreshTTL); lu.After(limit) {
+			return nil, fmt.Errorf("%w: JWTGATE_LEGACY_TOKENS_UNTIL (the legacy token window) ends %s, more than the refresh lifetime (%v) from now; a legacy refresh token cannot outlive it, so set an instant before %s",
+				ErrLegacyWindow, lu.UTC().Format(time.RFC3339), opts.RefreshTTL, limit.UTC().Format(time.RFC3339))
+		}
 	}
 	s := &Service{opts: opts, allowed: map[string]bool{}}
 	var err error
@@ -459,7 +474,7 @@ func (s *Service) Parse(token string) (*Claims, error) {
 	if err != nil {
 		return s.explain(token, t, &c, err)
 	}
-	if err := requireClaims(&c); err != nil {
+	if err := s.requireClaims(&c); err != nil {
 		return nil, err
 	}
 	if err := s.unexpectedAudience(&c); err != nil {
@@ -482,13 +497,32 @@ func CheckType(c *Claims, want Type) error {
 	return nil
 }
 
+// MsgLegacyClosed is the answer to a token without sid once the legacy
+// window is over.
+const MsgLegacyClosed = "Token from before the migration is no longer accepted, log in again"
+
 // requireClaims checks the claims jwtgate needs beyond flask's: sid (session
 // revocation), iat (user cut-offs) and, on refresh tokens, jti (rotation
 // consumes the token by it). A missing type reads as "access" and a
-// missing jti on an access token as none, as in flask.
-func requireClaims(c *Claims) error {
+// missing jti on an access token as none, as in flask. During the legacy
+// window a token without sid (flask-jwt-extended's) passes as Legacy.
+func (s *Service) requireClaims(c *Claims) error {
 	if c.Type == "" {
 		c.Type = Access
+	}
+	// A legacy token needs its jti: logout and revoke --jti revoke it by id.
+	if c.SID == "" && (c.Type == Access || c.Type == Refresh) && c.Subject != "" && c.ID != "" && c.IssuedAt != nil {
+		lu := s.opts.LegacyUntil
+		switch {
+		case lu.IsZero():
+		case s.opts.Clock().Before(lu):
+			// flask-jwt-extended's token: no session, no roles (a roles
+			// claim it might carry is its own, not ours).
+			c.Legacy, c.Roles, c.Gen = true, nil, 0
+			return nil
+		default:
+			return refuse(ErrLegacyWindow, MsgLegacyClosed)
+		}
 	}
 	switch {
 	case c.Subject == "":
@@ -601,7 +635,7 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 		if errors.Is(err, jwt.ErrTokenInvalidAudience) {
 			return nil, refuse(ErrAudience, "Invalid audience")
 		}
-		if mErr := requireClaims(c); mErr != nil {
+		if mErr := s.requireClaims(c); mErr != nil {
 			return nil, mErr
 		}
 		// An expired token's claims still serve logout: only if its

@@ -18,12 +18,15 @@ var (
 	// changed since it was read: another hash (a reset, a concurrent
 	// change), a disable, or no record at all.
 	ErrChanged = errors.New("users: changed since read")
+	// ErrHashChanged is a conditional hash replacement that found another
+	// hash than the one it was to replace (a password change won the race).
+	ErrHashChanged = errors.New("users: password hash changed meanwhile")
 )
 
 // User is one account.
 type User struct {
 	Name              string
-	PasswordHash      string // argon2id PHC string
+	PasswordHash      string // argon2id PHC string, or an imported hash (password.Scheme)
 	Roles             []string
 	Disabled          bool
 	PasswordChangedAt time.Time
@@ -109,6 +112,25 @@ func (m *MemoryStore) ChangePassword(_ context.Context, name, oldHash, hash stri
 	u.Generation++
 	m.users[name] = u
 	return u.Generation, nil
+}
+
+// ReplaceHash sets name's hash to hash if it is still old, leaving the
+// generation alone (the password is the same, so its sessions stay):
+// login's upgrade of an imported hash. ErrHashChanged when the hash is no
+// longer old, ErrNotFound when there is no such user.
+func (m *MemoryStore) ReplaceHash(_ context.Context, name, old, hash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return fmt.Errorf("replace hash of %q: %w", name, ErrNotFound)
+	}
+	if u.PasswordHash != old {
+		return fmt.Errorf("replace hash of %q: %w", name, ErrHashChanged)
+	}
+	u.PasswordHash = hash
+	m.users[name] = u
+	return nil
 }
 
 // NewGeneration raises name's generation by one and returns it, or

@@ -77,6 +77,7 @@ const usageText = `usage:
   jwtgate user enable NAME
   jwtgate user roles NAME R1,R2
   jwtgate user list
+  jwtgate user import --file F               (JSON lines or CSV; docs/migrating-from-flask.md)
   jwtgate revoke (--jti ID | --session SID | --user NAME)
   jwtgate keys generate [--algorithm A]
   jwtgate keys rotate KEYS [--algorithm A] [--keep N]
@@ -209,6 +210,8 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 			return userRoles(ctx, subArgs, env)
 		case "list":
 			return userList(ctx, subArgs, env)
+		case "import":
+			return userImport(ctx, subArgs, env)
 		}
 		return usagef("user: unknown subcommand %q", sub)
 	case "revoke":

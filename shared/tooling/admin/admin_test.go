@@ -303,7 +303,7 @@ func TestUserList(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, true)
 	r := f.mustRun("", "user", "list")
-	if strings.TrimSpace(r.stdout) != "NAME  ROLES  DISABLED  PASSWORD CHANGED" {
+	if strings.TrimSpace(r.stdout) != "NAME  ROLES  DISABLED  PASSWORD CHANGED  HASH" {
 		t.Fatalf("empty list = %q", r.stdout)
 	}
 	f.mustRun("long enough pw\n", "user", "add", "bob", "--password-stdin")
@@ -315,7 +315,7 @@ func TestUserList(t *testing.T) {
 		t.Fatalf("list = %q", r.stdout)
 	}
 	changed := f.now.UTC().Format(time.RFC3339)
-	for i, want := range [][]string{{"alice", "admin,reader", "false", changed}, {"bob", "-", "true", changed}} {
+	for i, want := range [][]string{{"alice", "admin,reader", "false", changed, "argon2id"}, {"bob", "-", "true", changed, "argon2id"}} {
 		if got := strings.Fields(lines[i+1]); strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("row %d = %q, want %q", i, got, want)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/password"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 )
@@ -170,7 +171,9 @@ func userList(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tROLES\tDISABLED\tPASSWORD CHANGED")
+	// HASH shows which imported hashes remain (docs/migrating-from-flask.md):
+	// login replaces each with argon2id.
+	fmt.Fprintln(w, "NAME\tROLES\tDISABLED\tPASSWORD CHANGED\tHASH")
 	for _, u := range list {
 		changed := "-"
 		if !u.PasswordChangedAt.IsZero() {
@@ -180,7 +183,11 @@ func userList(ctx context.Context, args []string, env Env) error {
 		if roles == "" {
 			roles = "-"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%t\t%s\n", u.Name, roles, u.Disabled, changed)
+		scheme, err := password.Identify(u.PasswordHash)
+		if err != nil {
+			scheme = "unreadable"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%t\t%s\t%s\n", u.Name, roles, u.Disabled, changed, scheme)
 	}
 	return w.Flush()
 }

@@ -1,0 +1,230 @@
+package session_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+)
+
+// flaskLogin has the real flask-jwt-extended 4.4.4 log name in with the
+// harness's key and returns the four cookies it sets; freshSecs > 0 makes
+// the access token's fresh claim numeric (fresh=timedelta).
+func (h *harness) flaskLogin(name string, freshSecs int) map[string]string {
+	t := h.t
+	t.Helper()
+	// flask signs with the real clock; the harness follows it.
+	defer func() { h.clk.now = time.Now() }()
+	args := []string{"../tokens/testdata/flask_mint.py", testSecret, name}
+	if freshSecs > 0 {
+		args = append(args, strconv.Itoa(freshSecs))
+	}
+	out, err := exec.Command("/usr/bin/python3", args...).Output()
+	if err != nil {
+		t.Fatalf("flask_mint.py (python3-python-flask-jwt-extended): %v", err)
+	}
+	var jar map[string]string
+	if err := json.Unmarshal(out, &jar); err != nil {
+		t.Fatal(err)
+	}
+	return jar
+}
+
+// legacyHarness is the harness on the real clock (flask signs with it)
+// with the legacy window open for an hour.
+func legacyHarness(t *testing.T) (*harness, time.Time) {
+	t.Helper()
+	h := newHarness(t)
+	h.clk.now = time.Now()
+	until := h.clk.now.Add(time.Hour)
+	h.set = newSetWith(t, h, h.users, "JWTGATE_LEGACY_TOKENS_UNTIL", until.UTC().Format(time.RFC3339))
+	return h, until
+}
+
+// authorizeAt runs the authorizer on GET path with the access cookie.
+func (h *harness) authorizeAt(path, accessToken string) events.APIGatewayCustomAuthorizerResponse {
+	h.t.Helper()
+	authz, err := h.set.REST(handlers.AuthorizerFunction)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	raw, _ := json.Marshal(events.APIGatewayCustomAuthorizerRequestTypeRequest{
+		Type: "REQUEST", MethodArn: "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET" + path,
+		Resource: path, Path: path, HTTPMethod: "GET",
+		Headers:           map[string]string{"Cookie": "access_token_cookie=" + accessToken},
+		MultiValueHeaders: map[string][]string{"Cookie": {"access_token_cookie=" + accessToken}},
+	})
+	out, err := lambda.NewHandler(authz).Invoke(context.Background(), raw)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var resp events.APIGatewayCustomAuthorizerResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		h.t.Fatal(err)
+	}
+	return resp
+}
+
+func (h *harness) legacyRefresh(jar map[string]string) events.APIGatewayProxyResponse {
+	return h.invoke(handlers.RefreshFunction, withSession(event(h.t, "refresh.json"), jar, refreshCookies, jar["csrf_refresh_token"]))
+}
+
+// TestLegacyTokensDuringWindow: a session flask-jwt-extended opened goes on
+// at jwtgate: its access token passes the authorizer (without roles), its
+// refresh token is traded once for a jwtgate session with the user's roles.
+func TestLegacyTokensDuringWindow(t *testing.T) {
+	h, _ := legacyHarness(t)
+	jar := h.flaskLogin("testuser", 300)
+	h.wantAuthorizer("flask access token", jar["access_token_cookie"], "")
+	resp := h.authorize(jar["access_token_cookie"])
+	if resp.PrincipalID != "testuser" || resp.Context["roles"] != nil && resp.Context["roles"] != "" {
+		t.Errorf("legacy authorization %s %v, want testuser without roles", resp.PrincipalID, resp.Context)
+	}
+	if resp.Context["fresh"] != true && resp.Context["fresh"] != "true" {
+		t.Errorf("numeric fresh claim in the future: context %v, want fresh", resp.Context)
+	}
+	admin := h.authorizeAt("/admin", h.flaskLogin("admin", 0)["access_token_cookie"])
+	if admin.PolicyDocument.Statement[0].Effect != "Deny" || !strings.Contains(admin.Context["msg"].(string), "requires role admin") {
+		t.Errorf("legacy token on a role route: %v, want Deny for the role", admin.Context)
+	}
+
+	// The double submit applies as to ours.
+	bad := withSession(event(t, "refresh.json"), jar, refreshCookies, "not-the-csrf-value")
+	wantReply(t, h.invoke(handlers.RefreshFunction, bad), 401, `{"msg":"CSRF double submit tokens do not match"}`)
+	// A numeric fresh claim is an instant: past it the same token is no
+	// longer fresh (and still valid: it expires after 15 minutes).
+	h.clk.Advance(301 * time.Second)
+	if got := h.authorize(jar["access_token_cookie"]); got.PolicyDocument.Statement[0].Effect != "Allow" || got.Context["fresh"] == true || got.Context["fresh"] == "true" {
+		t.Errorf("301s after a fresh=timedelta(seconds=300) token: %v, want allowed and not fresh", got.Context)
+	}
+	resp2 := h.legacyRefresh(jar)
+	wantReply(t, resp2, 200, `{"refresh":true}`)
+	next := jarOf(t, resp2)
+	a, r := h.parse(next["access_token_cookie"]), h.parse(next["refresh_token_cookie"])
+	if a.Legacy || a.SID == "" || a.SID != r.SID || strings.Join(a.Roles, ",") != "user" || a.Subject != "testuser" {
+		t.Errorf("after refresh %+v, want a jwtgate session of testuser with roles [user]", a)
+	}
+	h.wantAuthorizer("jwtgate session from the legacy refresh", next["access_token_cookie"], "")
+	// Traded once: the flask refresh token is spent, at once.
+	wantReply(t, h.legacyRefresh(jar), 401, `{"msg":"Token has been revoked"}`)
+	wantReply(t, h.legacyRefresh(next), 200, `{"refresh":true}`)
+}
+
+// TestLegacyTokensRevocation: logout, revoke --jti and a user cut-off end
+// legacy tokens as they end ours.
+func TestLegacyTokensRevocation(t *testing.T) {
+	t.Run("logout", func(t *testing.T) {
+		h, _ := legacyHarness(t)
+		jar := h.flaskLogin("testuser", 0)
+		ev := withSession(event(t, "logout.json"), jar, []string{"access_token_cookie", "refresh_token_cookie"}, jar["csrf_access_token"])
+		wantReply(t, h.invoke(handlers.LogoutFunction, ev), 200, `{"logout":true}`)
+		h.wantAuthorizer("legacy access token after logout", jar["access_token_cookie"], "Token has been revoked")
+		wantReply(t, h.legacyRefresh(jar), 401, `{"msg":"Token has been revoked"}`)
+	})
+	t.Run("revoke --jti", func(t *testing.T) {
+		h, _ := legacyHarness(t)
+		jar := h.flaskLogin("testuser", 0)
+		lt := revocation.Lifetimes{RefreshTTL: time.Hour}
+		for _, c := range []string{"access_token_cookie", "refresh_token_cookie"} {
+			jti := jtiOf(t, jar[c])
+			if err := h.revs.Put(context.Background(), lt.Token(jti, h.clk.now)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.wantAuthorizer("legacy access token revoked by id", jar["access_token_cookie"], "Token has been revoked")
+		wantReply(t, h.legacyRefresh(jar), 401, `{"msg":"Token has been revoked"}`)
+	})
+	t.Run("user cut-off", func(t *testing.T) {
+		h, _ := legacyHarness(t)
+		jar := h.flaskLogin("testuser", 0)
+		gen, err := h.users.NewGeneration(context.Background(), "testuser")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lt := revocation.Lifetimes{RefreshTTL: time.Hour}
+		if err := h.revs.Put(context.Background(), lt.UserCutOff("testuser", gen, h.clk.now)); err != nil {
+			t.Fatal(err)
+		}
+		h.wantAuthorizer("legacy access token after a cut-off", jar["access_token_cookie"], "Token has been revoked")
+		wantReply(t, h.legacyRefresh(jar), 401, `{"msg":"Token has been revoked"}`)
+	})
+}
+
+// jtiOf reads a token's jti without verifying it (the test made it).
+func jtiOf(t *testing.T, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	var c struct{ JTI string }
+	raw, err := decodeSegment(parts[1])
+	if err != nil || json.Unmarshal(raw, &c) != nil || c.JTI == "" {
+		t.Fatalf("no jti in %q", token)
+	}
+	return c.JTI
+}
+
+// TestLegacyTokensAfterWindow: past the instant the same tokens are
+// refused with a message that says why; without a window they are
+// refused as before ("Missing claim: sid").
+func TestLegacyTokensAfterWindow(t *testing.T) {
+	h, until := legacyHarness(t)
+	jar := h.flaskLogin("testuser", 0)
+	h.wantAuthorizer("inside the window", jar["access_token_cookie"], "")
+	h.clk.now = until.Add(time.Second) // the access token (15 min) is still unexpired
+	h.wantAuthorizer("after the window", jar["access_token_cookie"], tokens.MsgLegacyClosed)
+	wantReply(t, h.legacyRefresh(jar), 401, `{"msg":"`+tokens.MsgLegacyClosed+`"}`)
+
+	plain := newHarness(t)
+	plain.clk.now = time.Now()
+	plain.set = newSetWith(t, plain, plain.users)
+	plain.wantAuthorizer("no window", jar["access_token_cookie"], "Missing claim: sid")
+}
+
+// TestLegacyWindowBound: a window longer than the refresh lifetime stops
+// the functions at start, saying so.
+func TestLegacyWindowBound(t *testing.T) {
+	now := time.Now()
+	for _, tt := range []struct {
+		until string
+		ok    bool
+	}{
+		{now.Add(29 * 24 * time.Hour).UTC().Format(time.RFC3339), true},
+		{now.Add(31 * 24 * time.Hour).UTC().Format(time.RFC3339), false},
+	} {
+		cfg := loadConfig(t, map[string]string{"JWTGATE_LEGACY_TOKENS_UNTIL": tt.until})
+		_, err := handlers.New(cfg, testKeys, handlers.Stores{}, nil, func() time.Time { return now })
+		if tt.ok != (err == nil) {
+			t.Fatalf("until %s: handlers.New = %v, want ok=%v", tt.until, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "JWTGATE_LEGACY_TOKENS_UNTIL") || err != nil && !strings.Contains(err.Error(), "refresh lifetime (720h0m0s)") {
+			t.Errorf("message %q, want it to name the setting and the bound", err)
+		}
+	}
+	if _, err := loadConfigErr(map[string]string{"JWTGATE_LEGACY_TOKENS_UNTIL": "tomorrow"}); err == nil || !strings.Contains(err.Error(), "RFC 3339") {
+		t.Errorf("a bad instant: %v", err)
+	}
+}
+
+func decodeSegment(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// loadConfigErr is loadConfig's error, for settings that must be refused.
+func loadConfigErr(env map[string]string) (config.Config, error) {
+	return config.Load(func(k string) (string, bool) {
+		if k == "JWT_SECRET_KEY" {
+			return testSecret, true
+		}
+		v, ok := env[k]
+		return v, ok
+	}, config.Lambda)
+}

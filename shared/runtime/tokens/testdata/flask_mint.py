@@ -1,0 +1,40 @@
+"""Tokens as the real flask-jwt-extended writes them, for the legacy window tests.
+
+Usage: flask_mint.py SECRET IDENTITY [FRESH_SECONDS]
+Logs IDENTITY in on a Flask app configured as a typical cookie app
+(JWT_TOKEN_LOCATION=["cookies"], CSRF double submit on) and prints the
+cookies its login response sets, as one JSON object. With FRESH_SECONDS the
+access token is created with fresh=timedelta(seconds=FRESH_SECONDS), which
+flask-jwt-extended writes as a numeric "fresh" claim.
+"""
+import json
+import sys
+from datetime import timedelta
+
+from flask import Flask, jsonify
+from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_token,
+                                set_access_cookies, set_refresh_cookies)
+
+secret, identity = sys.argv[1], sys.argv[2]
+fresh = timedelta(seconds=int(sys.argv[3])) if len(sys.argv) > 3 else True
+
+app = Flask(__name__)
+app.config.update(JWT_SECRET_KEY=secret, JWT_TOKEN_LOCATION=["cookies"], JWT_COOKIE_SECURE=False)
+JWTManager(app)
+
+
+@app.route("/login", methods=["POST"])
+def login():
+    resp = jsonify(login=True)
+    set_access_cookies(resp, create_access_token(identity=identity, fresh=fresh))
+    set_refresh_cookies(resp, create_refresh_token(identity=identity))
+    return resp
+
+
+client = app.test_client()
+r = client.post("/login")
+jar = {}
+for h in r.headers.getlist("Set-Cookie"):
+    name, _, rest = h.partition("=")
+    jar[name] = rest.split(";", 1)[0]
+print(json.dumps(jar))

@@ -1,0 +1,112 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/password"
+)
+
+// docBlocks returns the fenced blocks of lang in the guide.
+func docBlocks(t *testing.T, lang string) []string {
+	t.Helper()
+	raw, err := os.ReadFile("../../../docs/migrating-from-flask.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile("(?s)```" + lang + "\n(.*?)```")
+	var out []string
+	for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+		out = append(out, m[1])
+	}
+	if len(out) == 0 {
+		t.Fatalf("no %s block in docs/migrating-from-flask.md", lang)
+	}
+	return out
+}
+
+// TestMigratingGuide runs the guide: its example files, with the elided
+// hashes made by the real werkzeug and bcrypt, are imported by its own
+// command lines against DynamoDB Local, and its settings load.
+func TestMigratingGuide(t *testing.T) {
+	t.Parallel()
+	hs := flaskUsers(t, "alice-pass", "bob-pass", "carol-pass")
+	real := func(elided string, i int) string {
+		if strings.HasPrefix(elided, "$2b$") {
+			return hs[1]
+		}
+		return hs[i]
+	}
+	// The JSON lines example, hashes filled in.
+	var jsonl strings.Builder
+	for i, line := range strings.Split(strings.TrimSpace(docBlocks(t, "json")[0]), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("guide's JSON line %d: %v", i+1, err)
+		}
+		rec["password_hash"] = real(rec["password_hash"].(string), i)
+		b, _ := json.Marshal(rec)
+		jsonl.Write(append(b, '\n'))
+	}
+	csvBody := strings.Replace(docBlocks(t, "csv")[0], "pbkdf2:sha256:260000$Qm9vdHN0cmFwU2Fs$...", hs[2], 1)
+	files := map[string]string{"users.jsonl": jsonl.String(), "users.csv": csvBody}
+
+	f := newFixture(t, true)
+	env := map[string]string{}
+	ran := 0
+	for _, block := range docBlocks(t, "sh") {
+		for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+			fields := strings.Fields(line)
+			switch {
+			case len(fields) == 2 && fields[0] == "export":
+				k, v, _ := strings.Cut(fields[1], "=")
+				env[k] = v
+			case len(fields) > 0 && fields[0] == "jwtgate":
+				args := fields[1:]
+				for i, a := range args {
+					if body, ok := files[a]; ok {
+						args[i] = writeFile(t, a, body)
+					}
+				}
+				r := f.mustRun("", args...)
+				ran++
+				if strings.Contains(line, "user import") && !strings.Contains(r.stdout, "JWTGATE_LEGACY_HASH_COST=") {
+					t.Errorf("%s: stdout %q, want the cost advice the guide promises", line, r.stdout)
+				}
+			default:
+				t.Fatalf("guide line %q: neither `export K=V` nor a jwtgate command; teach this test to run it", line)
+			}
+		}
+	}
+	if ran == 0 {
+		t.Fatal("the guide runs no jwtgate command")
+	}
+	// The CSV example imports too.
+	f.mustRun("", "user", "import", "--file", writeFile(t, "users.csv", files["users.csv"]))
+	for name, pw := range map[string]string{"alice": "alice-pass", "bob": "bob-pass", "carol": "carol-pass"} {
+		if err := password.Verify(f.user(name).PasswordHash, pw); err != nil {
+			t.Errorf("%s after the guide's import: %v", name, err)
+		}
+	}
+	// The guide's settings load as the functions load them.
+	cfg, err := config.Load(func(k string) (string, bool) {
+		if k == "JWT_SECRET_KEY" {
+			return "guide-secret-0123456789abcdef-0123456789", true
+		}
+		v, ok := env[k]
+		return v, ok
+	}, config.Lambda)
+	if err != nil {
+		t.Fatalf("the guide's settings: %v", err)
+	}
+	if cfg.Tokens.LegacyUntil.IsZero() || cfg.LegacyHashCost == "" {
+		t.Errorf("settings not read: %+v %q", cfg.Tokens.LegacyUntil, cfg.LegacyHashCost)
+	}
+	if _, err := password.NewChecker(cfg.LegacyHashCost); err != nil {
+		t.Errorf("the guide's JWTGATE_LEGACY_HASH_COST: %v", err)
+	}
+}
