@@ -21,8 +21,8 @@ import (
 // Both user stores upgrade imported hashes (login finds the method by a
 // type assertion, so the compiler checks it here).
 var (
-	_ session.HashUpgrader = (*users.MemoryStore)(nil)
-	_ session.HashUpgrader = (*dynamostore.Users)(nil)
+	_ session.Users = (*users.MemoryStore)(nil)
+	_ session.Users = (*dynamostore.Users)(nil)
 )
 
 // flaskHashes has the real libraries a Flask app uses hash pw: werkzeug

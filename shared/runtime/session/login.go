@@ -127,10 +127,6 @@ func (s *Service) Login() http.Handler {
 // session then falls to that change's cut-off as any other would. Failing
 // here costs nothing but another upgrade attempt at the next login.
 func (s *Service) upgradeHash(r *http.Request, u users.User, pw string) {
-	up, ok := s.Users.(HashUpgrader)
-	if !ok {
-		return
-	}
 	ctx := r.Context()
 	log := s.log().With("op", "login", "user", u.Name)
 	var hash string
@@ -140,7 +136,7 @@ func (s *Service) upgradeHash(r *http.Request, u users.User, pw string) {
 	}
 	if err == nil {
 		bctx, cancel := s.bounded(r)
-		err = up.ReplaceHash(bctx, u.Name, u.PasswordHash, hash)
+		err = s.Users.ReplaceHash(bctx, u.Name, u.PasswordHash, hash)
 		cancel()
 	}
 	switch {

@@ -29,8 +29,12 @@ func (brokenUsers) Get(_ context.Context, name string) (users.User, error) {
 	return users.User{}, fmt.Errorf("get user %q: %w", name, errors.New("connection reset"))
 }
 
-func (brokenUsers) SetPassword(context.Context, string, string, time.Time) (int64, error) {
+func (brokenUsers) ChangePassword(context.Context, string, string, string, time.Time) (int64, error) {
 	return 0, errors.New("unused")
+}
+
+func (brokenUsers) ReplaceHash(context.Context, string, string, string) error {
+	return errors.New("unused")
 }
 
 // brokenStore is a throttle store whose writes fail naming the key.

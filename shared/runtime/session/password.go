@@ -1,12 +1,10 @@
 package session
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/identity"
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
@@ -15,12 +13,6 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 )
-
-// passwordChanger is a Users whose hash update can be conditional on the
-// hash the old password was verified against (both jwtgate stores are).
-type passwordChanger interface {
-	ChangePassword(ctx context.Context, name, oldHash, hash string, at time.Time) (int64, error)
-}
 
 // Password answers POST /password {"old_password","new_password"} behind the
 // authorizer (wrap it in identity.Require). It needs a fresh access token
@@ -137,14 +129,9 @@ func (s *Service) Password() http.Handler {
 			return
 		}
 		now := s.now()
-		var gen int64
-		if c, ok := s.Users.(passwordChanger); ok {
-			// Conditional on the hash just verified: a reset (`jwtgate user
-			// passwd`) or a disable that landed meanwhile wins.
-			gen, err = c.ChangePassword(ctx, u.Name, u.PasswordHash, hash, now)
-		} else {
-			gen, err = s.Users.SetPassword(ctx, u.Name, hash, now)
-		}
+		// Conditional on the hash just verified: a reset (`jwtgate user
+		// passwd`) or a disable that landed meanwhile wins.
+		gen, err := s.Users.ChangePassword(ctx, u.Name, u.PasswordHash, hash, now)
 		if errors.Is(err, users.ErrChanged) {
 			log.InfoContext(ctx, "password change refused", "reason", "user changed meanwhile")
 			reply.Msg(w, http.StatusForbidden, "Old password is incorrect")

@@ -27,9 +27,17 @@ import (
 // Users is what the session handlers need of a user store: lookups for
 // login and refresh, and the hash update of a password change, which raises
 // the user's generation in the same write and returns the new one.
+//
+// ChangePassword is a password change conditional on the hash the old
+// password was verified against (users.ErrChanged when a reset or a
+// disable landed meanwhile), raising the user's generation. ReplaceHash
+// swaps an imported hash for argon2id after a successful login, while the
+// stored hash is still the old one (users.ErrHashChanged otherwise), and
+// leaves the generation alone. Both jwtgate stores have all three.
 type Users interface {
 	Get(ctx context.Context, name string) (users.User, error)
-	SetPassword(ctx context.Context, name, hash string, at time.Time) (int64, error)
+	ChangePassword(ctx context.Context, name, oldHash, hash string, at time.Time) (int64, error)
+	ReplaceHash(ctx context.Context, name, old, hash string) error
 }
 
 // Revocations is what the session handlers need of a revocation store.
@@ -94,15 +102,6 @@ type Service struct {
 	Passwords *password.Checker
 	Clock     func() time.Time
 	Log       *slog.Logger
-}
-
-// HashUpgrader is what login needs of a user store to replace an imported
-// password hash with argon2id after the first successful login: a write
-// that holds only while the stored hash is still old (users.ErrHashChanged
-// otherwise), so a password change racing the login is never overwritten.
-// Both user stores have it; a store without it keeps imported hashes.
-type HashUpgrader interface {
-	ReplaceHash(ctx context.Context, name, old, hash string) error
 }
 
 // Stores are the state behind the session handlers.

@@ -87,9 +87,9 @@ type countingUsers struct {
 	changes *atomic.Int64
 }
 
-func (c countingUsers) SetPassword(ctx context.Context, name, hash string, at time.Time) (int64, error) {
+func (c countingUsers) ChangePassword(ctx context.Context, name, oldHash, hash string, at time.Time) (int64, error) {
 	c.changes.Add(1)
-	return c.MemoryStore.SetPassword(ctx, name, hash, at)
+	return c.MemoryStore.ChangePassword(ctx, name, oldHash, hash, at)
 }
 
 // seen is one request as the gateway received it.
