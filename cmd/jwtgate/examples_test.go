@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,32 +10,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/testkit/capture"
 	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 	"github.com/jwtgate/jwtgate/shared/tooling/rie"
 	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
-
-// syncBuffer is a bytes.Buffer the dev command writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // exampleTemplate is what a team does with docs/your-own-functions.md: a
 // copy of template.yaml, outside the repository, with the examples'
@@ -75,7 +56,7 @@ func exampleTemplate(t *testing.T, extra ...string) string {
 func startDev(t *testing.T, path string) (base, banner string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr capture.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"dev", "--template", path, "--addr", "127.0.0.1:0"}, &stdout, &stderr)

@@ -2,7 +2,6 @@ package fidelity_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +12,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/jwtgate/jwtgate/shared/testkit/capture"
 )
 
 // python is the interpreter that has Debian's flask-jwt-extended; a pyenv
@@ -72,26 +72,8 @@ func checkFlask(ctx context.Context) (string, error) {
 type server struct {
 	URL  string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *capture.Buffer
 	done chan struct{}
-}
-
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // Logs is the server's output so far, for failure messages.
@@ -122,7 +104,7 @@ var errStartup = errors.New("server exited before listening")
 
 // start runs cmd and waits for the line ready matches on its stdout.
 func start(cmd *exec.Cmd, ready *regexp.Regexp) (*server, []string, error) {
-	s := &server{cmd: cmd, logs: &lockedBuffer{}, done: make(chan struct{})}
+	s := &server{cmd: cmd, logs: &capture.Buffer{}, done: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, nil, err

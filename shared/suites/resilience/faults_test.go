@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/testkit/capture"
 )
 
 // The store bound of the fault tests: the authorizer gives its lookup
@@ -316,7 +317,7 @@ func TestStoreFaults(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &syncBuffer{}
+			logs := &capture.Buffer{}
 			s, on, off := tc.build(t)
 			s.Log = logs
 			f := newGateway(t, s)
@@ -386,7 +387,7 @@ func TestStoreFaults(t *testing.T) {
 	}
 
 	t.Run("throttling for exactly N calls fails exactly those requests", func(t *testing.T) {
-		logs := &syncBuffer{}
+		logs := &capture.Buffer{}
 		f := &throttler{code: "ThrottlingException"}
 		g := newGateway(t, setup{Env: env, Log: logs, API: func(t *testing.T) dynamostore.ItemAPI {
 			f.ItemAPI = server.Client(t)

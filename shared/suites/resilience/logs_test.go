@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/testkit/capture"
 	"github.com/jwtgate/jwtgate/shared/testkit/fakeclock"
 )
 
@@ -63,7 +64,7 @@ func (w *wireSecrets) values() []string {
 // msg, auth decisions with their outcome and reason, and no token, cookie
 // value, CSRF value, password or signing secret anywhere.
 func TestLogHygiene(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &capture.Buffer{}
 	clock := fakeclock.New(time.Now())
 	f := newGateway(t, setup{Log: logs, Clock: clock.Now})
 	wire := &wireSecrets{next: f.Client.Transport, seen: map[string]bool{}}

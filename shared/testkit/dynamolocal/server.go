@@ -1,7 +1,6 @@
 package dynamolocal
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -25,6 +24,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/throttle"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
+	"github.com/jwtgate/jwtgate/shared/testkit/capture"
 	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 )
 
@@ -47,8 +47,8 @@ type Server struct {
 	URL string
 
 	cmd    *exec.Cmd
-	done   chan struct{} // closed when the process has exited
-	output *syncBuffer   // its stdout and stderr, for error messages
+	done   chan struct{}   // closed when the process has exited
+	output *capture.Buffer // its stdout and stderr, for error messages
 	once   sync.Once
 }
 
@@ -84,7 +84,7 @@ func launch(ctx context.Context, java, dir string) (*Server, error) {
 		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"),
 		"-inMemory", "-sharedDb", "-port", strconv.Itoa(port))
 	cmd.Dir = dir
-	out := &syncBuffer{}
+	out := &capture.Buffer{Limit: 64 << 10} // DynamoDB Local is chatty
 	cmd.Stdout, cmd.Stderr = out, out
 	setParentDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
@@ -298,25 +298,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer is a bytes.Buffer the process's output goroutines can share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 64<<10 {
-		return len(p), nil // enough to explain a failure; DynamoDB Local is chatty
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

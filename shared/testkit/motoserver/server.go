@@ -1,14 +1,14 @@
 package motoserver
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
 	"os/exec"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/shared/testkit/capture"
 )
 
 // startTimeout bounds moto_server's start (python imports, about 2 s).
@@ -28,7 +28,7 @@ func Start(t testing.TB) string {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	out := &syncBuffer{}
+	out := &capture.Buffer{}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -45,22 +45,4 @@ func Start(t testing.TB) string {
 	}
 	t.Fatalf("motoserver: moto_server did not answer on %s within %s:\n%s", url, startTimeout, out.String())
 	return ""
-}
-
-// syncBuffer collects the server's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,42 +1,29 @@
 package devserver_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
+	"github.com/jwtgate/jwtgate/shared/testkit/capture"
 	"github.com/jwtgate/jwtgate/shared/testkit/emf"
 	"github.com/jwtgate/jwtgate/shared/testkit/fakeclock"
 	"github.com/jwtgate/jwtgate/shared/tooling/devmetrics"
 	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
 )
 
-// lockedBuffer collects the EMF lines of concurrent invocations.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
 // TestMetricsOfASession runs a scripted session through the dev gateway
 // and checks what the functions reported: every line valid EMF, and the
 // counts exactly those of the script, as /_jwtgate/metrics serves them.
 func TestMetricsOfASession(t *testing.T) {
-	var lines lockedBuffer
+	var lines capture.Buffer
 	clock := fakeclock.New(start)
 	srv, err := devserver.New(context.Background(), devserver.Options{
 		Template: []byte(jwtgate.Template),
@@ -73,14 +60,14 @@ func TestMetricsOfASession(t *testing.T) {
 	expect(t, "revoked session", b.do("GET", "/protected", "", nil), 401, msg("Token has been revoked"))
 	expect(t, "logout", b.do("POST", "/logout", "", withCSRF(b.cookie(accessCSRF))), 200, `{"logout":true}`)
 
-	parsed, err := emf.Lines(lines.b.Bytes())
+	parsed, err := emf.Lines(lines.Bytes())
 	if err != nil {
-		t.Fatalf("invalid EMF: %v\n%s", err, lines.b.String())
+		t.Fatalf("invalid EMF: %v\n%s", err, lines.String())
 	}
 	// Requests that decided something: 2 logins, 3 authorizations, 2
 	// refreshes, 1 logout (the protected function itself reports nothing).
 	if len(parsed) != 8 {
-		t.Errorf("%d EMF lines, want 8 (one per deciding invocation):\n%s", len(parsed), lines.b.String())
+		t.Errorf("%d EMF lines, want 8 (one per deciding invocation):\n%s", len(parsed), lines.String())
 	}
 	res, err := http.Get(ts.URL + devmetrics.Path)
 	if err != nil {

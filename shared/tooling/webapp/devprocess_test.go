@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtgate/jwtgate/shared/testkit/capture"
 	"github.com/jwtgate/jwtgate/shared/tooling/rie"
 )
 
@@ -105,7 +106,7 @@ func startDev(t *testing.T, env map[string]string, useTLS bool) *devProcess {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var stderr lockedBuffer
+	var stderr capture.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -168,22 +169,4 @@ func startDev(t *testing.T, env map[string]string, useTLS bool) *devProcess {
 	t.Cleanup(ts.Close)
 	d.URL = ts.URL
 	return d
-}
-
-// lockedBuffer is a strings.Builder safe for the process's writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
