@@ -47,6 +47,7 @@ func TestMetricsOfASession(t *testing.T) {
 		map[string]string{"Content-Type": "application/json"}), 401, msg("Bad username or password"))
 	b.login("testuser", "testpass")
 	expect(t, "protected", b.do("GET", "/protected", "", nil), 200, `{"logged_in_as":"testuser"}`)
+	expect(t, "admin as a user", b.do("GET", "/admin", "", nil), 401, msg("Forbidden: requires role admin"))
 	// A request with no Cookie header at all is refused by the identity
 	// source before the authorizer runs (API Gateway's 4XX metric counts it);
 	// one with other cookies reaches it and is denied for NoToken.
@@ -64,10 +65,10 @@ func TestMetricsOfASession(t *testing.T) {
 	if err != nil {
 		t.Fatalf("invalid EMF: %v\n%s", err, lines.String())
 	}
-	// Requests that decided something: 2 logins, 3 authorizations, 2
+	// Requests that decided something: 2 logins, 4 authorizations, 2
 	// refreshes, 1 logout (the protected function itself reports nothing).
-	if len(parsed) != 8 {
-		t.Errorf("%d EMF lines, want 8 (one per deciding invocation):\n%s", len(parsed), lines.String())
+	if len(parsed) != 9 {
+		t.Errorf("%d EMF lines, want 9 (one per deciding invocation):\n%s", len(parsed), lines.String())
 	}
 	res, err := http.Get(ts.URL + devmetrics.Path)
 	if err != nil {
@@ -82,10 +83,11 @@ func TestMetricsOfASession(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]map[string]float64{
-		"login":      {metrics.LoginFailed: 1, metrics.LoginSucceeded: 1},
-		"authorizer": {metrics.AuthorizerAllowed: 1, metrics.AuthorizerDenied: 2, metrics.AuthorizerDenied + ".NoToken": 1, metrics.AuthorizerDenied + ".Revoked": 1},
-		"refresh":    {metrics.RefreshSucceeded: 1, metrics.RefreshRefused: 1, metrics.TheftDetected: 1},
-		"logout":     {metrics.LogoutSucceeded: 1},
+		"login": {metrics.LoginFailed: 1, metrics.LoginSucceeded: 1},
+		"authorizer": {metrics.AuthorizerAllowed: 1, metrics.AuthorizerDenied: 3, metrics.AuthorizerDenied + ".NoToken": 1,
+			metrics.AuthorizerDenied + ".Revoked": 1, metrics.AuthorizerDenied + ".Role": 1},
+		"refresh": {metrics.RefreshSucceeded: 1, metrics.RefreshRefused: 1, metrics.TheftDetected: 1},
+		"logout":  {metrics.LogoutSucceeded: 1},
 	}
 	if page.Namespace != metrics.Namespace {
 		t.Errorf("namespace %q", page.Namespace)
