@@ -361,3 +361,33 @@ func Retire(raw, kid string) (KeySet, error) {
 		return KeySet{Keys: append(es[:i:i], es[i+1:]...)}, nil
 	}
 }
+
+// Import returns raw's key set with key, the HMAC secret another app (the
+// Flask app being migrated) signs with, in front: it signs from now on, so
+// that app verifies jwtgate's tokens, and every key raw held still
+// verifies. Its kid is DerivedKID(key); a set already holding it only
+// moves it to the front. raw "" is an empty set (a new key file). A set of
+// key pairs is refused: their verifiers read the public keys table and
+// never an HMAC secret, so the key could not verify the other app's tokens.
+func Import(raw, key string) (KeySet, error) {
+	if err := config.CheckSecret([]byte(key), config.Lambda); err != nil {
+		return KeySet{}, fmt.Errorf("secret: imported key: %w", err)
+	}
+	next := KeyEntry{KID: DerivedKID(key), Secret: key}
+	if strings.TrimSpace(raw) == "" {
+		return KeySet{Keys: []KeyEntry{next}}, nil
+	}
+	es, err := entries(raw)
+	if err != nil {
+		return KeySet{}, err
+	}
+	for _, e := range es {
+		if e.Alg != "" {
+			return KeySet{}, fmt.Errorf("%w: key %q is an %s key pair: an HMAC key cannot join the set (its verifiers never read a secret)", ErrKeySet, e.KID, e.Alg)
+		}
+	}
+	if i := index(es, next.KID); i >= 0 {
+		return Promote(raw, next.KID)
+	}
+	return KeySet{Keys: append([]KeyEntry{next}, es...)}, nil
+}

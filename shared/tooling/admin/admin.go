@@ -85,6 +85,7 @@ const usageText = `usage:
   jwtgate keys promote KEYS --kid K          (K signs from now on)
   jwtgate keys retire KEYS --kid K           (K stops verifying)
   jwtgate keys publish KEYS
+  jwtgate keys import KEYS [--algorithm A] < key  (another app's HMAC key signs from now on)
 
 KEYS is --secret-id ARN, --stack NAME or --file F, with --public-keys-table T (or
 JWT_PUBLIC_KEYS_TABLE) to publish the public keys verifiers read; A is one of
@@ -233,6 +234,8 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 			return keysRetire(ctx, rest[1:], env)
 		case "publish":
 			return keysPublish(ctx, rest[1:], env)
+		case "import":
+			return keysImport(ctx, rest[1:], env)
 		}
 		return usagef("keys: unknown subcommand %q", rest[0])
 	default:

@@ -1,11 +1,14 @@
 package admin
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,6 +73,9 @@ func keysGenerate(args []string, env Env) error {
 type keySource struct {
 	secretID, file, stack, publicTable, endpoint string
 	sm                                           SecretsClient
+	// missingOK reads a --file that does not exist as an empty set, for
+	// the command that can start one (keys import).
+	missingOK bool
 }
 
 func keyFlags(name string, env Env) (*flag.FlagSet, *keySource) {
@@ -114,6 +120,9 @@ func (ks *keySource) read(ctx context.Context, env Env) (string, error) {
 	}
 	if ks.file != "" {
 		raw, err := os.ReadFile(ks.file)
+		if ks.missingOK && errors.Is(err, fs.ErrNotExist) {
+			return "", nil
+		}
 		return string(raw), err
 	}
 	sm, err := env.NewSecrets(ctx)
@@ -316,4 +325,81 @@ func keysPublish(ctx context.Context, args []string, env Env) error {
 		set.Keys = append(set.Keys, e)
 	}
 	return ks.publish(ctx, env, set)
+}
+
+// maxImportedKey bounds what keys import reads from stdin: an HMAC key is
+// a short string; more is a wrong file piped in.
+const maxImportedKey = 4096
+
+// keysImport puts the HMAC key another app signs with (the Flask app's
+// JWT_SECRET_KEY) in front of the key set, so that during a migration both
+// apps sign with it and verify each other's tokens, and the keys already in
+// the set still verify. The key is read from stdin, never from the command
+// line, where process lists and shell history would keep it. Rotating away
+// from it afterwards is `keys rotate`, then `keys retire --kid` once the
+// tokens it signed have expired.
+func keysImport(ctx context.Context, args []string, env Env) error {
+	fl, ks := keyFlags("keys import", env)
+	alg := fl.String("algorithm", tokens.DefaultAlgorithm, "JWT_ALGORITHM the other app signs with (HS256, HS384, HS512)")
+	if _, err := parse(fl, args, 0); err != nil {
+		return err
+	}
+	if err := tokens.CheckAlgorithm(*alg); err != nil {
+		return usagef("--algorithm: %v", err)
+	}
+	if tokens.Asymmetric(*alg) {
+		return usagef("keys import: --algorithm %s: only an HMAC key (JWT_SECRET_KEY; HS256, HS384, HS512) can be imported", *alg)
+	}
+	key, err := readImportedKey(env.Stdin)
+	if err != nil {
+		return err
+	}
+	ks.missingOK = true
+	raw, err := ks.read(ctx, env)
+	if err != nil {
+		return err
+	}
+	set, err := secret.Import(raw, key)
+	if err != nil {
+		return err
+	}
+	if err := ks.write(ctx, env, set); err != nil {
+		return err
+	}
+	kid := set.Keys[0].KID
+	verify := fmt.Sprintf("%d keys verify", len(set.Keys))
+	if len(set.Keys) == 1 {
+		verify = "it alone verifies"
+	}
+	fmt.Fprintf(env.Stdout, "imported key %s into %s: it signs from now on, %s\n", kid, ks.name(), verify)
+	if *alg != tokens.DefaultAlgorithm {
+		fmt.Fprintf(env.Stdout, "set JWT_ALGORITHM=%s on every function, as the other app has it\n", *alg)
+	}
+	fmt.Fprintf(env.Stdout, "to move away from it later: `jwtgate keys rotate`, then, once the tokens it signed have expired, `jwtgate keys retire --kid %s`\n", kid)
+	return nil
+}
+
+// readImportedKey reads one key from r, without the line ending a shell
+// or an editor adds; any other byte is part of the key, as it is for the
+// app that signs with it.
+func readImportedKey(r io.Reader) (string, error) {
+	if r == nil {
+		r = bytes.NewReader(nil)
+	}
+	raw, err := io.ReadAll(io.LimitReader(r, maxImportedKey+1))
+	if err != nil {
+		return "", fmt.Errorf("keys import: read stdin: %w", err)
+	}
+	if len(raw) > maxImportedKey {
+		return "", usagef("keys import: stdin holds more than %d bytes; want the key alone", maxImportedKey)
+	}
+	raw = bytes.TrimSuffix(raw, []byte("\n"))
+	raw = bytes.TrimSuffix(raw, []byte("\r"))
+	if len(raw) == 0 {
+		return "", usagef("keys import: no key on stdin (it is read from there, never from the command line): e.g. `jwtgate keys import --file keys.json < flask-secret`")
+	}
+	if bytes.ContainsAny(raw, "\n") {
+		return "", usagef("keys import: stdin holds several lines; want the key alone")
+	}
+	return string(raw), nil
 }

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -53,11 +54,14 @@ func TestMigratingGuide(t *testing.T) {
 		jsonl.Write(append(b, '\n'))
 	}
 	csvBody := strings.Replace(docBlocks(t, "csv")[0], "pbkdf2:sha256:260000$Qm9vdHN0cmFwU2Fs$...", hs[2], 1)
-	files := map[string]string{"users.jsonl": jsonl.String(), "users.csv": csvBody}
+	files := map[string]string{"users.jsonl": jsonl.String(), "users.csv": csvBody, "flask-secret": flaskKey + "\n"}
 
 	f := newFixture(t, true)
 	env := map[string]string{}
 	ran := 0
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "keys.json") // written by the guide's commands themselves
+	kid := ""
 	for _, block := range docBlocks(t, "sh") {
 		for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
 			fields := strings.Fields(line)
@@ -66,21 +70,48 @@ func TestMigratingGuide(t *testing.T) {
 				k, v, _ := strings.Cut(fields[1], "=")
 				env[k] = v
 			case len(fields) > 0 && fields[0] == "jwtgate":
-				args := fields[1:]
+				args, stdin := fields[1:], ""
+				if n := len(args); n >= 2 && args[n-2] == "<" {
+					body, ok := files[args[n-1]]
+					if !ok {
+						t.Fatalf("guide line %q reads %s, which this test has no content for", line, args[n-1])
+					}
+					stdin, args = body, args[:n-2]
+				}
 				for i, a := range args {
-					if body, ok := files[a]; ok {
+					switch body, ok := files[a]; {
+					case a == "keys.json":
+						args[i] = keyFile
+					case a == "KID":
+						if kid == "" {
+							t.Fatalf("guide line %q: KID before `keys import` printed one", line)
+						}
+						args[i] = kid
+					case ok:
 						args[i] = writeFile(t, a, body)
 					}
 				}
-				r := f.mustRun("", args...)
+				r := f.mustRun(stdin, args...)
 				ran++
 				if strings.Contains(line, "user import") && !strings.Contains(r.stdout, "JWTGATE_LEGACY_HASH_COST=") {
 					t.Errorf("%s: stdout %q, want the cost advice the guide promises", line, r.stdout)
+				}
+				if strings.Contains(line, "keys import") {
+					m := regexp.MustCompile(`imported key (k[0-9a-f]{16}) `).FindStringSubmatch(r.stdout)
+					if m == nil {
+						t.Fatalf("%s: stdout %q, want the key id the guide says it prints", line, r.stdout)
+					}
+					kid = m[1]
 				}
 			default:
 				t.Fatalf("guide line %q: neither `export K=V` nor a jwtgate command; teach this test to run it", line)
 			}
 		}
+	}
+	// The guide's key steps end with one key, neither the Flask app's nor
+	// one that verifies its tokens.
+	if set := mustSet(t, keyFile); kid == "" || len(set.Keys) != 1 || set.Keys[0].KID == kid || set.Keys[0].Secret == flaskKey {
+		t.Errorf("key set after the guide: %+v, want the rotated key alone (the imported %s retired)", set.Keys, kid)
 	}
 	if ran == 0 {
 		t.Fatal("the guide runs no jwtgate command")
