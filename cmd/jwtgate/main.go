@@ -183,7 +183,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "jwtgate dev: http://%s (stage %q, %s); demo web app at http://%s/\n", ln.Addr(), srv.Gateway.Stage, storeDesc, ln.Addr())
+	fmt.Fprintf(stdout, "jwtgate dev: http://%s (stage %q, %s); demo web app at http://%s/\n", ln.Addr(), srv.Gateway.Stage(), storeDesc, ln.Addr())
 	if seeded {
 		for _, u := range devserver.DemoUsers() {
 			fmt.Fprintf(stdout, "  demo user %-9s password %-10s roles %v\n", u.Name, u.Password, u.Roles)
@@ -202,7 +202,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "  cookies: not Secure, for plain http (dev mode only; deployed functions default to Secure)")
 	}
-	if len(srv.Gateway.API.Routes) == 0 {
+	if len(srv.Gateway.API().Routes) == 0 {
 		fmt.Fprintln(stdout, "  warning: the template has no Api routes (jwtgate dev serves AWS::Serverless::Api events; an HttpApi template is not served)")
 	}
 	functions := srv.Functions

@@ -182,7 +182,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.Gateway = &gateway.Gateway{API: api, Invoker: inv, Stage: o.Stage, Fallback: o.Fallback, Log: o.Log, Clock: o.Clock}
+	s.Gateway = gateway.New(api, inv, gateway.Options{Stage: o.Stage, Fallback: o.Fallback, Log: o.Log, Clock: o.Clock})
 	return s, nil
 }
 

@@ -58,7 +58,7 @@ func TestCorsFromTemplate(t *testing.T) {
 				}
 			}
 			inv := &fakeInvoker{}
-			srv := httptest.NewServer(&gateway.Gateway{API: api, Invoker: inv, Stage: "prod"})
+			srv := httptest.NewServer(gateway.New(api, inv, gateway.Options{Stage: "prod"}))
 			defer srv.Close()
 			preflight := func(path string) (*http.Response, string) {
 				req, _ := http.NewRequest(http.MethodOptions, srv.URL+path, nil)

@@ -47,16 +47,28 @@ const (
 	principal = "principalId"
 )
 
-// Gateway serves an API.
-type Gateway struct {
-	API     *samtemplate.Template
-	Invoker Invoker
-	Stage   string
+// Options are a Gateway's optional parts.
+type Options struct {
+	// Stage is the stage name in the events (the template's, by default
+	// "prod" in jwtgate dev).
+	Stage string
 	// Fallback serves requests no route matches (the demo web app); nil
 	// answers like API Gateway (403 Missing Authentication Token).
 	Fallback http.Handler
-	Log      *slog.Logger
-	Clock    func() time.Time
+	// Log gets one line per request; nil discards them.
+	Log *slog.Logger
+	// Clock times the authorizer cache; nil is time.Now.
+	Clock func() time.Time
+}
+
+// Gateway serves an API. Build it with New.
+type Gateway struct {
+	api      *samtemplate.Template
+	invoker  Invoker
+	stage    string
+	fallback http.Handler
+	log      *slog.Logger
+	clock    func() time.Time
 
 	mu sync.Mutex
 	// cache holds the authorizer's answers by identity source values, for
@@ -70,12 +82,24 @@ type cachedAnswer struct {
 	expires time.Time
 }
 
-func (g *Gateway) now() time.Time {
-	if g.Clock != nil {
-		return g.Clock()
+// New returns the gateway serving api's routes through inv.
+func New(api *samtemplate.Template, inv Invoker, o Options) *Gateway {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return time.Now()
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return &Gateway{api: api, invoker: inv, stage: o.Stage, fallback: o.Fallback, log: o.Log, clock: o.Clock}
 }
+
+// API is the template the gateway serves.
+func (g *Gateway) API() *samtemplate.Template { return g.api }
+
+// Stage is the stage name the events carry.
+func (g *Gateway) Stage() string { return g.stage }
+
+func (g *Gateway) now() time.Time { return g.clock() }
 
 // ServeHTTP runs one request through the API and logs one line (method,
 // path, status, latency; never headers or query, which may carry tokens).
@@ -83,21 +107,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
 	g.serve(rec, r)
-	if g.Log != nil {
-		g.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"latency_ms", float64(time.Since(start).Microseconds())/1000)
-	}
+	g.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		"latency_ms", float64(time.Since(start).Microseconds())/1000)
 }
 
 func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	route, params, ok := g.match(r.Method, r.URL.Path)
 	if !ok {
-		if r.Method == http.MethodOptions && g.API.Cors != nil && g.pathExists(r.URL.Path) {
+		if r.Method == http.MethodOptions && g.api.Cors != nil && g.pathExists(r.URL.Path) {
 			g.preflight(w)
 			return
 		}
-		if g.Fallback != nil {
-			g.Fallback.ServeHTTP(w, r)
+		if g.fallback != nil {
+			g.fallback.ServeHTTP(w, r)
 			return
 		}
 		g.respond(w, "MISSING_AUTHENTICATION_TOKEN", nil, "Missing Authentication Token")
@@ -123,7 +145,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		g.respond(w, "DEFAULT_5XX", nil, "Internal server error")
 		return
 	}
-	out, err := g.Invoker.Invoke(ctx, route.Function, payload)
+	out, err := g.invoker.Invoke(ctx, route.Function, payload)
 	if err != nil {
 		g.logError("function failed", route.Function, err)
 		writeJSONMessage(w, http.StatusBadGateway, "Internal server error")
@@ -141,7 +163,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 // pathExists reports whether any route has path: SAM adds the Cors
 // preflight method to every path of the API, whatever its methods.
 func (g *Gateway) pathExists(path string) bool {
-	for _, rt := range g.API.Routes {
+	for _, rt := range g.api.Routes {
 		if _, ok := matchPath(rt.Path, path); ok {
 			return true
 		}
@@ -155,7 +177,7 @@ func (g *Gateway) pathExists(path string) bool {
 // invoked.
 func (g *Gateway) preflight(w http.ResponseWriter) {
 	h := w.Header()
-	for k, v := range g.API.Cors {
+	for k, v := range g.api.Cors {
 		h.Set(k, v)
 	}
 	h.Set("Content-Type", "application/json")
@@ -173,20 +195,20 @@ type denial struct {
 // sources first, then the function, then the policy against the methodArn.
 func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, denial, bool) {
 	var identity []string
-	for _, h := range g.API.IdentityHeaders {
+	for _, h := range g.api.IdentityHeaders {
 		if headerValue(ev.MultiValueHeaders, h) == "" {
 			return nil, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
 		}
 		identity = append(identity, strings.Join(headerValues(ev.MultiValueHeaders, h), "\n"))
 	}
-	for _, q := range g.API.IdentityQueryStrings {
+	for _, q := range g.api.IdentityQueryStrings {
 		v := ev.QueryStringParameters[q]
 		if v == "" {
 			return nil, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
 		}
 		identity = append(identity, "?"+v)
 	}
-	methodARN := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", Region, Account, APIID, g.Stage, ev.HTTPMethod, ev.Path)
+	methodARN := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", Region, Account, APIID, g.stage, ev.HTTPMethod, ev.Path)
 	// With a TTL, an answer is reused for any method and route whose request
 	// has the same identity source values, without invoking the authorizer.
 	key := strings.Join(identity, "\x00")
@@ -212,7 +234,7 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyReques
 
 // cached returns the live cached answer for key.
 func (g *Gateway) cached(key string) (events.APIGatewayCustomAuthorizerResponse, bool) {
-	if g.API.AuthorizerTTL <= 0 {
+	if g.api.AuthorizerTTL <= 0 {
 		return events.APIGatewayCustomAuthorizerResponse{}, false
 	}
 	g.mu.Lock()
@@ -227,7 +249,7 @@ func (g *Gateway) cached(key string) (events.APIGatewayCustomAuthorizerResponse,
 
 // store caches an answer (a policy, Allow or Deny; errors are not cached).
 func (g *Gateway) store(key string, res events.APIGatewayCustomAuthorizerResponse) {
-	if g.API.AuthorizerTTL <= 0 {
+	if g.api.AuthorizerTTL <= 0 {
 		return
 	}
 	g.mu.Lock()
@@ -235,7 +257,7 @@ func (g *Gateway) store(key string, res events.APIGatewayCustomAuthorizerRespons
 	if g.cache == nil {
 		g.cache = map[string]cachedAnswer{}
 	}
-	g.cache[key] = cachedAnswer{res: res, expires: g.now().Add(g.API.AuthorizerTTL)}
+	g.cache[key] = cachedAnswer{res: res, expires: g.now().Add(g.api.AuthorizerTTL)}
 }
 
 // invokeAuthorizer builds the REQUEST event, runs the authorizer and checks
@@ -249,7 +271,7 @@ func (g *Gateway) invokeAuthorizer(ctx context.Context, ev events.APIGatewayProx
 		PathParameters: ev.PathParameters, StageVariables: ev.StageVariables,
 		RequestContext: events.APIGatewayCustomAuthorizerRequestTypeRequestContext{
 			Path: ev.RequestContext.Path, AccountID: Account, ResourceID: ev.RequestContext.ResourceID,
-			Stage: g.Stage, RequestID: ev.RequestContext.RequestID, ResourcePath: ev.Resource,
+			Stage: g.stage, RequestID: ev.RequestContext.RequestID, ResourcePath: ev.Resource,
 			HTTPMethod: ev.HTTPMethod, APIID: APIID,
 			Identity: events.APIGatewayCustomAuthorizerRequestTypeRequestIdentity{SourceIP: ev.RequestContext.Identity.SourceIP},
 		},
@@ -258,18 +280,18 @@ func (g *Gateway) invokeAuthorizer(ctx context.Context, ev events.APIGatewayProx
 	if err != nil {
 		return none, denial{kind: "AUTHORIZER_CONFIGURATION_ERROR", msg: "Internal server error"}, false
 	}
-	out, err := g.Invoker.Invoke(ctx, g.API.Authorizer, payload)
+	out, err := g.invoker.Invoke(ctx, g.api.Authorizer, payload)
 	var fe *FunctionError
 	switch {
 	case errors.As(err, &fe) && fe.Message == "Unauthorized":
 		return none, denial{kind: "UNAUTHORIZED", msg: "Unauthorized"}, false
 	case err != nil:
-		g.logError("authorizer failed", g.API.Authorizer, err)
+		g.logError("authorizer failed", g.api.Authorizer, err)
 		return none, denial{kind: "AUTHORIZER_FAILURE", msg: "Internal server error"}, false
 	}
 	var res events.APIGatewayCustomAuthorizerResponse
 	if err := json.Unmarshal(out, &res); err != nil || res.PrincipalID == "" || !validContext(res.Context) {
-		g.logError("authorizer response invalid", g.API.Authorizer, err)
+		g.logError("authorizer response invalid", g.api.Authorizer, err)
 		return none, denial{kind: "AUTHORIZER_CONFIGURATION_ERROR", msg: "Internal server error"}, false
 	}
 	return res, denial{}, true
@@ -343,7 +365,7 @@ func glob(p, s string) bool {
 
 // match finds the route for method and path, with path parameters.
 func (g *Gateway) match(method, path string) (samtemplate.Route, map[string]string, bool) {
-	for _, rt := range g.API.Routes {
+	for _, rt := range g.api.Routes {
 		if rt.Method != "ANY" && rt.Method != method {
 			continue
 		}
@@ -412,9 +434,9 @@ func (g *Gateway) proxyEvent(r *http.Request, rt samtemplate.Route, params map[s
 		Headers: single, MultiValueHeaders: multi,
 		QueryStringParameters: qs, MultiValueQueryStringParameters: mqs, PathParameters: params,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID: Account, ResourceID: "local", Stage: g.Stage, RequestID: uuid.NewString(),
+			AccountID: Account, ResourceID: "local", Stage: g.stage, RequestID: uuid.NewString(),
 			Identity:     events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
-			ResourcePath: rt.Path, Path: "/" + g.Stage + r.URL.Path, HTTPMethod: r.Method, APIID: APIID,
+			ResourcePath: rt.Path, Path: "/" + g.stage + r.URL.Path, HTTPMethod: r.Method, APIID: APIID,
 			DomainName: r.Host, Protocol: r.Proto, RequestTimeEpoch: now.UnixMilli(),
 			RequestTime: now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 		},
@@ -432,7 +454,7 @@ func (g *Gateway) proxyEvent(r *http.Request, rt samtemplate.Route, params map[s
 // respond writes the gateway response of kind, with $context.authorizer.*
 // and $context.error.message substituted in its template.
 func (g *Gateway) respond(w http.ResponseWriter, kind string, authCtx map[string]any, errMsg string) {
-	r, ok := g.API.Responses[kind]
+	r, ok := g.api.Responses[kind]
 	if !ok {
 		r = defaultResponse(kind)
 	}
@@ -542,9 +564,7 @@ func headerValue(h map[string][]string, name string) string {
 }
 
 func (g *Gateway) logError(msg, fn string, err error) {
-	if g.Log != nil {
-		g.Log.Error(msg, "function", fn, "err", err)
-	}
+	g.log.Error(msg, "function", fn, "err", err)
 }
 
 type statusRecorder struct {

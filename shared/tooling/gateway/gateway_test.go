@@ -82,7 +82,7 @@ func denyWith(t *testing.T, api *samtemplate.Template, msg string) (int, string,
 			Statement: []events.IAMPolicyStatement{stmt("Deny", "*")}},
 		Context: map[string]any{"msg": msg},
 	}}
-	srv := httptest.NewServer(&gateway.Gateway{API: api, Invoker: inv, Stage: "prod"})
+	srv := httptest.NewServer(gateway.New(api, inv, gateway.Options{Stage: "prod"}))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/protected", nil)
 	req.Header.Set("Cookie", "access_token_cookie=x")
@@ -142,7 +142,7 @@ func TestDenyMessageSubstitution(t *testing.T) {
 	})
 	t.Run("no Cookie header: authorizer not invoked", func(t *testing.T) {
 		inv := &fakeInvoker{}
-		srv := httptest.NewServer(&gateway.Gateway{API: api, Invoker: inv, Stage: "prod"})
+		srv := httptest.NewServer(gateway.New(api, inv, gateway.Options{Stage: "prod"}))
 		defer srv.Close()
 		resp, err := srv.Client().Get(srv.URL + "/protected")
 		if err != nil {
