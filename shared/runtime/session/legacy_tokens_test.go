@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -23,6 +24,13 @@ import (
 // harness's key and returns the four cookies it sets; freshSecs > 0 makes
 // the access token's fresh claim numeric (fresh=timedelta).
 func (h *harness) flaskLogin(name string, freshSecs int) map[string]string {
+	h.t.Helper()
+	return h.flaskLoginClaims(name, freshSecs, "")
+}
+
+// flaskLoginClaims is flaskLogin with additional_claims (a JSON object)
+// in both tokens, as a Flask app that writes its own claims has them.
+func (h *harness) flaskLoginClaims(name string, freshSecs int, claims string) map[string]string {
 	t := h.t
 	t.Helper()
 	// flask signs with the real clock; the harness follows it.
@@ -31,7 +39,9 @@ func (h *harness) flaskLogin(name string, freshSecs int) map[string]string {
 	if freshSecs > 0 {
 		args = append(args, strconv.Itoa(freshSecs))
 	}
-	out, err := exec.Command("/usr/bin/python3", args...).Output()
+	cmd := exec.Command("/usr/bin/python3", args...)
+	cmd.Env = append(os.Environ(), "FLASK_MINT_CLAIMS="+claims)
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("flask_mint.py (python3-python-flask-jwt-extended): %v", err)
 	}
@@ -98,6 +108,13 @@ func TestLegacyTokensDuringWindow(t *testing.T) {
 	admin := h.authorizeAt("/admin", h.flaskLogin("admin", 0)["access_token_cookie"])
 	if admin.PolicyDocument.Statement[0].Effect != "Deny" || !strings.Contains(admin.Context["msg"].(string), "requires role admin") {
 		t.Errorf("legacy token on a role route: %v, want Deny for the role", admin.Context)
+	}
+	// A roles claim the Flask app wrote itself grants nothing: roles come
+	// from the users table, at the next refresh.
+	own := h.flaskLoginClaims("testuser", 0, `{"roles":["admin"],"sid":""}`)["access_token_cookie"]
+	if got := h.authorizeAt("/admin", own); got.PolicyDocument.Statement[0].Effect != "Deny" ||
+		!strings.Contains(got.Context["msg"].(string), "requires role admin") {
+		t.Errorf("legacy token carrying roles [admin] on a role route: %v, want Deny for the role", got.Context)
 	}
 
 	// The double submit applies as to ours.

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +95,8 @@ func TestDynamoDBFlow(t *testing.T) {
 		"JWT_ACCESS_TOKEN_EXPIRES": "300",
 		// 50 tabs at once queue up on one DynamoDB Local JVM.
 		"JWTGATE_STORE_TIMEOUT": "10s",
+		// For the flask-minted session below; jwtgate's own carry a sid.
+		"JWTGATE_LEGACY_TOKENS_UNTIL": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
 	}
 	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	stores, seeded, err := devserver.DynamoStores(ctx, ddb.URL, getenv)
@@ -151,6 +154,48 @@ func TestDynamoDBFlow(t *testing.T) {
 		// The whole session died, including the newest access and refresh tokens.
 		dynDo(t, ts.URL, "GET", "/protected", newest, "", nil).want(t, 401, `{"msg":"Token has been revoked"}`)
 		dynDo(t, ts.URL, "POST", "/refresh", newest, "csrf_refresh_token", nil).want(t, 401, `{"msg":"Token has been revoked"}`)
+	})
+
+	t.Run("parallel refreshes of one flask refresh token: one wins, the others are refused", func(t *testing.T) {
+		// A flask-jwt-extended session (the real library, the same key),
+		// refreshed by 20 tabs at once as the cut-over's first request.
+		cmd := exec.Command("/usr/bin/python3", "../../runtime/tokens/testdata/flask_mint.py", env["JWT_SECRET_KEY"], "testuser")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("flask_mint.py (python3-python-flask-jwt-extended): %v", err)
+		}
+		var s dynSession
+		if err := json.Unmarshal(out, &s); err != nil {
+			t.Fatal(err)
+		}
+		const tabs = 20
+		results := make([]dynReply, tabs)
+		var wg sync.WaitGroup
+		for i := range tabs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = dynDo(t, ts.URL, "POST", "/refresh", maps.Clone(s), "csrf_refresh_token", nil)
+			}()
+		}
+		wg.Wait()
+		var won []dynSession
+		for i, r := range results {
+			switch {
+			case r.status == 200 && r.body == `{"refresh":true}`:
+				next := maps.Clone(s)
+				next.update(r.res)
+				won = append(won, next)
+			case r.status == 401 && r.body == `{"msg":"Token has been revoked"}`:
+			default:
+				t.Errorf("tab %d: %d %s, want 200 for one tab and 401 \"Token has been revoked\" for the others", i, r.status, r.body)
+			}
+		}
+		if len(won) != 1 {
+			t.Fatalf("%d of %d parallel refreshes of one flask refresh token succeeded, want exactly 1 (single use)", len(won), tabs)
+		}
+		dynDo(t, ts.URL, "GET", "/protected", won[0], "", nil).want(t, 200, `{"logged_in_as":"testuser"}`)
+		dynDo(t, ts.URL, "POST", "/refresh", s, "csrf_refresh_token", nil).want(t, 401, `{"msg":"Token has been revoked"}`)
 	})
 
 	t.Run("password change logs out every other session and keeps the caller in", func(t *testing.T) {

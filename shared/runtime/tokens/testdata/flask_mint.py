@@ -5,9 +5,12 @@ Logs IDENTITY in on a Flask app configured as a typical cookie app
 (JWT_TOKEN_LOCATION=["cookies"], CSRF double submit on) and prints the
 cookies its login response sets, as one JSON object. With FRESH_SECONDS the
 access token is created with fresh=timedelta(seconds=FRESH_SECONDS), which
-flask-jwt-extended writes as a numeric "fresh" claim.
+flask-jwt-extended writes as a numeric "fresh" claim. FLASK_MINT_CLAIMS, a
+JSON object in the environment, is passed to both tokens as
+additional_claims (e.g. a roles claim the Flask app writes itself).
 """
 import json
+import os
 import sys
 from datetime import timedelta
 
@@ -17,6 +20,7 @@ from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_
 
 secret, identity = sys.argv[1], sys.argv[2]
 fresh = timedelta(seconds=int(sys.argv[3])) if len(sys.argv) > 3 else True
+claims = json.loads(os.environ.get("FLASK_MINT_CLAIMS") or "{}")
 
 app = Flask(__name__)
 app.config.update(JWT_SECRET_KEY=secret, JWT_TOKEN_LOCATION=["cookies"], JWT_COOKIE_SECURE=False)
@@ -26,8 +30,8 @@ JWTManager(app)
 @app.route("/login", methods=["POST"])
 def login():
     resp = jsonify(login=True)
-    set_access_cookies(resp, create_access_token(identity=identity, fresh=fresh))
-    set_refresh_cookies(resp, create_refresh_token(identity=identity))
+    set_access_cookies(resp, create_access_token(identity=identity, fresh=fresh, additional_claims=claims))
+    set_refresh_cookies(resp, create_refresh_token(identity=identity, additional_claims=claims))
     return resp
 
 
