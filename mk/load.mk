@@ -8,9 +8,10 @@
 #                (started here from the jar `make tools-dynamodb` installs, stopped afterwards)
 # load-flask     the reference Flask + flask-jwt-extended app (bench/flaskref) under gunicorn
 #                with one sync worker per CPU                       -> .bench/load-flask.txt
-# tools-flask    installs Flask, flask-jwt-extended, PyJWT and gunicorn, and python3-bcrypt and
-#                python3-argon2 (the real password hashes of the import tests), Debian packages, when
-#                missing; `make test` depends on it (the fidelity oracle).
+# tools-flask    installs Flask, flask-jwt-extended, PyJWT and gunicorn, python3-bcrypt and
+#                python3-argon2 (the real password hashes of the import tests), and flask-cors (the
+#                reference app's front end on another origin, in the migration browser test), Debian
+#                packages, when missing; `make test` depends on it (the fidelity oracle).
 #
 # Each target runs three jwtload runs on one server: protected for LOAD_TIME, mix for LOAD_TIME,
 # then a protected soak for LOAD_SOAK sampling the server's RSS (-pid; for gunicorn the master and
@@ -43,8 +44,8 @@ load-binaries:
 
 # make test needs it too (shared/suites/fidelity runs the library under /usr/bin/python3).
 tools-flask:
-	@command -v $(LOAD_GUNICORN) >/dev/null && /usr/bin/python3 -c 'import flask, flask_jwt_extended, jwt, bcrypt, argon2' 2>/dev/null || \
-		(apt-get update && apt-get install -y python3-flask python3-python-flask-jwt-extended python3-jwt gunicorn python3-bcrypt python3-argon2)
+	@command -v $(LOAD_GUNICORN) >/dev/null && /usr/bin/python3 -c 'import flask, flask_jwt_extended, jwt, bcrypt, argon2, flask_cors' 2>/dev/null || \
+		(apt-get update && apt-get install -y python3-flask python3-python-flask-jwt-extended python3-jwt gunicorn python3-bcrypt python3-argon2 python3-flask-cors)
 
 # Shell fragments (dash: no pipefail, so output goes through a file rather than tee).
 #

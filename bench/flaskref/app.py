@@ -20,11 +20,20 @@ more) so every worker, and the oracle's crafted tokens, share one key.
     gunicorn app:app                      # load comparison
     python3 app.py --fd 3                 # serve on an inherited socket (the oracle)
     python3 app.py --port 5000            # by hand
+    python3 app.py --export-users         # the users as `jwtgate user import` reads them
+
+Two more settings, of this app and not of jwtgate: FLASKREF_CORS_ORIGINS
+(comma-separated) lets a front end on those origins call it with
+credentials, through flask-cors as a Flask app with a separate front end
+does (the migration browser test, shared/tooling/webapp); and
+FLASKREF_PASSWORD_METHOD is werkzeug's hashing method.
 """
 
 import argparse
+import json
 import os
 import re
+import sys
 from datetime import timedelta
 
 from flask import Flask, jsonify, request
@@ -132,6 +141,30 @@ def config_from_env(env):
     return cfg
 
 
+def password_method(env):
+    """werkzeug's hashing method: its default (pbkdf2:sha256 with 260,000
+    iterations in Werkzeug 2.2, Debian bookworm; scrypt from 3.0), or
+    FLASKREF_PASSWORD_METHOD, which lets the oracle, which does not measure
+    hashing, start faster."""
+    return env.get("FLASKREF_PASSWORD_METHOD") or "pbkdf2:sha256"
+
+
+def make_users(method):
+    """The users table: name -> (werkzeug password hash, roles)."""
+    return {
+        name: (generate_password_hash(pw, method=method), roles)
+        for name, (pw, roles) in DEMO_USERS.items()
+    }
+
+
+def export_users(users, out):
+    """Write users as JSON lines, what `jwtgate user import --file` reads: the
+    hash as werkzeug stored it, the roles as this app grants them. This is the
+    dump a team writes from its own users table (docs/migrating-from-flask.md)."""
+    for name, (password_hash, roles) in users.items():
+        out.write(json.dumps({"username": name, "password_hash": password_hash, "roles": roles}) + "\n")
+
+
 def create_app(env):
     secret = env.get("JWT_SECRET_KEY", "")
     if len(secret) < 32:
@@ -139,16 +172,16 @@ def create_app(env):
     app = Flask(__name__)
     app.config.update(config_from_env(env), JWT_SECRET_KEY=secret)
     jwt = JWTManager(app)
+    origins = items(env.get("FLASKREF_CORS_ORIGINS", ""))
+    if origins:
+        # Imported only when asked for: the load baseline and the oracle run
+        # without it.
+        from flask_cors import CORS
 
-    # Password hashes made at start with werkzeug's default method (pbkdf2:sha256
-    # with 260,000 iterations in Werkzeug 2.2, Debian bookworm; scrypt from 3.0).
-    # FLASKREF_PASSWORD_METHOD lets the oracle, which does not measure hashing,
-    # start faster.
-    method = env.get("FLASKREF_PASSWORD_METHOD") or "pbkdf2:sha256"
-    users = {
-        name: (generate_password_hash(pw, method=method), roles)
-        for name, (pw, roles) in DEMO_USERS.items()
-    }
+        CORS(app, origins=origins, supports_credentials=True, allow_headers=["Content-Type", "X-CSRF-TOKEN"])
+
+    method = password_method(env)
+    users = make_users(method)
     # Unknown users are checked against a dummy hash: the same work either way.
     dummy = generate_password_hash(os.urandom(16).hex(), method=method)
 
@@ -254,7 +287,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fd", type=int, help="serve on this inherited listening socket")
     parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--export-users", action="store_true", help="print the users as JSON lines and exit")
     args = parser.parse_args()
+    if args.export_users:
+        # The demo users live in memory, hashed at start: an export makes the
+        # same accounts (same passwords and roles; werkzeug salts each hash anew).
+        export_users(make_users(password_method(os.environ)), sys.stdout)
+        raise SystemExit(0)
     server = make_server("127.0.0.1", args.port, create_app(os.environ), threaded=True, fd=args.fd)
     print(f"flaskref: serving on {server.server_address[0]}:{server.server_address[1]}", flush=True)
     server.serve_forever()

@@ -76,7 +76,14 @@ type devProcess struct {
 	// requests are the requests the TLS terminator passed on (none
 	// without TLS).
 	requests []seen
+	// stop ends the process (SIGINT) and waits for it; the test's cleanup
+	// calls it too.
+	stop func()
 }
+
+// Stop ends the process, as Ctrl-C does, before the test ends (a restart
+// with other settings).
+func (d *devProcess) Stop() { d.stop() }
 
 func (d *devProcess) log() []seen {
 	d.mu.Lock()
@@ -86,16 +93,17 @@ func (d *devProcess) log() []seen {
 
 var listening = regexp.MustCompile(`^jwtgate dev: (http://\S+) `)
 
-// startDev runs `jwtgate dev --addr 127.0.0.1:0` with env as the only
-// JWT_*/JWTGATE_* settings, waits for its address line and stops it
-// (SIGINT, as Ctrl-C does) when the test ends. With useTLS an https
-// reverse proxy (httptest's certificate) stands in front, as API Gateway's
-// https endpoint does; it records each request it passes on.
-func startDev(t *testing.T, env map[string]string, useTLS bool) *devProcess {
+// startDev runs `jwtgate dev --addr 127.0.0.1:0` (then flags, e.g.
+// --dynamodb-endpoint) with env as the only JWT_*/JWTGATE_* settings,
+// waits for its address line and stops it (SIGINT, as Ctrl-C does) when
+// the test ends. With useTLS an https reverse proxy (httptest's
+// certificate) stands in front, as API Gateway's https endpoint does; it
+// records each request it passes on.
+func startDev(t *testing.T, env map[string]string, useTLS bool, flags ...string) *devProcess {
 	t.Helper()
 	bin := devBinary(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "dev", "--addr", "127.0.0.1:0")
+	cmd := exec.CommandContext(ctx, bin, append([]string{"dev", "--addr", "127.0.0.1:0"}, flags...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
 	for _, kv := range os.Environ() {
@@ -116,13 +124,17 @@ func startDev(t *testing.T, env map[string]string, useTLS bool) *devProcess {
 		cancel()
 		t.Fatalf("start jwtgate dev: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("jwtgate dev stderr:\n%s", stderr.String())
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			_ = cmd.Wait()
+			if t.Failed() {
+				t.Logf("jwtgate dev stderr:\n%s", stderr.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -147,7 +159,7 @@ func startDev(t *testing.T, env map[string]string, useTLS bool) *devProcess {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("jwtgate dev did not print its address within 30 s:\n%s", stderr.String())
 	}
-	d := &devProcess{URL: base}
+	d := &devProcess{URL: base, stop: stop}
 	if !useTLS {
 		return d
 	}
