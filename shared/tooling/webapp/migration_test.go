@@ -30,15 +30,18 @@ import (
 // The cut-over of issue 14, as a team with a live Flask app runs it, in one
 // browser: the reference app (real flask-jwt-extended 4.4.4) issues the
 // session, its users are exported and imported with `jwtgate user import`,
-// `jwtgate dev` starts on those tables with the shared key and the legacy
-// window open, and the front end's API origin moves to it.
+// its key joins jwtgate's key set with `jwtgate keys import`, `jwtgate dev`
+// starts on those tables with that key set and the legacy window open, and
+// the front end's API origin moves to it. Every jwtgate command is the
+// built binary, as a team runs it.
 
 // flaskPython is the interpreter with Debian's flask-jwt-extended (a pyenv
 // python3 first on PATH has none).
 const flaskPython = "/usr/bin/python3"
 
-// migrationKey is JWT_SECRET_KEY of both apps during the transition: the
-// Flask app's key, which jwtgate takes over. A test-only value.
+// migrationKey is the Flask app's JWT_SECRET_KEY, which `jwtgate keys
+// import` puts in front of jwtgate's key set: both apps sign and verify
+// with it during the transition. A test-only value.
 const migrationKey = "migration-test-only-flask-key-0123456789abcdef"
 
 // flaskFrontEnd is a front end written for flask-jwt-extended the way its
@@ -173,7 +176,7 @@ func TestBrowserMigrationFromFlask(t *testing.T) {
 	}
 	cli := func(args ...string) string {
 		t.Helper()
-		return runCLI(t, tables, append(args, "--endpoint", ddb.URL)...)
+		return runCLI(t, tables, "", append(args, "--endpoint", ddb.URL)...)
 	}
 	cli("tables", "create")
 	imported := cli("user", "import", "--file", usersFile)
@@ -189,11 +192,27 @@ func TestBrowserMigrationFromFlask(t *testing.T) {
 		t.Errorf("HASH of admin after the import: %q, want pbkdf2 (the hash as werkzeug wrote it)", got)
 	}
 
-	// (4) jwtgate dev as a user starts it: the shared key, the window open
-	// for an hour, the cost user import named, the front end's origin.
+	// The Flask app's key joins jwtgate's key set (a new one here) and
+	// signs from now on: `keys import` reads it from stdin, as a shell's
+	// `< flask-secret` gives it.
+	keysFile := filepath.Join(t.TempDir(), "keys.json")
+	out := runCLI(t, nil, migrationKey+"\n", "keys", "import", "--file", keysFile)
+	km := regexp.MustCompile(`imported key (\S+) into`).FindStringSubmatch(out)
+	if km == nil {
+		t.Fatalf("keys import printed no key id:\n%s", out)
+	}
+	importedKID := km[1]
+	keySet, err := os.ReadFile(keysFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// (4) jwtgate dev as a user starts it: the key set as JWT_SECRET_KEY,
+	// the window open for an hour, the cost user import named, the front
+	// end's origin.
 	devEnv := func(until time.Time) map[string]string {
 		env := map[string]string{
-			"JWT_SECRET_KEY":              migrationKey,
+			"JWT_SECRET_KEY":              string(keySet),
 			"JWTGATE_LEGACY_TOKENS_UNTIL": until.UTC().Format(time.RFC3339),
 			"JWTGATE_LEGACY_HASH_COST":    hashCost,
 			cors.EnvOrigins:               front,
@@ -230,6 +249,9 @@ func TestBrowserMigrationFromFlask(t *testing.T) {
 	ac := claims(t, jg["access_token_cookie"])
 	if fmt.Sprint(ac["roles"]) != "[admin user]" || ac["sid"] != rc["sid"] {
 		t.Errorf("access token after the refresh: claims %v, want roles [admin user] and the refresh token's sid", ac)
+	}
+	if kid := keyID(t, jg["access_token_cookie"]); kid != importedKID {
+		t.Errorf("jwtgate's access token is signed by kid %q, want the imported Flask key %s", kid, importedKID)
 	}
 	want("GET /admin in the jwtgate session", call(`getAdmin()`), 200, `{"admin":true,"user":"admin"}`)
 	want("GET /protected in the jwtgate session", call(`getProtected()`), 200, `{"logged_in_as":"admin"}`)
@@ -319,6 +341,17 @@ func claims(t *testing.T, tok string) jwt.MapClaims {
 	return c
 }
 
+// keyID is the kid header of tok.
+func keyID(t *testing.T, tok string) string {
+	t.Helper()
+	parsed, _, err := jwt.NewParser().ParseUnverified(tok, jwt.MapClaims{})
+	if err != nil {
+		t.Fatalf("token %q: %v", tok, err)
+	}
+	kid, _ := parsed.Header["kid"].(string)
+	return kid
+}
+
 // post sends POST url with refresh as the refresh cookie and its CSRF
 // pair, as a copied cookie jar would: outside the browser, whose cookies
 // stay as they are.
@@ -357,11 +390,13 @@ func send(t *testing.T, req *http.Request) answer {
 	return answer{Status: resp.StatusCode, Body: strings.TrimSpace(b.String())}
 }
 
-// runCLI runs the built jwtgate binary with args, env as its only JWT_*,
-// JWTGATE_* and table settings, and returns its stdout; a failure fails t.
-func runCLI(t *testing.T, env map[string]string, args ...string) string {
+// runCLI runs the built jwtgate binary with args and stdin, env as its
+// only JWT_*, JWTGATE_* and table settings, and returns its stdout; a
+// failure fails t.
+func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) string {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), devBinary(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if !strings.HasPrefix(k, "JWT_") && !strings.HasPrefix(k, "JWTGATE_") && !strings.HasSuffix(k, "_TABLE") && k != "DYNAMODB_ENDPOINT" {
