@@ -245,3 +245,22 @@ func loadConfigErr(env map[string]string) (config.Config, error) {
 		return v, ok
 	}, config.Lambda)
 }
+
+// TestLegacyPasswordChangeKeepsOthers: a password change made with a
+// flask access token (no session) cuts its user's tokens, not the legacy
+// tokens of every other user (they share the empty sid).
+func TestLegacyPasswordChangeKeepsOthers(t *testing.T) {
+	h, _ := legacyHarness(t)
+	mine, other := h.flaskLogin("testuser", 0), h.flaskLogin("admin", 0)
+	// The context the authorizer passes for a flask token: no sid.
+	ev := withSession(event(t, "password.json"), mine, bothCookies, mine["csrf_access_token"])
+	ev.RequestContext.Authorizer["jti"] = jtiOf(t, mine["access_token_cookie"])
+	ev.RequestContext.Authorizer["sid"] = ""
+	ev.RequestContext.Authorizer["iat"] = h.clk.now.Unix()
+	ev.RequestContext.Authorizer["fresh"] = "true"
+	ev.Body = `{"old_password":"testpass","new_password":"a-new-long-password"}`
+	resp := h.invoke(handlers.PasswordFunction, ev)
+	wantReply(t, resp, 200, `{"password_changed":true}`)
+	h.wantAuthorizer("the changer's old flask token", mine["access_token_cookie"], "Token has been revoked")
+	h.wantAuthorizer("another user's flask token", other["access_token_cookie"], "")
+}

@@ -144,7 +144,14 @@ func (s *Service) Password() http.Handler {
 		}
 		// Until the cut-off lands, refresh already refuses the old
 		// generations (it reads the user record); the authorizer needs it.
-		for _, rec := range []revocation.Record{s.records().UserCutOff(u.Name, gen, now), s.records().Session(id.SID, now)} {
+		recs := []revocation.Record{s.records().UserCutOff(u.Name, gen, now)}
+		// A flask-minted token (the legacy window) has no session: the
+		// cut-off alone ends it. A record for the empty sid would revoke
+		// every other user's flask tokens, which all share it.
+		if id.SID != "" {
+			recs = append(recs, s.records().Session(id.SID, now))
+		}
+		for _, rec := range recs {
 			if err := s.Revocations.Put(ctx, rec); err != nil {
 				log.ErrorContext(ctx, "password changed but sessions not revoked", "err", err)
 				reply.Msg(w, http.StatusServiceUnavailable, "Password changed, but other sessions could not be logged out: try again")
