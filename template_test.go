@@ -76,11 +76,12 @@ var wantPermissions = map[string][]string{
 		"dynamodb:PutItem RevocationTable jti#*,sid#*",
 		"dynamodb:UpdateItem RevocationTable jti#*,sid#*",
 	},
-	// Logout verifies (never signs): the public keys, as the authorizer.
+	// Logout verifies (never signs): the public keys, as the authorizer. It revokes
+	// sessions, and flask-minted tokens (no session; the legacy window) by jti.
 	"LogoutFunction": {
 		"dynamodb:GetItem PublicKeysTable",
-		"dynamodb:PutItem RevocationTable sid#*",
-		"dynamodb:UpdateItem RevocationTable sid#*",
+		"dynamodb:PutItem RevocationTable jti#*,sid#*",
+		"dynamodb:UpdateItem RevocationTable jti#*,sid#*",
 	},
 	"PasswordFunction": {
 		"dynamodb:GetItem UsersTable",
@@ -107,6 +108,10 @@ var signers = []string{"LoginFunction", "RefreshFunction", "PasswordFunction"}
 
 var hmacVerifiers = []string{"LogoutFunction", "AuthorizerFunction"}
 
+// legacyHashUpgrade is the grant LoginFunction has while LegacyHashCost is set: the upgrade
+// of an imported hash to argon2id at the user's next login (dynamostore.Users.ReplaceHash).
+const legacyHashUpgrade = "dynamodb:UpdateItem UsersTable"
+
 // wantEnv lists every environment variable of each function of template.yaml, with its value
 // as describe prints it. template-httpapi.yaml differs as httpEnv says.
 func wantEnv(function string) map[string]string {
@@ -128,16 +133,25 @@ func wantEnv(function string) map[string]string {
 		"JWTGATE_STACK_NAME":        "!Ref AWS::StackName",
 		"JWT_SECRET_KEY":            "",
 	}
+	// The migration settings reach the functions that read them (config.Load; handlers.New):
+	// the legacy window every verifier of flask-minted tokens, the hash cost the login.
 	switch function {
-	case "LoginFunction", "PasswordFunction":
+	case "LoginFunction":
+		env["USERS_TABLE"] = "!Ref UsersTable"
+		env["JWTGATE_LEGACY_HASH_COST"] = "!Ref LegacyHashCost"
+	case "PasswordFunction":
 		env["USERS_TABLE"] = "!Ref UsersTable"
 	case "RefreshFunction":
 		env["JWTGATE_REFRESH_REUSE_GRACE"] = "!Ref RefreshReuseGrace"
 		env["USERS_TABLE"] = "!Ref UsersTable"
+		env["JWTGATE_LEGACY_TOKENS_UNTIL"] = "!Ref LegacyTokensUntil"
+	case "LogoutFunction":
+		env["JWTGATE_LEGACY_TOKENS_UNTIL"] = "!Ref LegacyTokensUntil"
 	case "AuthorizerFunction":
 		env["JWTGATE_ROLE_RULES"] = "!Ref RoleRules"
 		env["JWTGATE_ROLE_DENIAL"] = "!Ref RoleDenial"
 		env["JWTGATE_AUTHORIZER_CACHE_TTL"] = "!Ref AuthorizerCacheTtl"
+		env["JWTGATE_LEGACY_TOKENS_UNTIL"] = "!Ref LegacyTokensUntil"
 	}
 	return env
 }
@@ -192,6 +206,9 @@ func TestTemplateTranslated(t *testing.T) {
 		{name: "rest RS256", template: restTemplate, params: []string{"JwtAlgorithm=RS256"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
 		{name: "httpapi EdDSA", template: httpTemplate, params: []string{"JwtAlgorithm=EdDSA"}, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
 		{name: "httpapi RS256", template: httpTemplate, params: []string{"JwtAlgorithm=RS256"}, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
+		// The migration from Flask (docs/migrating-from-flask.md): the login may upgrade hashes.
+		{name: "rest migrating", template: restTemplate, params: migrating, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
+		{name: "httpapi migrating", template: httpTemplate, params: migrating, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,6 +219,7 @@ func TestTemplateTranslated(t *testing.T) {
 			checkTables(t, cfn)
 			checkSecret(t, cfn)
 			checkRetention(t, cfn, !slices.Contains(tt.params, "RetainData=false"))
+			checkMigration(t, cfn, params(tt.params))
 			if tt.template == httpTemplate {
 				checkHTTPAPI(t, cfn, tt.authorizer, tt.identity, tt.wantTTL)
 				checkAccessLog(t, cfn, "AWS::ApiGatewayV2::Stage", "AccessLogSettings", "$context.authorizer.sub")
@@ -346,6 +364,56 @@ func checkFunctions(t *testing.T, cfn template) {
 	}
 }
 
+// migrating are the parameters of a stack taking over a Flask app's sessions and users, as
+// docs/migrating-from-flask.md sets them.
+var migrating = []string{"LegacyTokensUntil=2026-12-31T00:00:00Z", "LegacyHashCost=pbkdf2:sha256:260000"}
+
+// checkMigration asserts the values the migration settings take in each function as deployed
+// with params: the window in every verifier of flask-minted tokens, the hash cost in the
+// login, empty (off) by default and nowhere else.
+func checkMigration(t *testing.T, cfn template, params map[string]string) {
+	t.Helper()
+	want := map[string]map[string]string{
+		"JWTGATE_LEGACY_TOKENS_UNTIL": {"AuthorizerFunction": params["LegacyTokensUntil"],
+			"RefreshFunction": params["LegacyTokensUntil"], "LogoutFunction": params["LegacyTokensUntil"]},
+		"JWTGATE_LEGACY_HASH_COST": {"LoginFunction": params["LegacyHashCost"]},
+	}
+	for id, fn := range cfn.ofType("AWS::Lambda::Function") {
+		var p lambdaFunction
+		decode(t, fn.Properties, &p)
+		for name, per := range want {
+			v, declared := p.Environment.Variables[name]
+			wantValue, reads := per[id]
+			switch {
+			case declared != reads:
+				t.Errorf("%s: %s declared %v, want %v", id, name, declared, reads)
+			case reads:
+				if got := cfn.value(t, v, params); got != wantValue {
+					t.Errorf("%s: %s = %q as deployed, want %q", id, name, got, wantValue)
+				}
+			}
+		}
+	}
+}
+
+// value is a resolved scalar: a literal, or a !Ref of a parameter with params (else its default).
+func (c template) value(t *testing.T, v any, params map[string]string) string {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		return describe(v)
+	}
+	name, _ := m["Ref"].(string)
+	if p, ok := params[name]; ok {
+		return p
+	}
+	if def, ok := c.Parameters[name]; ok {
+		return describe(def.Default)
+	}
+	t.Fatalf("cannot resolve %v", v)
+	return ""
+}
+
 // checkRoles compares each role's grants, with the template's conditions
 // decided for params (the deployed parameter values), against
 // wantPermissions, the signing secret's grant where the algorithm needs it.
@@ -389,9 +457,12 @@ func checkRoles(t *testing.T, cfn template, params map[string]string) {
 				}
 			}
 		}
-		want := wantPermissions[id]
+		want := slices.Clone(wantPermissions[id])
 		if slices.Contains(signers, id) || (hmac && slices.Contains(hmacVerifiers, id)) {
-			want = append([]string{"secretsmanager:GetSecretValue JwtSecret"}, want...)
+			want = append(want, "secretsmanager:GetSecretValue JwtSecret")
+		}
+		if id == "LoginFunction" && params["LegacyHashCost"] != "" {
+			want = append(want, legacyHashUpgrade)
 		}
 		slices.Sort(got)
 		slices.Sort(want)
@@ -414,8 +485,9 @@ func checkRoles(t *testing.T, cfn template, params map[string]string) {
 					id, action, keys, strings.Join(wantKeys, ","))
 			case id == "AuthorizerFunction" && strings.HasPrefix(action, "dynamodb:") && (write || (table != "RevocationTable" && table != "PublicKeysTable")):
 				t.Errorf("the authorizer may only read RevocationTable and PublicKeysTable; it has %s", grant)
-			case table == "UsersTable" && write && id != "PasswordFunction":
-				t.Errorf("only PasswordFunction may write UsersTable; %s has %s", id, grant)
+			case table == "UsersTable" && write && id != "PasswordFunction" &&
+				(id != "LoginFunction" || grant != legacyHashUpgrade || params["LegacyHashCost"] == ""):
+				t.Errorf("only PasswordFunction may write UsersTable (and LoginFunction UpdateItem while LegacyHashCost is set); %s has %s", id, grant)
 			case table == "PublicKeysTable" && write:
 				t.Errorf("no function may write PublicKeysTable (a writer could publish its own key); %s has %s", id, grant)
 			case strings.HasPrefix(action, "secretsmanager:") && !hmac && !slices.Contains(signers, id):

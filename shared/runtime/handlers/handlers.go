@@ -39,7 +39,7 @@ func RevocationWritePrefixes() map[string][]string {
 	return map[string][]string{
 		LoginFunction:    {throttle.UserKey(""), throttle.IPKey("")},                                // failed-login counters
 		RefreshFunction:  {revocation.TokenKey(""), revocation.SessionKey("")},                      // consumed tokens; a stolen session
-		LogoutFunction:   {revocation.SessionKey("")},                                               // the revoked session
+		LogoutFunction:   {revocation.TokenKey(""), revocation.SessionKey("")},                      // a flask-minted token by jti (legacy window); the revoked session
 		PasswordFunction: {revocation.UserKey(""), revocation.SessionKey(""), throttle.UserKey("")}, // the cut-off; the old session; old-password guesses
 	}
 }

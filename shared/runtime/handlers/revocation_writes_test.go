@@ -2,10 +2,13 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -97,8 +100,10 @@ func (k *keyRecorder) take() []string {
 // issue 12 item 11 is the one the code needs, no wider and no narrower.
 func TestRevocationWrites(t *testing.T) {
 	rec := &keyRecorder{}
-	// A grace of 0 makes the second use of a refresh token theft at once.
-	env := newRTEnvWith(t, map[string]string{"JWTGATE_REFRESH_REUSE_GRACE": "0"}, rec.register)
+	// A grace of 0 makes the second use of a refresh token theft at once; the
+	// legacy window lets the functions meet flask-minted tokens.
+	env := newRTEnvWith(t, map[string]string{"JWTGATE_REFRESH_REUSE_GRACE": "0",
+		"JWTGATE_LEGACY_TOKENS_UNTIL": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, rec.register)
 	rec.take() // seeding
 	allowed := handlers.RevocationWritePrefixes()
 	used := map[string][]string{} // function: the granted prefixes its paths wrote
@@ -144,6 +149,10 @@ func TestRevocationWrites(t *testing.T) {
 	env.invoke(t, handlers.LogoutFunction, rtProxy("POST", "/logout", jar, []string{"access_token_cookie", "refresh_token_cookie"}, jar["csrf_access_token"], ""), &resp)
 	wantStatus(t, "logout", resp, 200, `{"logout":true}`)
 	check("logout", handlers.LogoutFunction)
+	flask := flaskJar(t, "testuser")
+	env.invoke(t, handlers.LogoutFunction, rtProxy("POST", "/logout", flask, []string{"access_token_cookie", "refresh_token_cookie"}, flask["csrf_access_token"], ""), &resp)
+	wantStatus(t, "logout of a flask session", resp, 200, `{"logout":true}`)
+	check("logout of a flask session (no sid: its tokens by jti)", handlers.LogoutFunction)
 
 	jar = login("testpass")
 	rec.take()
@@ -162,6 +171,21 @@ func TestRevocationWrites(t *testing.T) {
 			}
 		}
 	}
+}
+
+// flaskJar is the cookies the real flask-jwt-extended 4.4.4 sets when name
+// logs in, signed with the functions' key (the legacy window's tokens).
+func flaskJar(t *testing.T, name string) map[string]string {
+	t.Helper()
+	out, err := exec.Command("/usr/bin/python3", "../tokens/testdata/flask_mint.py", rtSecret, name).Output()
+	if err != nil {
+		t.Fatalf("flask_mint.py (python3-python-flask-jwt-extended; make tools-flask): %v", err)
+	}
+	var jar map[string]string
+	if err := json.Unmarshal(out, &jar); err != nil {
+		t.Fatal(err)
+	}
+	return jar
 }
 
 // authorizeFor runs the authorizer on jar's access cookie and returns its Allow.
