@@ -10,6 +10,7 @@ import (
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
+	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
 // docBlocks returns the fenced blocks of lang in the guide.
@@ -62,6 +63,7 @@ func TestMigratingGuide(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "keys.json") // written by the guide's commands themselves
 	kid := ""
+	deploys := 0
 	for _, block := range docBlocks(t, "sh") {
 		for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
 			fields := strings.Fields(line)
@@ -103,8 +105,11 @@ func TestMigratingGuide(t *testing.T) {
 					}
 					kid = m[1]
 				}
+			case len(fields) > 3 && strings.Join(fields[:3], " ") == "sam deploy --parameter-overrides":
+				checkDeployOverrides(t, line, fields[3:])
+				deploys++
 			default:
-				t.Fatalf("guide line %q: neither `export K=V` nor a jwtgate command; teach this test to run it", line)
+				t.Fatalf("guide line %q: neither `export K=V`, a jwtgate command nor `sam deploy --parameter-overrides`; teach this test to run it", line)
 			}
 		}
 	}
@@ -123,6 +128,9 @@ func TestMigratingGuide(t *testing.T) {
 			t.Errorf("%s after the guide's import: %v", name, err)
 		}
 	}
+	if deploys == 0 {
+		t.Error("the guide sets the window on a deployed stack with no `sam deploy --parameter-overrides` line")
+	}
 	// The guide's settings load as the functions load them.
 	cfg, err := config.Load(func(k string) (string, bool) {
 		if k == "JWT_SECRET_KEY" {
@@ -139,5 +147,52 @@ func TestMigratingGuide(t *testing.T) {
 	}
 	if _, err := password.NewChecker(cfg.LegacyHashCost); err != nil {
 		t.Errorf("the guide's JWTGATE_LEGACY_HASH_COST: %v", err)
+	}
+}
+
+// checkDeployOverrides reads both templates with the guide's `sam deploy
+// --parameter-overrides` values (AllowedPattern checked, as CloudFormation
+// does) and wants the functions' environment to carry the same settings as
+// the guide's `export` lines: the authorizer, refresh and logout the
+// window, login the hash cost.
+func checkDeployOverrides(t *testing.T, line string, overrides []string) {
+	t.Helper()
+	params := map[string]string{}
+	for _, kv := range overrides {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			t.Fatalf("guide line %q: %q is not Name=Value", line, kv)
+		}
+		params[k] = v
+	}
+	exports := map[string]string{}
+	for _, block := range docBlocks(t, "sh") {
+		for _, l := range strings.Split(block, "\n") {
+			if k, v, ok := strings.Cut(strings.TrimPrefix(l, "export "), "="); ok && strings.HasPrefix(l, "export ") {
+				exports[k] = v
+			}
+		}
+	}
+	want := map[string][]string{
+		"JWTGATE_LEGACY_TOKENS_UNTIL": {"AuthorizerFunction", "RefreshFunction", "LogoutFunction"},
+		"JWTGATE_LEGACY_HASH_COST":    {"LoginFunction"},
+	}
+	for _, file := range []string{"template.yaml", "template-httpapi.yaml"} {
+		src, err := os.ReadFile(filepath.Join("..", "..", "..", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := samtemplate.ParseWith(src, params)
+		if err != nil {
+			t.Errorf("guide line %q on %s: %v", line, file, err)
+			continue
+		}
+		for name, functions := range want {
+			for _, id := range functions {
+				if got := tmpl.Functions[id].Env[name]; got == "" || got != exports[name] {
+					t.Errorf("%s deployed with the guide's overrides: %s %s=%q, want the guide's export %q", file, id, name, got, exports[name])
+				}
+			}
+		}
 	}
 }
