@@ -97,7 +97,7 @@ func TestMigrationParametersInDev(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			api := srv.Gateway.API
+			api := srv.Gateway.API()
 			if api.Parameters["LegacyTokensUntil"] != until || api.Parameters["LegacyHashCost"] != "pbkdf2:sha256:260000" {
 				t.Errorf("parameters LegacyTokensUntil=%q LegacyHashCost=%q, want the settings' values",
 					api.Parameters["LegacyTokensUntil"], api.Parameters["LegacyHashCost"])
