@@ -31,9 +31,11 @@ func templates(t *testing.T) map[string]string {
 // JWTGATE_LEGACY_HASH_COST stand for the templates' LegacyTokensUntil and
 // LegacyHashCost, as the other settings stand for theirs: `jwtgate dev`
 // reads the template with those values and each function's environment
-// holds what a stack deployed with them gives it. A value is accepted by
-// the template (AllowedPattern, as CloudFormation checks it) exactly when
-// the functions' configuration accepts it.
+// holds what a stack deployed with them gives it. Each value below is
+// accepted by the template (AllowedPattern, as CloudFormation checks it)
+// exactly when the functions' configuration accepts it (a pattern cannot
+// know each month's days: 2026-02-30 passes the template and stops the
+// functions at start).
 func TestMigrationParameters(t *testing.T) {
 	tests := []struct {
 		name, value string
@@ -45,6 +47,10 @@ func TestMigrationParameters(t *testing.T) {
 		{"JWTGATE_LEGACY_TOKENS_UNTIL", "2026-12-31 00:00:00Z", false},
 		{"JWTGATE_LEGACY_TOKENS_UNTIL", "2026-12-31T00:00:00", false},
 		{"JWTGATE_LEGACY_TOKENS_UNTIL", "next week", false},
+		{"JWTGATE_LEGACY_TOKENS_UNTIL", "2026-13-31T00:00:00Z", false},
+		{"JWTGATE_LEGACY_TOKENS_UNTIL", "2026-12-31T24:00:00Z", false},
+		{"JWTGATE_LEGACY_TOKENS_UNTIL", "2026-12-31t00:00:00z", false},
+		{"JWTGATE_LEGACY_TOKENS_UNTIL", "2026-12-31T00:00:00+0200", false},
 		{"JWTGATE_LEGACY_HASH_COST", "pbkdf2:sha256:260000", true},
 		{"JWTGATE_LEGACY_HASH_COST", "pbkdf2:sha512:600000", true},
 		{"JWTGATE_LEGACY_HASH_COST", "scrypt:32768:8:1", true},
