@@ -166,7 +166,9 @@ func TestBrowserMigrationFromFlask(t *testing.T) {
 
 	// (3) Its users, exported with their werkzeug hashes and imported by
 	// the real CLI into the tables jwtgate dev will use.
-	export, err := exec.Command(flaskPython, filepath.Join(root, "bench", "flaskref", "app.py"), "--export-users").Output()
+	exportCmd := exec.Command(flaskPython, filepath.Join(root, "bench", "flaskref", "app.py"), "--export-users")
+	exportCmd.Env = flaskEnv(nil) // the running app's hashing method, not the test runner's
+	export, err := exportCmd.Output()
 	if err != nil {
 		t.Fatalf("app.py --export-users: %v", err)
 	}
@@ -428,6 +430,16 @@ func hashScheme(t *testing.T, list, user string) string {
 	return ""
 }
 
+// flaskEnv is the reference app's environment: env and nothing of the test
+// runner's JWT_* or FLASKREF_* settings.
+func flaskEnv(env map[string]string) []string {
+	out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"}
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
 var flaskListening = regexp.MustCompile(`^flaskref: serving on `)
 
 // startFlaskApp runs bench/flaskref/app.py with env as its only JWT_* and
@@ -446,10 +458,7 @@ func startFlaskApp(t *testing.T, root string, env map[string]string) string {
 	}
 	defer f.Close()
 	cmd := exec.Command(flaskPython, filepath.Join(root, "bench", "flaskref", "app.py"), "--fd", "3")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = flaskEnv(env)
 	cmd.ExtraFiles = []*os.File{f}
 	var logs capture.Buffer
 	cmd.Stderr = &logs
