@@ -4,12 +4,14 @@ The JWT-cookie session pattern as the flask-jwt-extended documentation
 writes it (the "JWT in cookies" and "blocklist and token revoking" pages),
 on jwtgate's routes: POST /login, /refresh, /logout, /password, GET
 /protected and /admin, with the demo users of `jwtgate dev`. It is not
-part of jwtgate. Two users:
+part of jwtgate. Three users:
 
 - `make load-flask` runs it under gunicorn as the load comparison baseline
   (its defaults: cookies only, CSRF double submit on, 15 min / 30 days);
 - the fidelity oracle (shared/suites/fidelity) runs it on the real library
-  once per configuration and compares every answer with `jwtgate dev`'s.
+  once per configuration and compares every answer with `jwtgate dev`'s;
+- the migration browser test (shared/tooling/webapp) logs a browser in on
+  it, exports its users and moves the session to `jwtgate dev`.
 
 Configuration comes from the same JWT_* environment variables jwtgate
 reads, converted to what Flask's app.config takes; a variable left unset
@@ -25,8 +27,8 @@ more) so every worker, and the oracle's crafted tokens, share one key.
 Two more settings, of this app and not of jwtgate: FLASKREF_CORS_ORIGINS
 (comma-separated) lets a front end on those origins call it with
 credentials, through flask-cors as a Flask app with a separate front end
-does (the migration browser test, shared/tooling/webapp); and
-FLASKREF_PASSWORD_METHOD is werkzeug's hashing method.
+does (the migration browser test); and FLASKREF_PASSWORD_METHOD is
+werkzeug's hashing method.
 """
 
 import argparse
