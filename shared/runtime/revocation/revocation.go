@@ -69,15 +69,19 @@ func (s Subject) Keys() []string {
 
 // Check returns ErrRevoked when records (a lookup of s.Keys()) revoke s at
 // now: the token itself, its session, or a user cut-off above its
-// generation.
+// generation. A token without a jti or a sid (flask-jwt-extended's, during
+// the migration window) is never revoked by the record of the empty id:
+// every such token shares it, so a "sid#" written for one of them (a
+// /password of a flask session revokes the caller's session) would end
+// every other user's too.
 func Check(records map[string]Record, s Subject, now time.Time) error {
 	if len(records) == 0 {
 		return nil // the usual case: nothing revoked, no keys to build
 	}
-	if r, ok := records[TokenKey(s.JTI)]; ok && r.Live(now) {
+	if r, ok := records[TokenKey(s.JTI)]; ok && s.JTI != "" && r.Live(now) {
 		return ErrRevoked
 	}
-	if r, ok := records[SessionKey(s.SID)]; ok && r.Live(now) {
+	if r, ok := records[SessionKey(s.SID)]; ok && s.SID != "" && r.Live(now) {
 		return ErrRevoked
 	}
 	if r, ok := records[UserKey(s.Sub)]; ok && r.Live(now) && r.cuts(s) {

@@ -67,6 +67,48 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestCheckTokensWithoutIDs: the tokens flask-jwt-extended minted (the
+// migration window) have no sid, and every one of them looks up the same
+// "sid#" key. A record there (a /password of one flask session writes the
+// caller's session, which is the empty one) must not revoke the others;
+// their jti and their user's cut-off still do.
+func TestCheckTokensWithoutIDs(t *testing.T) {
+	now := t0.Add(time.Minute)
+	live := now.Add(time.Hour)
+	empty := map[string]revocation.Record{
+		revocation.SessionKey(""): {Key: revocation.SessionKey(""), At: now, ExpiresAt: live},
+		revocation.TokenKey(""):   {Key: revocation.TokenKey(""), At: now, ExpiresAt: live},
+	}
+	tests := []struct {
+		name    string
+		subj    revocation.Subject
+		extra   *revocation.Record
+		revoked bool
+	}{
+		{"flask token of another user", revocation.Subject{JTI: "j1", Sub: "bob", IssuedAt: t0}, nil, false},
+		{"jwtgate access token without jti", revocation.Subject{SID: "s1", Sub: "bob", IssuedAt: t0}, nil, false},
+		{"flask token revoked by its jti", revocation.Subject{JTI: "j1", Sub: "bob", IssuedAt: t0},
+			&revocation.Record{Key: "jti#j1", At: now, ExpiresAt: live}, true},
+		{"flask token below its user's cut-off", revocation.Subject{JTI: "j1", Sub: "bob", IssuedAt: t0},
+			&revocation.Record{Key: "sub#bob", At: now, ExpiresAt: live, MinGeneration: 1}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			recs := map[string]revocation.Record{}
+			for k, r := range empty {
+				recs[k] = r
+			}
+			if tc.extra != nil {
+				recs[tc.extra.Key] = *tc.extra
+			}
+			err := revocation.Check(recs, tc.subj, now)
+			if tc.revoked != errors.Is(err, revocation.ErrRevoked) || (!tc.revoked && err != nil) {
+				t.Fatalf("Check = %v, want revoked=%v", err, tc.revoked)
+			}
+		})
+	}
+}
+
 func TestCheckGenerations(t *testing.T) {
 	now := t0
 	cut := map[string]revocation.Record{"sub#alice": {Key: "sub#alice", At: now, ExpiresAt: now.Add(time.Hour), MinGeneration: 3}}
