@@ -187,7 +187,9 @@ func parsePBKDF2(stored string) (verifier, error) {
 		return verifier{}, fmt.Errorf("%w: pbkdf2 iterations must be 1..%d", ErrFormat, MaxPBKDF2Iterations)
 	}
 	return verifier{
-		scheme: PBKDF2, cost: strings.Join(method, ":"), want: want,
+		// The cost in canonical digits: JWTGATE_LEGACY_HASH_COST takes it
+		// as `user import` prints it, and "+260000" is 260000 here.
+		scheme: PBKDF2, cost: fmt.Sprintf("pbkdf2:%s:%d", method[1], iter), want: want,
 		// werkzeug hashes the salt string's UTF-8 bytes, not a decoding of it.
 		work: func(pw string) []byte { return pbkdf2.Key([]byte(pw), []byte(salt), iter, len(want), h) },
 	}, nil
@@ -208,14 +210,16 @@ func parseScrypt(stored string) (verifier, error) {
 		}
 	}
 	N, r, p := n[0], n[1], n[2]
-	if N < 2 || N&(N-1) != 0 || r > 64 || p > 16 || 128*N*r*p > MaxScryptMemory || 128*N*r > MaxScryptMemory {
+	// N is bounded before it is multiplied: 128*N of a huge N overflows
+	// to 0 and would pass the product's bound.
+	if N < 2 || N&(N-1) != 0 || N > MaxScryptMemory/128 || r > 64 || p > 16 || 128*N*r*p > MaxScryptMemory {
 		return verifier{}, fmt.Errorf("%w: scrypt n must be a power of 2 and 128*n*r*p at most %d bytes", ErrFormat, MaxScryptMemory)
 	}
 	if len(want) != scryptKeyLen {
 		return verifier{}, fmt.Errorf("%w: scrypt digest must be %d bytes", ErrFormat, scryptKeyLen)
 	}
 	return verifier{
-		scheme: Scrypt, cost: strings.Join(method, ":"), want: want,
+		scheme: Scrypt, cost: fmt.Sprintf("scrypt:%d:%d:%d", N, r, p), want: want,
 		work: func(pw string) []byte {
 			k, err := scrypt.Key([]byte(pw), []byte(salt), N, r, p, scryptKeyLen)
 			if err != nil {

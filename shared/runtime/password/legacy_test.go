@@ -86,6 +86,9 @@ func TestLegacyHashesRefused(t *testing.T) {
 		{"scrypt n not a power of 2", "scrypt:1000:8:1$salt$" + hex64, "power of 2"},
 		{"scrypt memory over the bound", "scrypt:1048576:8:1$salt$" + hex64, "power of 2"},
 		{"scrypt p over the bound", "scrypt:16384:8:100$salt$" + hex64, "power of 2"},
+		// 128*n wraps to 0 in 64 bits: the bound must not be computed from it.
+		{"scrypt n overflowing the product", "scrypt:4611686018427387904:1:1$salt$" + hex64, "power of 2"},
+		{"scrypt n*r overflowing the product", "scrypt:144115188075855872:8:1$salt$" + hex64, "power of 2"},
 		{"scrypt short digest", "scrypt:16384:8:1$salt$" + hex32, "64 bytes"},
 		{"bcrypt cost over the bound", "$2b$15$" + strings.Repeat("a", 53), "cost above"},
 		{"bcrypt truncated", "$2b$04$abc", ""},
@@ -102,6 +105,31 @@ func TestLegacyHashesRefused(t *testing.T) {
 				t.Fatalf("Verify = %v, want ErrFormat", err)
 			}
 		})
+	}
+}
+
+// TestCostIsCanonical: `user import` prints Cost for
+// JWTGATE_LEGACY_HASH_COST, whose syntax is digits only; a hash written
+// with a sign or leading zeros (werkzeug's int() reads both) names the
+// same work as the plain form, and must print as it.
+func TestCostIsCanonical(t *testing.T) {
+	const hex32 = "5a258c7801a4ebf056b91d5e18a5d3bef65b55da88cf8b0011b132d9d08616ba"
+	hex64 := strings.Repeat("ab", 64)
+	tests := []struct{ hash, want string }{
+		{"pbkdf2:sha256:260000$salt$" + hex32, "pbkdf2:sha256:260000"},
+		{"pbkdf2:sha256:+260000$salt$" + hex32, "pbkdf2:sha256:260000"},
+		{"pbkdf2:sha256:000260000$salt$" + hex32, "pbkdf2:sha256:260000"},
+		{"scrypt:032768:+8:01$salt$" + hex64, "scrypt:32768:8:1"},
+	}
+	for _, tt := range tests {
+		got, err := password.Cost(tt.hash)
+		if err != nil || got != tt.want {
+			t.Errorf("Cost(%q) = %q, %v; want %q", tt.hash, got, err, tt.want)
+			continue
+		}
+		if _, err := password.NewChecker(got); err != nil {
+			t.Errorf("NewChecker(%q) refuses the cost Cost printed: %v", got, err)
+		}
 	}
 }
 
