@@ -122,6 +122,11 @@ func parseImport(raw []byte) ([]importLine, []error) {
 	trimmed := bytes.TrimLeft(raw, " \t\r\n\ufeff")
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		for i, text := range strings.Split(string(raw), "\n") {
+			if i == 0 {
+				// Editors on Windows write a byte-order mark; the CSV branch
+				// drops it too.
+				text = strings.TrimPrefix(text, "\ufeff")
+			}
 			if strings.TrimSpace(text) == "" {
 				continue
 			}
@@ -132,7 +137,15 @@ func parseImport(raw []byte) ([]importLine, []error) {
 			}
 			dec := json.NewDecoder(strings.NewReader(text))
 			dec.DisallowUnknownFields()
-			if err := dec.Decode(&rec); err != nil {
+			err := dec.Decode(&rec)
+			if err == nil {
+				// Decode stops after the first value: a second object on the
+				// line would be dropped without a word.
+				if _, next := dec.Token(); !errors.Is(next, io.EOF) {
+					err = errors.New("more than one JSON value on the line")
+				}
+			}
+			if err != nil {
 				errs = append(errs, fmt.Errorf("line %d: not a JSON object of username, password_hash, roles: %v", i+1, err))
 				continue
 			}

@@ -48,7 +48,8 @@ func TestUserImport(t *testing.T) {
 	jsonl := `{"username":"alice","password_hash":"` + hs[0] + `","roles":["admin","user"]}` + "\n\n" +
 		`{"username":"Bob","password_hash":"` + hs[1] + `","roles":["user"]}` + "\n"
 	csvFile := "username,password_hash,roles\ncarol," + hs[2] + ",\"user,editor\"\n"
-	for name, body := range map[string]string{"users.jsonl": jsonl, "users.csv": csvFile} {
+	// A byte-order mark (Windows editors) is read past, in both forms.
+	for name, body := range map[string]string{"users.jsonl": jsonl, "users.csv": csvFile, "bom.jsonl": "\ufeff" + jsonl, "bom.csv": "\ufeff" + csvFile} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, true)
@@ -106,6 +107,8 @@ func TestUserImportRefusesBadFiles(t *testing.T) {
 			1, []string{"line 2: user bob: password_hash", "explicit iteration count", "nothing imported"}},
 		{"malformed JSON", "u.jsonl", good + "\n{\"username\": \n", 1, []string{"line 2: not a JSON object"}},
 		{"unknown field", "u.jsonl", good + "\n" + `{"username":"x","password":"plain"}`, 1, []string{"line 2: not a JSON object", "unknown field"}},
+		{"two objects on a line", "u.jsonl", good + ` {"username":"bob","password_hash":"` + hs[0] + `"}`, 1, []string{"line 1: not a JSON object", "more than one JSON value"}},
+		{"text after the object", "u.jsonl", good + "x\n", 1, []string{"line 1: not a JSON object", "more than one JSON value"}},
 		{"missing hash", "u.jsonl", `{"username":"x"}` + "\n" + good, 1, []string{"line 1: missing username or password_hash"}},
 		{"duplicate", "u.jsonl", good + "\n" + good, 1, []string{"line 2: user alice is on line 1 already"}},
 		{"bad username", "u.jsonl", strings.Replace(good, "alice", "a b", 1), 1, []string{`line 1: invalid username "a b"`}},
