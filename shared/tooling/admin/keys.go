@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -223,6 +224,17 @@ func keysRotate(ctx context.Context, args []string, env Env) error {
 	set, err := secret.Rotate(raw, next, *keep)
 	if err != nil {
 		return err
+	}
+	// --keep drops the oldest keys, and the sessions they signed end: say
+	// which, or an operator who needed one (after a migration the set
+	// holds the imported key and the stack's own) learns it from users
+	// logged out.
+	if before, err := secret.Parse(raw, config.Lambda); err == nil {
+		for _, k := range before {
+			if !slices.ContainsFunc(set.Keys, func(e secret.KeyEntry) bool { return e.KID == k.ID }) {
+				fmt.Fprintf(env.Stdout, "dropped key %s (--keep %d): tokens it signed stop verifying\n", k.ID, *keep)
+			}
+		}
 	}
 	set = sameFamily(set, next, env)
 	if err := ks.write(ctx, env, set); err != nil {
