@@ -17,7 +17,11 @@ import (
 //
 //	unknown user     argon2id dummy   + legacy dummy
 //	argon2id hash    argon2id (real)  + legacy dummy
+//	argon2i hash     argon2i (real)   + legacy dummy
 //	legacy hash      argon2id dummy   + legacy (real)
+//
+// An imported argon2i hash takes the argon2id slot: it costs what the
+// dummy costs when its parameters are the default ones.
 //
 // The three rows are equal when the imported hashes share the configured
 // cost (one Flask app writes one cost; configure that one). A legacy hash
@@ -109,7 +113,10 @@ func (c *Checker) Verify(stored, pw string) error {
 		c.Dummy(pw) // an unreadable hash must not answer faster either
 		return err
 	}
-	if v.scheme == Argon2id {
+	if v.scheme == Argon2id || v.scheme == Argon2i {
+		// argon2i (an import from argon2-cffi or passlib) is argon2 work
+		// too: with a dummy argon2id after it, its users took two argon2
+		// computations where an unknown name takes one.
 		err = c.run(v, pw)
 		c.legacyDummy(pw)
 		return err

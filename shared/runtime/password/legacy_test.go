@@ -1,6 +1,8 @@
 package password_test
 
 import (
+	"cmp"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/argon2"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
 )
@@ -182,6 +186,37 @@ func TestCheckerEqualWork(t *testing.T) {
 				if !slices.Equal(work, want) {
 					t.Errorf("%s: work %v, want %v (every path the same)", p.name, work, want)
 				}
+			}
+		})
+	}
+	// An imported argon2i hash is argon2 work, in the argon2id slot: at the
+	// same parameters its users cost what an unknown name costs, with or
+	// without a legacy cost (it used to add a dummy argon2id: twice the work).
+	salt := []byte(strings.Repeat("i", 16))
+	d := password.Default
+	argon2i := fmt.Sprintf("$argon2i$v=19$m=%d,t=%d,p=%d$%s$%s", d.Memory, d.Time, d.Threads,
+		base64.RawStdEncoding.EncodeToString(salt),
+		base64.RawStdEncoding.EncodeToString(argon2.Key([]byte("argon2i-pw"), salt, d.Time, d.Memory, d.Threads, 32)))
+	argon2iCost := fmt.Sprintf("argon2i:m=%d,t=%d,p=%d", d.Memory, d.Time, d.Threads)
+	for _, legacy := range []string{"", "pbkdf2:sha256:260000"} {
+		t.Run("argon2i import, legacy cost "+cmp.Or(legacy, "none"), func(t *testing.T) {
+			var work []string
+			c, err := password.NewChecker(legacy, password.WithWorkCounter(func(c string) { work = append(work, c) }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = c.Dummy("x")
+			unknown := len(work)
+			work = nil
+			if err := c.Verify(argon2i, "argon2i-pw"); err != nil {
+				t.Fatalf("argon2i hash: %v", err)
+			}
+			want := []string{argon2iCost}
+			if legacy != "" {
+				want = append(want, legacy)
+			}
+			if !slices.Equal(work, want) || len(work) != unknown {
+				t.Errorf("argon2i user: work %v, want %v (as many as an unknown name's %d)", work, want, unknown)
 			}
 		})
 	}
