@@ -157,3 +157,21 @@ func TestUserImportRefusesBadFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestUserImportNamesFoldedUsers: a username PRECIS folds ("ｄａｖｅ" is
+// stored as "dave") still logs in, but the Flask app's tokens name the user
+// as given, so refresh finds no such user and those sessions end: the
+// import must say which names it changed, and only those.
+func TestUserImportNamesFoldedUsers(t *testing.T) {
+	t.Parallel()
+	hs := flaskUsers(t, "dave-pass", "erin-pass")
+	body := `{"username":"ｄａｖｅ","password_hash":"` + hs[0] + `"}` + "\n" + `{"username":"erin","password_hash":"` + hs[1] + `"}` + "\n"
+	f := newFixture(t, true)
+	r := f.mustRun("", "user", "import", "--file", writeFile(t, "u.jsonl", body))
+	if !strings.Contains(r.stdout, `line 1: "ｄａｖｅ" is stored as "dave"`) || strings.Contains(r.stdout, `"erin"`) {
+		t.Errorf("stdout %q, want a note for line 1 alone", r.stdout)
+	}
+	if got := f.user("dave"); password.Verify(got.PasswordHash, "dave-pass") != nil {
+		t.Errorf("dave: %+v", got)
+	}
+}
