@@ -259,6 +259,7 @@ func TestUnrunnableFunctionNamed(t *testing.T) {
 // TestDevBanner: the banner says what a developer must know, in words
 // that match the settings.
 func TestDevBanner(t *testing.T) {
+	soon := time.Now().Add(time.Hour).Truncate(time.Second).In(time.FixedZone("", 3600))
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -271,6 +272,13 @@ func TestDevBanner(t *testing.T) {
 		{"short key, Secure on", map[string]string{"JWT_SECRET_KEY": "short", "JWT_COOKIE_SECURE": "true"}, []string{
 			"warning: JWT_SECRET_KEY is accepted in dev mode only: deployed functions refuse it (secret shorter than 32 bytes)",
 			"cookies: Secure (JWT_COOKIE_SECURE=true): browsers send them over https, or to http://localhost only",
+		}},
+		{"migration window open", map[string]string{"JWTGATE_LEGACY_TOKENS_UNTIL": soon.Format(time.RFC3339), "JWTGATE_LEGACY_HASH_COST": "pbkdf2:sha256:260000"}, []string{
+			"migration: flask-jwt-extended's tokens (no sid) accepted until " + soon.UTC().Format(time.RFC3339) + " (JWTGATE_LEGACY_TOKENS_UNTIL)",
+			"migration: every login also does one pbkdf2:sha256:260000 verification, real or dummy (JWTGATE_LEGACY_HASH_COST)",
+		}},
+		{"migration window closed", map[string]string{"JWTGATE_LEGACY_TOKENS_UNTIL": "2020-01-02T03:04:05+01:00"}, []string{
+			"migration: the window closed at 2020-01-02T02:04:05Z: flask-jwt-extended's tokens get 401 (JWTGATE_LEGACY_TOKENS_UNTIL)",
 		}},
 	}
 	for _, tt := range tests {

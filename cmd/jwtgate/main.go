@@ -202,6 +202,18 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "  cookies: not Secure, for plain http (dev mode only; deployed functions default to Secure)")
 	}
+	// The migration settings change what every request may carry: a
+	// developer following docs/migrating-from-flask.md sees them took.
+	switch until := srv.Config.Tokens.LegacyUntil; {
+	case until.IsZero():
+	case time.Now().Before(until):
+		fmt.Fprintf(stdout, "  migration: flask-jwt-extended's tokens (no sid) accepted until %s (JWTGATE_LEGACY_TOKENS_UNTIL)\n", until.UTC().Format(time.RFC3339))
+	default:
+		fmt.Fprintf(stdout, "  migration: the window closed at %s: flask-jwt-extended's tokens get 401 (JWTGATE_LEGACY_TOKENS_UNTIL)\n", until.UTC().Format(time.RFC3339))
+	}
+	if cost := srv.Config.LegacyHashCost; cost != "" {
+		fmt.Fprintf(stdout, "  migration: every login also does one %s verification, real or dummy (JWTGATE_LEGACY_HASH_COST)\n", cost)
+	}
 	if len(srv.Gateway.API().Routes) == 0 {
 		fmt.Fprintln(stdout, "  warning: the template has no Api routes (jwtgate dev serves AWS::Serverless::Api events; an HttpApi template is not served)")
 	}
