@@ -71,9 +71,9 @@ func (s Subject) Keys() []string {
 // now: the token itself, its session, or a user cut-off above its
 // generation. A token without a jti or a sid (flask-jwt-extended's, during
 // the migration window) is never revoked by the record of the empty id:
-// every such token shares it, so a "sid#" written for one of them (a
-// /password of a flask session revokes the caller's session) would end
-// every other user's too.
+// every such token shares it, so a "sid#" written for one of them (as
+// /password did for its caller's session before it learned not to, and
+// such a record lives 30 days) would end every other user's too.
 func Check(records map[string]Record, s Subject, now time.Time) error {
 	if len(records) == 0 {
 		return nil // the usual case: nothing revoked, no keys to build

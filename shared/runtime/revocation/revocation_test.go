@@ -69,9 +69,9 @@ func TestCheck(t *testing.T) {
 
 // TestCheckTokensWithoutIDs: the tokens flask-jwt-extended minted (the
 // migration window) have no sid, and every one of them looks up the same
-// "sid#" key. A record there (a /password of one flask session writes the
-// caller's session, which is the empty one) must not revoke the others;
-// their jti and their user's cut-off still do.
+// "sid#" key. A record there (an earlier /password wrote one for its
+// flask caller's session, the empty one) must not revoke the others; their
+// jti and their user's cut-off still do.
 func TestCheckTokensWithoutIDs(t *testing.T) {
 	now := t0.Add(time.Minute)
 	live := now.Add(time.Hour)
