@@ -21,6 +21,7 @@ const (
 	attrExpiresAt = "expires_at" // the table's TTL attribute
 	attrMinGen    = "min_gen"    // a user cut-off's lowest valid generation
 	attrConsumed  = "consumed"   // a token record written by rotation
+	attrSession   = "sid"        // the session a consumed legacy token opened
 )
 
 // Limits of the batched read.
@@ -372,6 +373,9 @@ func encodeRecord(r revocation.Record) map[string]types.AttributeValue {
 	if r.Consumed {
 		item[attrConsumed] = &types.AttributeValueMemberBOOL{Value: true}
 	}
+	if r.Session != "" {
+		item[attrSession] = &types.AttributeValueMemberS{Value: r.Session}
+	}
 	return item
 }
 
@@ -399,6 +403,9 @@ func decodeRecord(item map[string]types.AttributeValue) (revocation.Record, erro
 	}
 	if c, ok := item[attrConsumed].(*types.AttributeValueMemberBOOL); ok {
 		r.Consumed = c.Value
+	}
+	if sid, ok := item[attrSession].(*types.AttributeValueMemberS); ok {
+		r.Session = sid.Value
 	}
 	return r, nil
 }

@@ -27,6 +27,11 @@ type Record struct {
 	// grace. Any other token record is a revocation and refuses the token
 	// at once.
 	Consumed bool
+	// Session, on the consumed record of a legacy (flask-jwt-extended)
+	// refresh token, is the jwtgate session its one use opened: a reuse
+	// after the grace revokes that session, as the reuse of one of ours
+	// revokes the token's own session.
+	Session string
 }
 
 // Live reports whether r still counts at now.

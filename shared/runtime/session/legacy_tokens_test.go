@@ -136,7 +136,19 @@ func TestLegacyTokensDuringWindow(t *testing.T) {
 	h.wantAuthorizer("jwtgate session from the legacy refresh", next["access_token_cookie"], "")
 	// Traded once: the flask refresh token is spent, at once.
 	wantReply(t, h.legacyRefresh(jar), 401, `{"msg":"Token has been revoked"}`)
-	wantReply(t, h.legacyRefresh(next), 200, `{"refresh":true}`)
+	resp3 := h.legacyRefresh(next)
+	wantReply(t, resp3, 200, `{"refresh":true}`)
+	// A copy of the flask refresh token used after the grace: the session
+	// it bought is revoked, newest tokens included, and it is logged as
+	// theft.
+	newest := jarOf(t, resp3)
+	h.clk.Advance(11 * time.Second)
+	wantReply(t, h.legacyRefresh(jar), 401, `{"msg":"Token has been revoked"}`)
+	h.wantAuthorizer("the bought session after a copy's reuse", newest["access_token_cookie"], "Token has been revoked")
+	wantReply(t, h.legacyRefresh(newest), 401, `{"msg":"Token has been revoked"}`)
+	if !strings.Contains(h.logs.String(), "refresh token reuse detected: session revoked") {
+		t.Errorf("no theft log line:\n%s", h.logs)
+	}
 }
 
 // TestLegacyTokensRevocation: logout, revoke --jti and a user cut-off end

@@ -80,7 +80,17 @@ func (s *Service) Refresh() http.Handler {
 			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
-		prior, won, err := s.Revocations.Consume(ctx, s.records().Consumed(claims.ID, claims.ExpiresAt.Time, now))
+		sid := claims.SID
+		consumed := s.records().Consumed(claims.ID, claims.ExpiresAt.Time, now)
+		if claims.Legacy {
+			// flask-jwt-extended's refresh token buys a jwtgate session of
+			// its own, with the user's roles; its record names that
+			// session, for a reuse to revoke.
+			sid = s.Tokens.NewID()
+			consumed.Session = sid
+			log = log.With("sid", sid, "legacy", true)
+		}
+		prior, won, err := s.Revocations.Consume(ctx, consumed)
 		if err != nil {
 			log.ErrorContext(ctx, "refresh failed closed", "reason", "consume", "err", err)
 			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
@@ -94,10 +104,24 @@ func (s *Service) Refresh() http.Handler {
 			return
 		}
 		if !won && claims.Legacy {
-			// A legacy token has no session to revoke, and its first use
-			// already opened a jwtgate session: the token is spent, no grace
-			// (a legacy token is traded once).
-			log.WarnContext(ctx, "refresh refused", "reason", "legacy refresh token reused", "first_used", prior.At)
+			// A legacy token is traded once: its first use opened a jwtgate
+			// session, and a second use is refused, grace or not. Within the
+			// grace it is another tab of the same browser racing the first
+			// (their cookie jar already holds the new session); after it,
+			// someone else holds a copy, and the session the token bought
+			// is revoked, as for ours.
+			if now.Sub(prior.At) <= s.ReuseGrace || prior.Session == "" {
+				log.WarnContext(ctx, "refresh refused", "reason", "legacy refresh token reused", "first_used", prior.At)
+				reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+				return
+			}
+			if err := s.Revocations.Put(ctx, s.records().Session(prior.Session, now)); err != nil {
+				log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
+				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+				return
+			}
+			metrics.Count(ctx, metrics.TheftDetected)
+			log.WarnContext(ctx, "refresh token reuse detected: session revoked", "first_used", prior.At, "revoked_sid", prior.Session)
 			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
@@ -116,13 +140,6 @@ func (s *Service) Refresh() http.Handler {
 		// The generation is the token's, not the user record's: a refresh
 		// that read the table just before a cut-off and signs just after it
 		// hands out the old generation, which the cut-off revokes.
-		sid := claims.SID
-		if claims.Legacy {
-			// flask-jwt-extended's refresh token, consumed above: it buys a
-			// jwtgate session of its own, with the user's roles.
-			sid = s.Tokens.NewID()
-			log = log.With("sid", sid, "legacy", true)
-		}
 		if err := s.rotate(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: claims.Gen}, sid, claims.CSRF); err != nil {
 			log.ErrorContext(ctx, "refresh failed", "reason", "issue tokens", "err", err)
 			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")

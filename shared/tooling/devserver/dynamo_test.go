@@ -196,6 +196,13 @@ func TestDynamoDBFlow(t *testing.T) {
 		}
 		dynDo(t, ts.URL, "GET", "/protected", won[0], "", nil).want(t, 200, `{"logged_in_as":"testuser"}`)
 		dynDo(t, ts.URL, "POST", "/refresh", s, "csrf_refresh_token", nil).want(t, 401, `{"msg":"Token has been revoked"}`)
+		// The racing tabs did not end the session; a copy used after the
+		// grace does: the session the flask token bought is revoked.
+		dynDo(t, ts.URL, "GET", "/protected", won[0], "", nil).want(t, 200, `{"logged_in_as":"testuser"}`)
+		clock.Advance(11 * time.Second)
+		dynDo(t, ts.URL, "POST", "/refresh", s, "csrf_refresh_token", nil).want(t, 401, `{"msg":"Token has been revoked"}`)
+		dynDo(t, ts.URL, "GET", "/protected", won[0], "", nil).want(t, 401, `{"msg":"Token has been revoked"}`)
+		dynDo(t, ts.URL, "POST", "/refresh", won[0], "csrf_refresh_token", nil).want(t, 401, `{"msg":"Token has been revoked"}`)
 	})
 
 	t.Run("password change logs out every other session and keeps the caller in", func(t *testing.T) {
