@@ -46,6 +46,7 @@ func TestFindInQueryAndJSON(t *testing.T) {
 		token   string
 		msg     string
 		badQS   bool
+		kind    error // the refusal's sentinel when not ErrNoToken or ErrBadQuery
 	}{
 		{name: "query", loc: with(request.LocQuery), in: request.Input{Headers: hdr(), Query: map[string]string{"jwt": "tok"}}, token: "tok"},
 		{name: "query missing", loc: with(request.LocQuery), in: request.Input{Headers: hdr()}, msg: "Missing 'jwt' query paramater"},
@@ -69,7 +70,21 @@ func TestFindInQueryAndJSON(t *testing.T) {
 			msg: "Invalid content-type. Must be application/json."},
 		{name: "json no body (an authorizer)", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT}, msg: `Missing "access_token" key in json data.`},
 		{name: "json malformed", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT, Body: []byte(`{bad`)}, msg: `Missing "access_token" key in json data.`},
-		{name: "json not a string", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT, Body: []byte(`{"access_token":1}`)}, msg: `Missing "access_token" key in json data.`},
+		// flask hands any truthy value to PyJWT, which refuses a non-string
+		// at once (no fall-through); falsy values are "missing".
+		{name: "json number", loc: with(request.LocJSON, request.LocHeaders), in: request.Input{Headers: hdr("Content-Type", "application/json", "Authorization", "Bearer h"), Body: []byte(`{"access_token":1}`)},
+			kind: request.ErrBadJSONToken, msg: "Invalid token type. Token must be a <class 'bytes'>"},
+		{name: "json true", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT, Body: []byte(`{"access_token":true}`)},
+			kind: request.ErrBadJSONToken, msg: "Invalid token type. Token must be a <class 'bytes'>"},
+		{name: "json list", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT, Body: []byte(`{"access_token":["t"]}`)},
+			kind: request.ErrBadJSONToken, msg: "Invalid token type. Token must be a <class 'bytes'>"},
+		{name: "json object", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT, Body: []byte(`{"access_token":{"a":1}}`)},
+			kind: request.ErrBadJSONToken, msg: "Invalid token type. Token must be a <class 'bytes'>"},
+		{name: "json zero", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT, Body: []byte(`{"access_token":0}`)}, msg: `Missing "access_token" key in json data.`},
+		{name: "json false", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT, Body: []byte(`{"access_token":false}`)}, msg: `Missing "access_token" key in json data.`},
+		{name: "json empty list", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT, Body: []byte(`{"access_token":[]}`)}, msg: `Missing "access_token" key in json data.`},
+		{name: "json empty string", loc: with(request.LocJSON), in: request.Input{Headers: jsonCT, Body: []byte(`{"access_token":""}`)}, msg: `Missing "access_token" key in json data.`},
+		{name: "json null falls through", loc: with(request.LocJSON, request.LocHeaders), in: request.Input{Headers: hdr("Content-Type", "application/json", "Authorization", "Bearer h"), Body: []byte(`{"access_token":null}`)}, token: "h"},
 		{name: "order: query before headers", loc: with(request.LocQuery, request.LocHeaders),
 			in: request.Input{Headers: hdr("Authorization", "Bearer h"), Query: map[string]string{"jwt": "q"}}, token: "q"},
 		{name: "falls through to headers", loc: with(request.LocQuery, request.LocHeaders),
@@ -90,6 +105,9 @@ func TestFindInQueryAndJSON(t *testing.T) {
 				want := request.ErrNoToken
 				if tt.badQS {
 					want = request.ErrBadQuery
+				}
+				if tt.kind != nil {
+					want = tt.kind
 				}
 				if !errors.Is(err, want) {
 					t.Errorf("error %v is not %v", err, want)

@@ -27,6 +27,10 @@ var (
 	// ErrBadQuery is a query-string token without the configured prefix:
 	// flask refuses it at once (422; jwtgate answers 401 everywhere).
 	ErrBadQuery = errors.New("request: query string token without its prefix")
+	// ErrBadJSONToken is a JSON-body token that is not a string (a number,
+	// true, a list or an object): flask hands it to PyJWT, which refuses
+	// it at once (a DecodeError, 422; jwtgate answers 401 everywhere).
+	ErrBadJSONToken = errors.New("request: json body token is not a string")
 )
 
 // Headers reads request headers case-insensitively; http.Header satisfies it.
@@ -124,7 +128,10 @@ func (loc Locations) FindIn(in Input, cookieName string, refresh bool) (Found, e
 			if refresh {
 				key = loc.RefreshJSONKey
 			}
-			tok, msg := jsonToken(in, key)
+			tok, msg, err := jsonToken(in, key)
+			if err != nil {
+				return Found{}, err
+			}
 			if msg == "" {
 				return Found{Token: tok}, nil
 			}
@@ -139,8 +146,11 @@ func (loc Locations) FindIn(in Input, cookieName string, refresh bool) (Found, e
 }
 
 // jsonToken is flask's _decode_jwt_from_json: a JSON content type, then a
-// non-empty string under key of a JSON object body.
-func jsonToken(in Input, key string) (string, string) {
+// non-empty string under key of a JSON object body. A missing, empty or
+// falsy value (null, false, 0, "", [], {}) is "not found" (msg), which
+// falls through to the next location; any other value that is not a
+// string is handed to PyJWT by flask, which refuses it at once (err).
+func jsonToken(in Input, key string) (tok, msg string, err error) {
 	ct := ""
 	if v := in.Headers.Values("Content-Type"); len(v) > 0 {
 		ct = v[0]
@@ -148,15 +158,39 @@ func jsonToken(in Input, key string) (string, string) {
 	mt, _, _ := strings.Cut(ct, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
 	if mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
-		return "", "Invalid content-type. Must be application/json."
+		return "", "Invalid content-type. Must be application/json.", nil
 	}
 	var body map[string]any
 	if err := json.Unmarshal(in.Body, &body); err == nil {
-		if tok, ok := body[key].(string); ok && tok != "" {
-			return tok, ""
+		switch v := body[key].(type) {
+		case string:
+			if v != "" {
+				return v, "", nil
+			}
+		case nil:
+		default:
+			if pyTruthy(v) {
+				return "", "", tokens.Refuse(ErrBadJSONToken, "Invalid token type. Token must be a <class 'bytes'>")
+			}
 		}
 	}
-	return "", fmt.Sprintf("Missing %q key in json data.", key)
+	return "", fmt.Sprintf("Missing %q key in json data.", key), nil
+}
+
+// pyTruthy is Python's truth value of a decoded JSON value other than a
+// string or null.
+func pyTruthy(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return v
+	case float64:
+		return v != 0
+	case []any:
+		return len(v) > 0
+	case map[string]any:
+		return len(v) > 0
+	}
+	return true
 }
 
 // Found is a presented token and whether it came from a cookie (only those
@@ -326,13 +360,21 @@ func (c CSRF) Applies(method string, f Found) bool {
 }
 
 // Presented returns the CSRF header value, or the "Missing CSRF token"
-// error that flask raises before it decodes the token.
+// error that flask raises before it decodes the token. Several lines of
+// the header are joined with "," as the WSGI server hands them to flask
+// (werkzeug, gunicorn), so a repeated header matches no token's claim.
 func Presented(h Headers, header string) (string, error) {
 	vals := h.Values(header)
-	if len(vals) == 0 || vals[0] == "" {
+	v := ""
+	if len(vals) == 1 {
+		v = vals[0]
+	} else if len(vals) > 1 {
+		v = strings.Join(vals, ",")
+	}
+	if v == "" {
 		return "", tokens.Refuse(ErrCSRFMissing, "Missing CSRF token")
 	}
-	return vals[0], nil
+	return v, nil
 }
 
 // Compare checks the header value against the token's csrf claim in
