@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,6 +25,51 @@ type RESTEvent struct {
 	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
 	// QueryStringParameters carry a query_string token (JWT_TOKEN_LOCATION).
 	QueryStringParameters map[string]string `json:"queryStringParameters"`
+	// MultiValueQueryStringParameters hold every value of a repeated
+	// parameter, in order; API Gateway's single map keeps the last one,
+	// flask reads the first.
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+}
+
+// firstValues is the query string as flask's request.args.get reads it:
+// the first value of each parameter. single is API Gateway's map of last
+// values; multi, when the event has it, every value in order.
+func firstValues(single map[string]string, multi map[string][]string) map[string]string {
+	repeated := false
+	for _, v := range multi {
+		if len(v) > 1 {
+			repeated = true
+			break
+		}
+	}
+	if !repeated {
+		return single // no copy on the common path
+	}
+	out := make(map[string]string, len(multi))
+	for k, v := range multi {
+		if len(v) > 0 {
+			out[k] = v[0]
+		}
+	}
+	return out
+}
+
+// rawFirstValues reads an HTTP API event's raw query string (its
+// queryStringParameters join repeated values with ","), keeping the first
+// value of each parameter; without one the parsed map is used as given.
+func rawFirstValues(raw string, parsed map[string]string) map[string]string {
+	if raw == "" || len(parsed) == 0 {
+		return parsed
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil && len(q) == 0 {
+		return parsed
+	}
+	out := make(map[string]string, len(q))
+	for k, v := range q {
+		out[k] = v[0]
+	}
+	return out
 }
 
 // RESTResponse is a REST API authorizer's answer: the JSON of
@@ -48,7 +94,7 @@ type HTTPResponse struct {
 func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	r, err := a.RESTSlim(ctx, RESTEvent{MethodArn: ev.MethodArn, Resource: ev.Resource, Path: ev.Path,
 		HTTPMethod: ev.HTTPMethod, Headers: ev.Headers, MultiValueHeaders: ev.MultiValueHeaders,
-		QueryStringParameters: ev.QueryStringParameters})
+		QueryStringParameters: ev.QueryStringParameters, MultiValueQueryStringParameters: ev.MultiValueQueryStringParameters})
 	if err != nil {
 		return events.APIGatewayCustomAuthorizerResponse{}, err
 	}
@@ -73,7 +119,8 @@ func (a *Authorizer) RESTSlim(ctx context.Context, ev RESTEvent) (RESTResponse, 
 		return RESTResponse{}, ErrCachedRoleRules
 	}
 	req := Request{Method: ev.HTTPMethod, Path: ev.Path, Resource: ev.Resource, APIPath: arnPath(ev.MethodArn),
-		Headers: request.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders}, Query: ev.QueryStringParameters}
+		Headers: request.EventHeaders{Single: ev.Headers, Multi: ev.MultiValueHeaders},
+		Query:   firstValues(ev.QueryStringParameters, ev.MultiValueQueryStringParameters)}
 	ctx, inv := a.metrics.Start(ctx)
 	d := a.Decide(ctx, req)
 	a.record(ctx, req, d)
@@ -122,7 +169,7 @@ func (a *Authorizer) HTTP(ctx context.Context, ev events.APIGatewayV2CustomAutho
 		h.Multi = map[string][]string{"Cookie": {strings.Join(ev.Cookies, "; ")}}
 	}
 	req := Request{Method: ev.RequestContext.HTTP.Method, Path: ev.RequestContext.HTTP.Path, Headers: h,
-		APIPath: withoutStage(ev.RawPath, ev.RequestContext.Stage), Query: ev.QueryStringParameters}
+		APIPath: withoutStage(ev.RawPath, ev.RequestContext.Stage), Query: rawFirstValues(ev.RawQueryString, ev.QueryStringParameters)}
 	if req.APIPath == "" {
 		req.APIPath = withoutStage(req.Path, ev.RequestContext.Stage)
 	}

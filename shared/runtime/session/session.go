@@ -342,7 +342,8 @@ func (s *Service) presented(r *http.Request, cookieName, csrfHeader string, want
 }
 
 // input is what the check sequence reads of r: its headers, its query
-// string, and, when tokens may come in a JSON body (JWT_TOKEN_LOCATION
+// string (the first value of a repeated parameter, as flask's
+// request.args.get), and, when tokens may come in a JSON body (JWT_TOKEN_LOCATION
 // json), the body, up to maxBodyBytes (an unreadable or larger body reads
 // as none: "Missing ... key in json data").
 func (s *Service) input(r *http.Request) request.Input {
@@ -350,7 +351,7 @@ func (s *Service) input(r *http.Request) request.Input {
 	if q := r.URL.Query(); len(q) > 0 {
 		in.Query = make(map[string]string, len(q))
 		for k, v := range q {
-			in.Query[k] = v[len(v)-1]
+			in.Query[k] = v[0]
 		}
 	}
 	if s.verify.NeedsBody() && r.Body != nil {

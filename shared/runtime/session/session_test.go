@@ -50,11 +50,18 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessEnv(t, nil)
+}
+
+// newHarnessEnv is newHarness with the JWT_* variables of env set.
+func newHarnessEnv(t *testing.T, env map[string]string) *harness {
+	t.Helper()
 	cfg, err := config.Load(func(k string) (string, bool) {
 		if k == "JWT_SECRET_KEY" {
 			return testSecret, true
 		}
-		return "", false
+		v, ok := env[k]
+		return v, ok
 	}, config.Lambda)
 	if err != nil {
 		t.Fatal(err)
