@@ -52,10 +52,14 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 			return refuse(ErrMalformed, d.msg)
 		}
 	}
-	// A null iss is compared, and refused, by PyJWT; a null sub or jti is
-	// as good as missing ("Missing claim: sub").
+	// A null iss is compared, and refused, by PyJWT; a null sub is not a
+	// string, as PyJWT 2.10 (flask-jwt-extended 4.7) says; a null jti is
+	// as good as missing.
 	if bytes.Equal(aux.Issuer, []byte("null")) {
 		return refuse(ErrIssuer, "Invalid issuer")
+	}
+	if bytes.Equal(aux.Subject, []byte("null")) {
+		return refuse(ErrMalformed, "Subject must be a string")
 	}
 	for _, s := range []struct {
 		raw  json.RawMessage
