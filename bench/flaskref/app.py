@@ -96,6 +96,8 @@ STRINGS = (
 )
 # Set but empty means empty here (an Authorization header without a type).
 EMPTY_OK = ("JWT_HEADER_TYPE",)
+# Kept as given, spaces included: flask's documented prefix is "Bearer ".
+UNSTRIPPED = ("JWT_QUERY_STRING_VALUE_PREFIX",)
 
 GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
@@ -140,6 +142,9 @@ def config_from_env(env):
     for name in EMPTY_OK:
         if name in env:
             cfg[name] = env[name].strip()
+    for name in UNSTRIPPED:
+        if env.get(name):
+            cfg[name] = env[name]
     return cfg
 
 

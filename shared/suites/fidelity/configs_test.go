@@ -9,11 +9,11 @@ func configs() []config {
 	with := func(extra ...catalog) []catalog { return append(append([]catalog{}, base...), extra...) }
 	return []config{
 		{Name: "cookies", Env: map[string]string{},
-			Catalogs: with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, methodCases, loginBodies, passwordChange)},
+			Catalogs: with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, methodCases, loginBodies, moreCookieCases, claimTypeCases, passwordChange)},
 		{Name: "headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers"},
-			Catalogs: with(headerForms, flowHeaders, claimMatrix, freshness, refreshCrafted, passwordChange)},
+			Catalogs: with(headerForms, flowHeaders, claimMatrix, freshness, refreshCrafted, claimTypeCases, passwordChange)},
 		{Name: "cookies-headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "cookies,headers"},
-			Catalogs: with(multipleLocations, flowHeaders, passwordChange)},
+			Catalogs: with(multipleLocations, flowHeaders, moreCookieCases, passwordChange)},
 		{Name: "headers-cookies", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers,cookies"},
 			Catalogs: with(multipleLocations, passwordChange)},
 		{Name: "csrf-off", Env: map[string]string{"JWT_COOKIE_CSRF_PROTECT": "false"},
@@ -53,9 +53,9 @@ func configs() []config {
 		{Name: "alg-hs512", Env: map[string]string{"JWT_ALGORITHM": "HS512"}, Catalogs: with(algCases)},
 		{Name: "alg-joins-decode", Env: map[string]string{"JWT_ALGORITHM": "HS512", "JWT_DECODE_ALGORITHMS": "HS256"},
 			Catalogs: with(algCases)},
-		{Name: "query-string", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string"}, Catalogs: []catalog{queryCases}},
+		{Name: "query-string", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string"}, Catalogs: []catalog{queryCases, queryLocationCases}},
 		{Name: "query-string-prefix", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string", "JWT_QUERY_STRING_VALUE_PREFIX": "x-"},
-			Catalogs: []catalog{queryCases}},
+			Catalogs: []catalog{queryCases, queryLocationCases}},
 		{Name: "json", Env: map[string]string{"JWT_TOKEN_LOCATION": "json"}, Catalogs: []catalog{jsonCases}},
 		{Name: "identity-claim", Env: map[string]string{"JWT_IDENTITY_CLAIM": "identity"}, Catalogs: with()},
 		{Name: "error-message-key", Env: map[string]string{"JWT_ERROR_MESSAGE_KEY": "error"},
@@ -63,5 +63,18 @@ func configs() []config {
 				return []scenario{sc("error-key", get("/protected", header("Cookie", "other=1")))}
 			}}},
 		{Name: "encode-nbf-off", Env: map[string]string{"JWT_ENCODE_NBF": "false"}, Catalogs: []catalog{loginOnly}},
+		// tests/test_query_string.py's custom name with flask's documented
+		// "Bearer " prefix (a space, URL-encoded on the wire).
+		{Name: "query-string-custom", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string",
+			"JWT_QUERY_STRING_NAME": "foo", "JWT_QUERY_STRING_VALUE_PREFIX": "bearer "},
+			Catalogs: []catalog{loginOnly, queryCases, queryLocationCases}},
+		// The json location where jwtgate starts with it (the template's
+		// headersJson): refresh and logout read the body.
+		{Name: "headers-json", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers,json"},
+			Catalogs: with(jsonLocationCases, flowHeaders)},
+		{Name: "headers-json-custom-keys", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers,json",
+			"JWT_JSON_KEY": "Foo", "JWT_REFRESH_JSON_KEY": "Bar"},
+			Catalogs: []catalog{jsonLocationCases}},
+		{Name: "csrf-methods-get-only", Env: map[string]string{"JWT_CSRF_METHODS": "GET"}, Catalogs: []catalog{csrfGetOnlyCases}},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -17,6 +18,9 @@ type names struct {
 	CSRFHeaderAccess, CSRFHeaderRefresh      string
 	Header, HeaderType                       string
 	Query                                    string
+	// QueryPrefix is JWT_QUERY_STRING_VALUE_PREFIX as given; JSONKey and
+	// JSONRefreshKey the json location's keys.
+	QueryPrefix, JSONKey, JSONRefreshKey string
 }
 
 func namesOf(env map[string]string) names {
@@ -31,7 +35,8 @@ func namesOf(env map[string]string) names {
 		CSRFAccess: get("JWT_ACCESS_CSRF_COOKIE_NAME", "csrf_access_token"), CSRFRefresh: get("JWT_REFRESH_CSRF_COOKIE_NAME", "csrf_refresh_token"),
 		CSRFHeaderAccess: get("JWT_ACCESS_CSRF_HEADER_NAME", "X-CSRF-TOKEN"), CSRFHeaderRefresh: get("JWT_REFRESH_CSRF_HEADER_NAME", "X-CSRF-TOKEN"),
 		Header: get("JWT_HEADER_NAME", "Authorization"), HeaderType: get("JWT_HEADER_TYPE", "Bearer"),
-		Query: get("JWT_QUERY_STRING_NAME", "jwt"),
+		Query: get("JWT_QUERY_STRING_NAME", "jwt"), QueryPrefix: env["JWT_QUERY_STRING_VALUE_PREFIX"],
+		JSONKey: get("JWT_JSON_KEY", "access_token"), JSONRefreshKey: get("JWT_REFRESH_JSON_KEY", "refresh_token"),
 	}
 	if v, ok := env["JWT_HEADER_TYPE"]; ok {
 		n.HeaderType = v // set but empty: no type
@@ -175,7 +180,7 @@ func query(value string) opt {
 		if strings.Contains(r.Path, "?") {
 			sep = "&"
 		}
-		r.Path += sep + s.Names.Query + "=" + value
+		r.Path += sep + s.Names.Query + "=" + url.QueryEscape(value)
 	}
 }
 
