@@ -196,6 +196,7 @@ func TestTemplateTranslated(t *testing.T) {
 		{name: "rest headers", template: restTemplate, params: []string{"TokenLocation=headers"}, authorizer: "headers", identity: "null", wantTTL: "0"},
 		{name: "rest cookies then headers", template: restTemplate, params: []string{"TokenLocation=cookiesHeaders"}, authorizer: "cookiesHeaders", identity: "null", wantTTL: "0"},
 		{name: "rest query string", template: restTemplate, params: []string{"TokenLocation=queryString"}, authorizer: "queryString", identity: "null", wantTTL: "0"},
+		{name: "rest all four locations", template: restTemplate, params: []string{"TokenLocation=headersCookiesQueryStringJson"}, authorizer: "headersCookiesQueryStringJson", identity: "null", wantTTL: "0"},
 		// SAM refuses a parameter as an HTTP API's DefaultAuthorizer: that template stays on cookies.
 		{name: "httpapi", template: httpTemplate, authorizer: "CookieAuthorizer", identity: `["$request.header.Cookie"]`, wantTTL: "0"},
 		{name: "rest throwaway", template: restTemplate, params: []string{"RetainData=false"}, authorizer: "cookies", identity: "method.request.header.Cookie", wantTTL: "0"},
@@ -600,6 +601,11 @@ func checkRESTAPI(t *testing.T, cfn template, authorizer, identity, wantTTL stri
 		"identitySource": identity,
 		"ttl":            wantTTL,
 	})
+	// API Gateway's quota: 10 authorizers per REST API; SAM imports every
+	// one of Auth.Authorizers (one per TokenLocation value), used or not.
+	if n := len(api.Body.Components.SecuritySchemes); n > 10 {
+		t.Errorf("%d authorizers in the API, API Gateway allows 10", n)
+	}
 	checkRoutes(t, api.Body, authorizer, "")
 	checkPreflights(t, api.Body)
 	checkAuthorizerPermission(t, cfn)

@@ -285,3 +285,44 @@ func csrfGetOnlyCases(k kit) []scenario {
 		sc("get-only-logout-no-csrf", login("testuser", "testpass"), post("/logout", cookie("access", "refresh"))),
 	}
 }
+
+// allLocationCases are tests/test_multiple_token_locations.py's app, which
+// looks in headers, cookies, query_string and json: which location wins,
+// that only "not found" falls through (a bad header stops the lookup even
+// with a good cookie: "Invalid header padding" for the test's mangled
+// token), and the four-part message.
+func allLocationCases(k kit) []scenario {
+	valid := k.access().sign("")
+	mangled := "000000" + valid[5:]
+	r := k.refresh().sign("")
+	return []scenario{
+		sc("all-none", get("/protected")),
+		sc("all-none-post-json-type", post("/refresh", jsonBody("application/json", "{}"))),
+		sc("all-header", get("/protected", bearerToken(valid))),
+		sc("all-cookie", get("/protected", cookieValue("access", valid))),
+		sc("all-query", get("/protected", queryTok(valid))),
+		sc("all-mangled-header-good-cookie", get("/protected", bearerToken(mangled), cookieValue("access", valid))),
+		sc("all-good-header-garbage-cookie", get("/protected", bearerToken(valid), cookieValue("access", "garbage"))),
+		sc("all-garbage-cookie-good-query", get("/protected", cookieValue("access", "garbage"), queryTok(valid))),
+		sc("all-good-cookie-garbage-query", get("/protected", cookieValue("access", valid), queryTok("garbage"))),
+		sc("all-other-scheme-good-query", get("/protected", authorization("Basic dXNlcjpwYXNz", ""), queryTok(valid))),
+		sc("all-query-then-json-body", get("/protected", queryTok(valid), jsonTok("access", "", "garbage"))),
+		sc("all-refresh-json", post("/refresh", jsonTok("refresh", "", r))),
+		sc("all-refresh-query", post("/refresh", queryTok(r))),
+		sc("all-refresh-cookie-no-csrf-good-json", post("/refresh", cookieValue("refresh", r), jsonTok("refresh", "", r))),
+		sc("all-refresh-garbage-query-good-json", post("/refresh", queryTok("garbage"), jsonTok("refresh", "", r))),
+		sc("all-logout-none", post("/logout")),
+		sc("all-logout-query", post("/logout", queryTok(k.access().sign("")))),
+	}
+}
+
+// jsonQueryCases is tests/test_multiple_token_locations.py's
+// ["json", "query_string"] app with no token anywhere.
+func jsonQueryCases(k kit) []scenario {
+	return []scenario{
+		sc("json-query-none", get("/protected")),
+		sc("json-query-none-json-type", get("/protected", jsonBody("application/json", ""))),
+		sc("json-query-refresh-none", post("/refresh")),
+		sc("json-query-refresh-query", post("/refresh", queryTok(k.refresh().sign("")))),
+	}
+}

@@ -76,5 +76,16 @@ func configs() []config {
 			"JWT_JSON_KEY": "Foo", "JWT_REFRESH_JSON_KEY": "Bar"},
 			Catalogs: []catalog{jsonLocationCases}},
 		{Name: "csrf-methods-get-only", Env: map[string]string{"JWT_CSRF_METHODS": "GET"}, Catalogs: []catalog{csrfGetOnlyCases}},
+		// tests/test_multiple_token_locations.py's two apps (the template's
+		// headersCookiesQueryStringJson and jsonQueryString), and cookies
+		// with JSON-body refresh and logout (cookiesJson).
+		{Name: "all-locations", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers,cookies,query_string,json"},
+			Catalogs: with(allLocationCases, multipleLocations, queryLocationCases, jsonLocationCases, moreCookieCases)},
+		{Name: "json-query-string", Env: map[string]string{"JWT_TOKEN_LOCATION": "json,query_string"},
+			Catalogs: []catalog{loginOnly, jsonQueryCases, queryLocationCases, jsonLocationCases}},
+		{Name: "cookies-json", Env: map[string]string{"JWT_TOKEN_LOCATION": "cookies,json"},
+			Catalogs: with(jsonLocationCases, moreCookieCases, csrfCrafted)},
+		// An order the template has no TokenLocation value for.
+		{Name: "query-string-headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string,headers"}, Catalogs: []catalog{loginOnly}},
 	}
 }
