@@ -119,8 +119,13 @@ def items(value):
 
 
 def config_from_env(env):
-    """Flask config for the JWT_* variables set in env."""
-    cfg = {"JWT_TOKEN_LOCATION": ["cookies"]}
+    """Flask config for the JWT_* variables set in env.
+
+    FLASKREF_LIBRARY_LOCATION=1 leaves JWT_TOKEN_LOCATION, when unset, at
+    the library's own default (["headers"]), so the oracle can show how
+    jwtgate's default differs.
+    """
+    cfg = {} if env.get("FLASKREF_LIBRARY_LOCATION") == "1" else {"JWT_TOKEN_LOCATION": ["cookies"]}
     for name in BOOLS + LISTS + DURATIONS + AUDIENCES + STRINGS:
         value = env.get(name, "").strip()
         if not value:

@@ -326,3 +326,33 @@ func jsonQueryCases(k kit) []scenario {
 		sc("json-query-refresh-query", post("/refresh", queryTok(k.refresh().sign("")))),
 	}
 }
+
+// defaultLocationCases compare a default flask app (tokens in the
+// Authorization header) with a default jwtgate (cookies).
+func defaultLocationCases(k kit) []scenario {
+	tok := k.access().sign("")
+	return []scenario{
+		sc("default-none", get("/protected")),
+		sc("default-bearer", get("/protected", header("Authorization", "Bearer "+tok))),
+		sc("default-cookie", get("/protected", cookieValue("access", tok))),
+		sc("default-login", login("testuser", "testpass")),
+	}
+}
+
+// headerNameCases send the default header and type where the
+// configuration names others (tests/test_headers.py: custom header name
+// and type; the default ones "no longer work").
+func headerNameCases(k kit) []scenario {
+	if !k.has("headers") {
+		return nil
+	}
+	tok := k.access().sign("")
+	return []scenario{
+		sc("header-default-name", get("/protected", header("Authorization", "Bearer "+tok))),
+		sc("header-default-name-our-type", get("/protected", header("Authorization", k.Names.HeaderType+" "+tok))),
+		sc("header-our-name-bearer", get("/protected", header(k.Names.Header, "Bearer "+tok))),
+		sc("header-our-name-lower-case", get("/protected", header(lower(k.Names.Header), k.Names.HeaderType+" "+tok))),
+		sc("header-our-name-other-first", get("/protected", header(k.Names.Header, "Basic randomcredshere, "+k.Names.HeaderType+" "+tok))),
+		sc("header-our-name-and-default", get("/protected", header("Authorization", "Bearer garbage"), header(k.Names.Header, k.Names.HeaderType+" "+tok))),
+	}
+}

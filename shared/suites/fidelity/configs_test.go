@@ -28,7 +28,7 @@ func configs() []config {
 			"JWT_ACCESS_CSRF_COOKIE_NAME": "my_csrf_access", "JWT_REFRESH_CSRF_COOKIE_NAME": "my_csrf_refresh",
 			"JWT_ACCESS_CSRF_HEADER_NAME": "X-Access-CSRF", "JWT_REFRESH_CSRF_HEADER_NAME": "X-Refresh-CSRF",
 			"JWT_HEADER_NAME": "X-Auth", "JWT_HEADER_TYPE": "JWT"},
-			Catalogs: with(flowCookies, csrfHeaders, headerForms, flowHeaders, passwordChange)},
+			Catalogs: with(flowCookies, csrfHeaders, headerForms, flowHeaders, headerNameCases, passwordChange)},
 		{Name: "header-no-type", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers", "JWT_HEADER_TYPE": ""},
 			Catalogs: []catalog{noTypeHeader}},
 		// Cookie attributes, several to a configuration: each start of the
@@ -87,5 +87,15 @@ func configs() []config {
 			Catalogs: with(jsonLocationCases, moreCookieCases, csrfCrafted)},
 		// An order the template has no TokenLocation value for.
 		{Name: "query-string-headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string,headers"}, Catalogs: []catalog{loginOnly}},
+		// JWT_TOKEN_LOCATION unset on both, flask at its library default
+		// (headers; the reference app otherwise defaults to cookies, as
+		// jwtgate): what a client of a default flask app sees.
+		{Name: "library-default-location", Env: map[string]string{"FLASKREF_LIBRARY_LOCATION": "1"},
+			Catalogs: []catalog{defaultLocationCases}},
+		// tests/test_config.py: a location flask does not know.
+		{Name: "invalid-location", Env: map[string]string{"JWT_TOKEN_LOCATION": "banana"}, Catalogs: []catalog{loginOnly}},
+		// tests/test_headers.py's custom header name and type, headers only.
+		{Name: "headers-custom", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers", "JWT_HEADER_NAME": "Foo", "JWT_HEADER_TYPE": "JWT"},
+			Catalogs: []catalog{headerForms, headerNameCases, flowHeaders}},
 	}
 }
