@@ -208,11 +208,19 @@ def create_app(env):
 
     # The seed app's request-body answers, worded as jwtgate's session
     # handlers word them, so the oracle sees only the library's differences.
-    def json_body():
-        if not request.is_json:
+    # As jwtgate: the media type exactly application/json (no +json types), a
+    # JSON null reads as an empty object, and a value of the wrong JSON type is
+    # "not a JSON object" (Go's typed decoding); a missing or empty value is
+    # "Missing".
+    def json_body(*keys):
+        if request.mimetype != "application/json":
             return None, (jsonify(msg="Content-Type must be application/json"), 400)
         body = request.get_json(silent=True)
+        if body is None and request.get_data().strip() == b"null":
+            body = {}
         if not isinstance(body, dict):
+            return None, (jsonify(msg="Request body is not a JSON object"), 400)
+        if any(body.get(k) is not None and not isinstance(body.get(k), str) for k in keys):
             return None, (jsonify(msg="Request body is not a JSON object"), 400)
         return body, None
 
@@ -224,12 +232,12 @@ def create_app(env):
 
     @app.post("/login")
     def login():
-        body, refused = json_body()
+        body, refused = json_body("username", "password")
         if refused:
             return refused
         username, password = body.get("username"), body.get("password")
-        if not isinstance(username, str) or not isinstance(password, str):
-            return jsonify(msg="Missing username or password"), 400
+        if not username or not password:
+            return jsonify(msg='Missing "username" or "password"'), 400
         known = users.get(username)
         ok = check_password_hash(known[0] if known else dummy, password)
         if not ok or not known:
@@ -262,7 +270,7 @@ def create_app(env):
     @jwt_required(fresh=True)
     def change_password():
         username = get_jwt_identity()
-        body, refused = json_body()
+        body, refused = json_body("old_password", "new_password")
         if refused:
             return refused
         old, new = body.get("old_password"), body.get("new_password")

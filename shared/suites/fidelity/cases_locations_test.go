@@ -356,3 +356,39 @@ func headerNameCases(k kit) []scenario {
 		sc("header-our-name-and-default", get("/protected", header("Authorization", "Bearer garbage"), header(k.Names.Header, k.Names.HeaderType+" "+tok))),
 	}
 }
+
+// oddRequestCases are more of what a test client can send: a Bearer
+// header where only cookies are read, cookie names in another case, HEAD,
+// a JSON-body token on the fresh-only route, and login bodies with other
+// content types (the seed app's answers, worded as jwtgate's).
+func oddRequestCases(k kit) []scenario {
+	tok := k.access().sign("")
+	loginAs := func(ct, body string) step { return post("/login", jsonBody(ct, body)) }
+	const creds = `{"username":"testuser","password":"testpass"}`
+	out := []scenario{
+		sc("odd-head-protected", send("HEAD", "/protected", cookieValue("access", tok))),
+		sc("odd-cookie-name-case", get("/protected", func(s *side, r *request) {
+			r.Header = append(r.Header, [2]string{"Cookie", strings.ToUpper(s.Names.Access) + "=" + tok})
+		})),
+		sc("odd-login-text-plain", loginAs("text/plain", creds)),
+		sc("odd-login-no-content-type", loginAs("", creds)),
+		sc("odd-login-charset", loginAs("application/json; charset=utf-8", creds)),
+		sc("odd-login-vendor-type", loginAs("application/vnd.api+json", creds)),
+		sc("odd-login-empty-body", loginAs("application/json", "")),
+		sc("odd-login-null", loginAs("application/json", "null")),
+		sc("odd-login-number-username", loginAs("application/json", `{"username":5,"password":"testpass"}`)),
+		sc("odd-login-missing-password", loginAs("application/json", `{"username":"testuser"}`)),
+		sc("odd-login-extra-keys", loginAs("application/json", `{"username":"testuser","password":"testpass","remember":true}`)),
+	}
+	if !k.has("headers") {
+		out = append(out, sc("odd-bearer-only", get("/protected", header("Authorization", "Bearer "+tok))))
+	}
+	if k.has("json") {
+		fresh := k.access().with("fresh", true).sign("")
+		out = append(out, sc("json-password", func(s *side) request {
+			return post("/password", jsonBody("application/json", fmt.Sprintf(`{%q:%q,"old_password":"wrong","new_password":%q}`,
+				s.Names.JSONKey, fresh, newPassword)))(s)
+		}))
+	}
+	return out
+}

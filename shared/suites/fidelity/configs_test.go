@@ -9,7 +9,7 @@ func configs() []config {
 	with := func(extra ...catalog) []catalog { return append(append([]catalog{}, base...), extra...) }
 	return []config{
 		{Name: "cookies", Env: map[string]string{},
-			Catalogs: with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, methodCases, loginBodies, moreCookieCases, claimTypeCases, passwordChange)},
+			Catalogs: with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, methodCases, loginBodies, moreCookieCases, claimTypeCases, oddRequestCases, passwordChange)},
 		{Name: "headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers"},
 			Catalogs: with(headerForms, flowHeaders, claimMatrix, freshness, refreshCrafted, claimTypeCases, passwordChange)},
 		{Name: "cookies-headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "cookies,headers"},
@@ -84,7 +84,7 @@ func configs() []config {
 		{Name: "json-query-string", Env: map[string]string{"JWT_TOKEN_LOCATION": "json,query_string"},
 			Catalogs: []catalog{loginOnly, jsonQueryCases, queryLocationCases, jsonLocationCases}},
 		{Name: "cookies-json", Env: map[string]string{"JWT_TOKEN_LOCATION": "cookies,json"},
-			Catalogs: with(jsonLocationCases, moreCookieCases, csrfCrafted)},
+			Catalogs: with(jsonLocationCases, moreCookieCases, csrfCrafted, oddRequestCases)},
 		// An order the template has no TokenLocation value for.
 		{Name: "query-string-headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string,headers"}, Catalogs: []catalog{loginOnly}},
 		// JWT_TOKEN_LOCATION unset on both, flask at its library default
