@@ -198,6 +198,13 @@ func Load(env Getenv, mode Mode) (Config, error) {
 	for _, m := range r.list("JWT_CSRF_METHODS", []string{"POST", "PUT", "PATCH", "DELETE"}) {
 		c.CSRF.Methods[strings.ToUpper(m)] = true
 	}
+	// flask's JWT_CSRF_CHECK_FORM (the value from a form field when the
+	// header is absent) is refused, not ignored: an authorizer is never given
+	// the body, so no guarded route could honour it, and a front end built
+	// for it would meet "Missing CSRF token" on every request.
+	if r.boolean("JWT_CSRF_CHECK_FORM", false) {
+		r.fail("JWT_CSRF_CHECK_FORM", "true", "not supported: send the CSRF value in the "+c.CSRF.AccessHeader+" header")
+	}
 	// flask writes the csrf_* cookies and the csrf claim only with the
 	// double submit check on (4.7: JWT_COOKIE_CSRF_PROTECT; 4.4 also wanted
 	// cookies among the locations).

@@ -152,6 +152,7 @@ func TestBadValues(t *testing.T) {
 		{"role denial", "JWTGATE_ROLE_DENIAL", "nobody", "JWTGATE_ROLE_DENIAL"},
 		{"cors star", "JWTGATE_CORS_ORIGINS", "*", "JWTGATE_CORS_ORIGINS"},
 		{"cors http remote", "JWTGATE_CORS_ORIGINS", "http://app.example.com", "JWTGATE_CORS_ORIGINS"},
+		{"csrf from a form field", "JWT_CSRF_CHECK_FORM", "true", `JWT_CSRF_CHECK_FORM="true": not supported: send the CSRF value in the X-CSRF-TOKEN header`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

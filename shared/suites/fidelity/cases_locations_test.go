@@ -392,3 +392,18 @@ func oddRequestCases(k kit) []scenario {
 	}
 	return out
 }
+
+// csrfFormCases send the double submit value in the csrf_token form
+// field instead of the header (JWT_CSRF_CHECK_FORM).
+func csrfFormCases(k kit) []scenario {
+	form := func(field, from string) opt {
+		return func(s *side, r *request) {
+			jsonBody("application/x-www-form-urlencoded", field+"="+url.QueryEscape(claimOf(s.Jar[s.cookieName(from)], "csrf")))(s, r)
+		}
+	}
+	return []scenario{
+		sc("form-refresh", login("testuser", "testpass"), post("/refresh", cookie("refresh"), form("csrf_token", "refresh"))),
+		sc("form-refresh-other-field", login("testuser", "testpass"), post("/refresh", cookie("refresh"), form("csrf", "refresh"))),
+		sc("form-logout", login("testuser", "testpass"), post("/logout", cookie("access", "refresh"), form("csrf_token", "access"))),
+	}
+}

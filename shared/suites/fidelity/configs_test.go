@@ -97,5 +97,7 @@ func configs() []config {
 		// tests/test_headers.py's custom header name and type, headers only.
 		{Name: "headers-custom", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers", "JWT_HEADER_NAME": "Foo", "JWT_HEADER_TYPE": "JWT"},
 			Catalogs: []catalog{headerForms, headerNameCases, flowHeaders}},
+		// tests/test_cookies.py's CSRF value from a form field.
+		{Name: "csrf-check-form", Env: map[string]string{"JWT_CSRF_CHECK_FORM": "true"}, Catalogs: []catalog{csrfFormCases}},
 	}
 }
