@@ -24,11 +24,12 @@ more) so every worker, and the oracle's crafted tokens, share one key.
     python3 app.py --port 5000            # by hand
     python3 app.py --export-users         # the users as `jwtgate user import` reads them
 
-Two more settings, of this app and not of jwtgate: FLASKREF_CORS_ORIGINS
+Three more settings, of this app and not of jwtgate: FLASKREF_CORS_ORIGINS
 (comma-separated) lets a front end on those origins call it with
 credentials, through flask-cors as a Flask app with a separate front end
-does (the migration browser test); and FLASKREF_PASSWORD_METHOD is
-werkzeug's hashing method.
+does (the migration browser test); FLASKREF_PASSWORD_METHOD is werkzeug's
+hashing method; and FLASKREF_LIBRARY_LOCATION=1 leaves an unset
+JWT_TOKEN_LOCATION at the library's default (headers), for the oracle.
 """
 
 import argparse
