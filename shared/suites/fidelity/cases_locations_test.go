@@ -407,3 +407,22 @@ func csrfFormCases(k kit) []scenario {
 		sc("form-logout", login("testuser", "testpass"), post("/logout", cookie("access", "refresh"), form("csrf_token", "access"))),
 	}
 }
+
+// wrongTypeCases present a token of the other type, or without the claim
+// a route reads, where the configuration looks first: logout (an access
+// route in flask), the fresh-only route and the admin route.
+func wrongTypeCases(k kit) []scenario {
+	r := k.refresh().sign("")
+	pw := jsonBody("application/json", `{"old_password":"wrong","new_password":"`+newPassword+`"}`)
+	out := []scenario{
+		sc("wrong-type-logout-refresh-token", post("/logout", k.present("access", r), csrfValue(craftCSRF))),
+		sc("wrong-type-password-refresh-token", post("/password", k.present("access", k.refresh().with("fresh", true).sign("")), csrfValue(craftCSRF), pw)),
+		sc("wrong-type-admin-no-roles", get("/admin", k.present("access", k.access().without("roles").sign("")))),
+		sc("wrong-type-admin-roles-string", get("/admin", k.present("access", k.access().with("roles", "admin").sign("")))),
+		sc("wrong-type-admin-refresh-token", get("/admin", k.present("access", k.refresh().with("roles", []string{"admin"}).sign("")))),
+	}
+	if k.Locations[0] == "json" {
+		return nil
+	}
+	return out
+}

@@ -9,9 +9,9 @@ func configs() []config {
 	with := func(extra ...catalog) []catalog { return append(append([]catalog{}, base...), extra...) }
 	return []config{
 		{Name: "cookies", Env: map[string]string{},
-			Catalogs: with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, methodCases, loginBodies, moreCookieCases, claimTypeCases, oddRequestCases, passwordChange)},
+			Catalogs: with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, methodCases, loginBodies, moreCookieCases, claimTypeCases, oddRequestCases, wrongTypeCases, passwordChange)},
 		{Name: "headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers"},
-			Catalogs: with(headerForms, flowHeaders, claimMatrix, freshness, refreshCrafted, claimTypeCases, passwordChange)},
+			Catalogs: with(headerForms, flowHeaders, claimMatrix, freshness, refreshCrafted, claimTypeCases, wrongTypeCases, passwordChange)},
 		{Name: "cookies-headers", Env: map[string]string{"JWT_TOKEN_LOCATION": "cookies,headers"},
 			Catalogs: with(multipleLocations, flowHeaders, moreCookieCases, passwordChange)},
 		{Name: "headers-cookies", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers,cookies"},
@@ -53,7 +53,7 @@ func configs() []config {
 		{Name: "alg-hs512", Env: map[string]string{"JWT_ALGORITHM": "HS512"}, Catalogs: with(algCases)},
 		{Name: "alg-joins-decode", Env: map[string]string{"JWT_ALGORITHM": "HS512", "JWT_DECODE_ALGORITHMS": "HS256"},
 			Catalogs: with(algCases)},
-		{Name: "query-string", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string"}, Catalogs: []catalog{queryCases, queryLocationCases}},
+		{Name: "query-string", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string"}, Catalogs: []catalog{queryCases, queryLocationCases, wrongTypeCases}},
 		{Name: "query-string-prefix", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string", "JWT_QUERY_STRING_VALUE_PREFIX": "x-"},
 			Catalogs: []catalog{queryCases, queryLocationCases}},
 		{Name: "json", Env: map[string]string{"JWT_TOKEN_LOCATION": "json"}, Catalogs: []catalog{jsonCases}},
