@@ -99,5 +99,10 @@ func configs() []config {
 			Catalogs: []catalog{headerForms, headerNameCases, flowHeaders}},
 		// tests/test_cookies.py's CSRF value from a form field.
 		{Name: "csrf-check-form", Env: map[string]string{"JWT_CSRF_CHECK_FORM": "true"}, Catalogs: []catalog{csrfFormCases}},
+		// Cookies a browser drops: flask writes them, jwtgate refuses to start.
+		{Name: "samesite-none-insecure", Env: map[string]string{"JWT_COOKIE_SAMESITE": "None", "JWT_COOKIE_SECURE": "false"},
+			Catalogs: []catalog{loginOnly}},
+		{Name: "host-prefix-domain", Env: map[string]string{"JWT_ACCESS_COOKIE_NAME": "__Host-access", "JWT_COOKIE_DOMAIN": "example.test",
+			"JWT_COOKIE_SECURE": "true"}, Catalogs: []catalog{loginOnly}},
 	}
 }
