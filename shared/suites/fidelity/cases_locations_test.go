@@ -54,7 +54,7 @@ func jsonBody(contentType, body string) opt {
 	}
 }
 
-// jsonToken sends {"<key>": "<tok>"} as application/json; key "" is the
+// jsonTok sends {"<key>": "<tok>"} as application/json; key "" is the
 // configured key of kind (JWT_JSON_KEY or JWT_REFRESH_JSON_KEY).
 func jsonTok(kind, key, tok string) opt {
 	return func(s *side, r *request) {
