@@ -426,3 +426,23 @@ func wrongTypeCases(k kit) []scenario {
 	}
 	return out
 }
+
+// locationOrderCases put a token of the other type in one location and a
+// good one in the other: the first location found decides, and a wrong
+// type there is refused, never passed over (tests/test_multiple_token_locations.py's
+// order cases on every route).
+func locationOrderCases(k kit) []scenario {
+	if !k.has("cookies") || !k.has("headers") {
+		return nil
+	}
+	a, r := k.access().sign(""), k.refresh().sign("")
+	return []scenario{
+		sc("order-protected-cookie-access-header-refresh", get("/protected", cookieValue("access", a), bearerToken(r))),
+		sc("order-refresh-cookie-refresh-header-access", post("/refresh", cookieValue("refresh", r), csrfValue(craftCSRF), bearerToken(a))),
+		sc("order-refresh-cookie-garbage-header-refresh", post("/refresh", cookieValue("refresh", "garbage"), bearerToken(r))),
+		sc("order-admin-cookie-user-header-admin", login("admin", "adminpass"), func(s *side) request {
+			return get("/admin", cookieValue("access", a), bearerToken(s.Jar[s.Names.Access]))(s)
+		}),
+		sc("order-logout-cookie-access-header-refresh", post("/logout", cookieValue("access", a), csrfValue(craftCSRF), bearerToken(r))),
+	}
+}
