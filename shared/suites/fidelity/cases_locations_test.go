@@ -268,6 +268,11 @@ func claimTypeCases(k kit) []scenario {
 		p("type-null", a.with("type", nil).sign("")),
 		p("fresh-string", a.with("fresh", "yes").sign("")),
 		p("csrf-number", a.with("csrf", 5).sign("")),
+		p("sid-number", a.with("sid", 5).sign("")),
+		p("gen-string", a.with("gen", "1").sign("")),
+		p("roles-string", a.with("roles", "user").sign("")),
+		p("aud-list-empty", a.with("aud", []any{}).sign("")),
+		p("iss-empty", a.with("iss", "").sign("")),
 	}
 }
 
