@@ -166,6 +166,9 @@ func jsonLocationCases(k kit) []scenario {
 		sc("json-refresh-invalid-json", refreshBody("application/json", lit("{"))),
 		sc("json-refresh-null", refreshBody("application/json", lit("null"))),
 		sc("json-refresh-empty-array", refreshBody("application/json", lit("[]"))),
+		sc("json-refresh-non-object-array", refreshBody("application/json", lit("[1]"))),
+		sc("json-refresh-non-object-string", refreshBody("application/json", lit(`"x"`))),
+		sc("json-refresh-non-object-number", refreshBody("application/json", lit("5"))),
 		sc("json-refresh-access-key", post("/refresh", jsonTok("access", "", r))),
 		sc("json-refresh-default-key", post("/refresh", jsonTok("refresh", "refresh_token", r))),
 		sc("json-refresh-key-case", func(s *side) request {
