@@ -78,6 +78,11 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 	if err := audience(aux.Audience, &r.Audience); err != nil {
 		return refuse(ErrAudience, "Invalid claim format in token")
 	}
+	if c.names != nil {
+		// A configured identity claim or user claims: one more decode, of
+		// only what the configuration names.
+		return c.names.decodeExtra(b, c)
+	}
 	return nil
 }
 
@@ -249,8 +254,12 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 	default:
 		aud = []string(c.Audience)
 	}
-	return json.Marshal(struct {
+	b, err := json.Marshal(struct {
 		plain
 		Aud any `json:"aud,omitempty"` // shallower than RegisteredClaims' aud: it wins
 	}{plain(c), aud})
+	if err != nil {
+		return nil, err
+	}
+	return c.names.encodeExtra(b, c)
 }

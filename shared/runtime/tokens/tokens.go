@@ -44,12 +44,24 @@ type Claims struct {
 	// cut-off revokes the generations below its own. Absent (flask-minted
 	// tokens, tokens from before generations) means 0.
 	Gen int64 `json:"gen,omitempty"`
+	// Extra are the user's own claims (users.User.Claims, flask's
+	// additional_claims), written as top-level claims of new tokens. Parse
+	// fills it only with the names Options.DecodeClaims lists, so the hot
+	// path decodes no claim nobody reads.
+	Extra map[string]string `json:"-"`
 	// Legacy marks a token without sid, as flask-jwt-extended writes them,
 	// accepted during the migration window (Options.LegacyUntil). It has
 	// no session and no roles; refresh trades it for a jwtgate session.
 	Legacy bool `json:"-"`
 	jwt.RegisteredClaims
+	// names is the Service's claim naming (identity claim, decoded
+	// extras), set by Issue and Parse; nil is the default naming.
+	names *claimNames
 }
+
+// DefaultIdentityClaim is the claim holding the identity, as flask's
+// JWT_IDENTITY_CLAIM default.
+const DefaultIdentityClaim = "sub"
 
 // Key is one signing or verification key; ID becomes the token header's
 // kid. An HMAC key has Secret only. An asymmetric key has Algorithm (the one
@@ -82,6 +94,13 @@ type Options struct {
 	// OmitCSRF leaves the csrf claim out of new tokens, as flask does with
 	// JWT_COOKIE_CSRF_PROTECT off.
 	OmitCSRF bool
+	// IdentityClaim names the claim holding the identity in tokens written
+	// and read (flask's JWT_IDENTITY_CLAIM); DefaultIdentityClaim when
+	// empty. Claims.Subject holds its value either way.
+	IdentityClaim string
+	// DecodeClaims are the user claims Parse reads into Claims.Extra
+	// (JWTGATE_USER_CLAIMS); others are ignored unread.
+	DecodeClaims []string
 	Clock    func() time.Time
 	NewID    func() string // jti, sid and csrf values; uuid4 by default
 	// Reload fetches the current keys again. When a token names a kid this
@@ -182,6 +201,7 @@ type Service struct {
 	keys       atomic.Pointer[keySet]
 	allowed    map[string]bool
 	parser     *jwt.Parser
+	names      *claimNames // nil: sub, and no extra claims decoded
 	reloadMu   sync.Mutex
 	lastReload time.Time
 }
@@ -224,7 +244,21 @@ func New(opts Options) (*Service, error) {
 				ErrLegacyWindow, lu.UTC().Format(time.RFC3339), opts.RefreshTTL, limit.UTC().Format(time.RFC3339))
 		}
 	}
+	if opts.IdentityClaim == "" {
+		opts.IdentityClaim = DefaultIdentityClaim
+	}
+	if err := CheckClaimName(opts.IdentityClaim, ""); err != nil && opts.IdentityClaim != DefaultIdentityClaim {
+		return nil, fmt.Errorf("tokens: identity claim: %w", err)
+	}
+	for _, n := range opts.DecodeClaims {
+		if err := CheckClaimName(n, opts.IdentityClaim); err != nil {
+			return nil, fmt.Errorf("tokens: decode claims: %w", err)
+		}
+	}
 	s := &Service{opts: opts, allowed: map[string]bool{}}
+	if opts.IdentityClaim != DefaultIdentityClaim || len(opts.DecodeClaims) > 0 {
+		s.names = &claimNames{identity: opts.IdentityClaim, extra: slices.Clone(opts.DecodeClaims)}
+	}
 	var err error
 	if s.method, err = signingMethod(opts.Algorithm); err != nil {
 		return nil, err
@@ -338,6 +372,9 @@ type Subject struct {
 	// Generation becomes the gen claim: the user's generation read with the
 	// password hash at login, carried unchanged through refreshes.
 	Generation int64
+	// Claims are the user's own claims (users.User.Claims), written as
+	// top-level claims; names must pass CheckClaimName.
+	Claims map[string]string
 }
 
 // Issued is a signed token with the claims it carries.
@@ -374,6 +411,8 @@ func (s *Service) issue(typ Type, sub Subject, sid string, fresh bool, csrf stri
 		SID:   sid,
 		Roles: roles,
 		Gen:   sub.Generation,
+		Extra: sub.Claims,
+		names: s.names,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   sub.Name,
 			ID:        s.opts.NewID(),
@@ -465,10 +504,10 @@ func (s *Service) Parse(token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	var c Claims
+	c := Claims{names: s.names}
 	t, err := s.parser.ParseWithClaims(token, &c, ks.keyfunc)
 	if errors.Is(err, ErrUnknownKey) && s.reload() {
-		c = Claims{}
+		c = Claims{names: s.names}
 		t, err = s.parser.ParseWithClaims(token, &c, s.keys.Load().keyfunc)
 	}
 	if err != nil {
@@ -518,7 +557,7 @@ func (s *Service) requireClaims(c *Claims) error {
 		case s.opts.Clock().Before(lu):
 			// flask-jwt-extended's token: no session, no roles (a roles
 			// claim it might carry is its own, not ours).
-			c.Legacy, c.Roles, c.Gen = true, nil, 0
+			c.Legacy, c.Roles, c.Gen, c.Extra = true, nil, 0, nil
 			return nil
 		default:
 			return refuse(ErrLegacyWindow, MsgLegacyClosed)
@@ -526,7 +565,7 @@ func (s *Service) requireClaims(c *Claims) error {
 	}
 	switch {
 	case c.Subject == "":
-		return refuse(ErrMissingClaim, "Missing claim: sub")
+		return refuse(ErrMissingClaim, "Missing claim: "+s.opts.IdentityClaim)
 	case c.ID == "" && c.Type == Refresh:
 		return refuse(ErrMissingClaim, "Missing claim: jti")
 	case c.SID == "":
@@ -625,7 +664,7 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 		if c.Subject == "" && missingClaim(err) == "exp" {
 			// flask checks the identity claim first and PyJWT does not
 			// require exp: a token missing both reports the identity.
-			return nil, refuse(ErrMissingClaim, "Missing claim: sub")
+			return nil, refuse(ErrMissingClaim, "Missing claim: "+s.opts.IdentityClaim)
 		}
 		return nil, refuse(ErrMissingClaim, fmt.Sprintf("Token is missing the %q claim", missingClaim(err)))
 	case errors.Is(err, jwt.ErrTokenExpired):

@@ -1,0 +1,160 @@
+package tokens_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+)
+
+// payload decodes a token's claims without verifying it.
+func payload(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	c := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, c); err != nil {
+		t.Fatalf("parse unverified: %v", err)
+	}
+	return c
+}
+
+// TestIdentityClaim: with JWT_IDENTITY_CLAIM set, the identity is written
+// and read under that name only, and a token holding it under sub alone is
+// refused with flask's message for the configured name.
+func TestIdentityClaim(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	s := newService(t, clk, func(o *tokens.Options) { o.IdentityClaim = "identity" })
+	iss, err := s.Issue(tokens.Access, tokens.Subject{Name: "alice", Roles: []string{"user"}}, "s1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := payload(t, iss.Token)
+	if p["identity"] != "alice" {
+		t.Errorf("identity claim = %v, want alice", p["identity"])
+	}
+	if _, has := p["sub"]; has {
+		t.Errorf("sub written beside the identity claim: %v", p)
+	}
+	c, err := s.Parse(iss.Token)
+	if err != nil || c.Subject != "alice" {
+		t.Fatalf("Parse = %+v, %v; want subject alice", c, err)
+	}
+	for _, tt := range []struct {
+		name string
+		mod  func(jwt.MapClaims)
+		kind error
+		msg  string
+	}{
+		{"identity present", func(m jwt.MapClaims) { m["identity"] = "alice"; delete(m, "sub") }, nil, ""},
+		{"sub only", func(m jwt.MapClaims) {}, tokens.ErrMissingClaim, "Missing claim: identity"},
+		{"identity empty", func(m jwt.MapClaims) { m["identity"] = ""; delete(m, "sub") }, tokens.ErrMissingClaim, "Missing claim: identity"},
+		{"identity number", func(m jwt.MapClaims) { m["identity"] = 42; delete(m, "sub") }, tokens.ErrMalformed, "Identity claim (identity) must be a string"},
+		{"identity and no exp", func(m jwt.MapClaims) { delete(m, "sub"); delete(m, "exp") }, tokens.ErrMissingClaim, "Missing claim: identity"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := validClaims(t0)
+			tt.mod(m)
+			c, err := s.Parse(sign(t, jwt.SigningMethodHS256, m, secret, nil))
+			if tt.kind == nil {
+				if err != nil || c.Subject != "alice" {
+					t.Fatalf("Parse = %+v, %v; want subject alice", c, err)
+				}
+				return
+			}
+			wantRefused(t, err, tt.kind, tt.msg)
+		})
+	}
+	if _, err := tokens.New(tokens.Options{Keys: []tokens.Key{{Secret: secret}}, IdentityClaim: "exp"}); err == nil {
+		t.Error("identity claim exp accepted")
+	}
+}
+
+// TestUserClaims: a subject's own claims become top-level claims of both
+// tokens; Parse reads back only the names DecodeClaims lists, strings as
+// they are and another issuer's JSON values as their text; a user claim
+// never replaces one of jwtgate's.
+func TestUserClaims(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	s := newService(t, clk, func(o *tokens.Options) { o.DecodeClaims = []string{"tenant", "n"} })
+	sub := tokens.Subject{Name: "alice", Claims: map[string]string{"tenant": "acme", "plan": "pro", "sid": "forged"}}
+	pair, err := s.IssuePair(sub, "s1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, iss := range []tokens.Issued{pair.Access, pair.Refresh} {
+		p := payload(t, iss.Token)
+		if p["tenant"] != "acme" || p["plan"] != "pro" || p["sid"] != "s1" {
+			t.Errorf("%s payload = %v, want tenant acme, plan pro, sid s1", iss.Claims.Type, p)
+		}
+		c, err := s.Parse(iss.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Extra) != 1 || c.Extra["tenant"] != "acme" {
+			t.Errorf("%s Extra = %v, want only tenant=acme (plan is not decoded)", iss.Claims.Type, c.Extra)
+		}
+	}
+	m := validClaims(t0)
+	m["n"], m["tenant"] = 7, map[string]any{"a": 1}
+	c, err := s.Parse(sign(t, jwt.SigningMethodHS256, m, secret, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Extra["n"] != "7" || c.Extra["tenant"] != `{"a":1}` {
+		t.Errorf("Extra = %v, want the JSON text of other types", c.Extra)
+	}
+	// Without DecodeClaims nothing beyond the struct is read.
+	plain := newService(t, clk, nil)
+	c, err = plain.Parse(pair.Access.Token)
+	if err != nil || c.Extra != nil {
+		t.Errorf("Parse without DecodeClaims: Extra = %v, %v; want none", c.Extra, err)
+	}
+	if _, err := tokens.New(tokens.Options{Keys: []tokens.Key{{Secret: secret}}, DecodeClaims: []string{"roles"}}); !errors.Is(err, tokens.ErrUserClaim) {
+		t.Errorf("DecodeClaims roles: err = %v, want ErrUserClaim", err)
+	}
+}
+
+func TestCheckUserClaims(t *testing.T) {
+	many := map[string]string{}
+	for i := range tokens.MaxUserClaims + 1 {
+		many[string(rune('a'+i))] = "v"
+	}
+	big := map[string]string{}
+	for i := range 5 {
+		big[string(rune('a'+i))] = strings.Repeat("x", 250)
+	}
+	for _, tt := range []struct {
+		name     string
+		claims   map[string]string
+		identity string
+		want     string // "" accepted, else a part of the message
+	}{
+		{"none", nil, "", ""},
+		{"plain", map[string]string{"tenant": "acme", "plan": "pro"}, "", ""},
+		{"namespaced", map[string]string{"https://example.com/tenant": "acme"}, "", ""},
+		{"empty value", map[string]string{"tenant": ""}, "", ""},
+		{"reserved sid", map[string]string{"sid": "x"}, "", `"sid" is a claim jwtgate writes itself`},
+		{"reserved roles", map[string]string{"roles": "admin"}, "", "reserved"},
+		{"reserved sub", map[string]string{"sub": "x"}, "", "reserved"},
+		{"identity claim", map[string]string{"identity": "x"}, "identity", "reserved"},
+		{"bad name", map[string]string{"1tenant": "x"}, "", "want a letter"},
+		{"space in name", map[string]string{"ten ant": "x"}, "", "want a letter"},
+		{"long name", map[string]string{strings.Repeat("n", 65): "x"}, "", "longer than 64 bytes"},
+		{"long value", map[string]string{"t": strings.Repeat("x", 257)}, "", "longer than 256 bytes"},
+		{"control character", map[string]string{"t": "a\nb"}, "", "not printable"},
+		{"invalid UTF-8", map[string]string{"t": "\xff"}, "", "not printable"},
+		{"too many", many, "", "at most 10"},
+		{"too large", big, "", "at most 1024"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tokens.CheckUserClaims(tt.claims, tt.identity)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (!errors.Is(err, tokens.ErrUserClaim) || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("err = %v, want ErrUserClaim with %q", err, tt.want)
+			}
+		})
+	}
+}
