@@ -2,6 +2,7 @@ package authorizer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strconv"
@@ -238,6 +239,10 @@ type Context struct {
 	IssuedAt  string `json:"iat,omitempty"`   // epoch seconds
 	Forbidden string `json:"forbidden,omitempty"`
 	Msg       string `json:"msg,omitempty"`
+	// Claims is the token's user claims that JWTGATE_USER_CLAIMS names,
+	// as one JSON object string ({"tenant":"acme"}): a context value
+	// cannot be an object. Absent when the token carries none of them.
+	Claims string `json:"claims,omitempty"`
 }
 
 // Context is the authorizer context of an Allow.
@@ -250,8 +255,15 @@ func (d Decision) Context() Context {
 	if d.Fresh {
 		fresh = "true"
 	}
-	return Context{Subject: c.Subject, Roles: strings.Join(c.Roles, ","), JTI: c.ID, SID: c.SID, Fresh: fresh,
+	out := Context{Subject: c.Subject, Roles: strings.Join(c.Roles, ","), JTI: c.ID, SID: c.SID, Fresh: fresh,
 		IssuedAt: strconv.FormatInt(c.IssuedAt.Unix(), 10), Forbidden: d.Forbidden}
+	if len(c.Extra) > 0 {
+		// Only the configured names were decoded (tokens.Options.DecodeClaims);
+		// a map of strings always encodes.
+		b, _ := json.Marshal(c.Extra)
+		out.Claims = string(b)
+	}
+	return out
 }
 
 // record logs one decision: outcome, reason and who, never a token.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/authorizer"
@@ -724,7 +725,7 @@ func TestDecisionLogLevels(t *testing.T) {
 // TestContextKeys pins the authorizer context's JSON names to the keys
 // shared/runtime/identity reads: a renamed field would log everyone out.
 func TestContextKeys(t *testing.T) {
-	full := authorizer.Context{Subject: "a", Roles: "b", JTI: "c", SID: "d", Fresh: "e", IssuedAt: "f", Forbidden: "g", Msg: "h"}
+	full := authorizer.Context{Subject: "a", Roles: "b", JTI: "c", SID: "d", Fresh: "e", IssuedAt: "f", Forbidden: "g", Msg: "h", Claims: "i"}
 	raw, err := json.Marshal(full)
 	if err != nil {
 		t.Fatal(err)
@@ -736,6 +737,7 @@ func TestContextKeys(t *testing.T) {
 	want := map[string]string{
 		identity.KeySubject: "a", identity.KeyRoles: "b", identity.KeyJTI: "c", identity.KeySID: "d",
 		identity.KeyFresh: "e", identity.KeyIssuedAt: "f", identity.KeyForbidden: "g", identity.KeyMsg: "h",
+		identity.KeyClaims: "i",
 	}
 	if !maps.Equal(got, want) {
 		t.Fatalf("context JSON %s, want the keys of shared/runtime/identity %v", raw, want)
@@ -775,6 +777,69 @@ func TestTimedFreshness(t *testing.T) {
 				Headers: http.Header{"Cookie": {"access_token_cookie=" + signed}}})
 			if !d.Allow || d.Context().Fresh != tc.want {
 				t.Fatalf("Decide = allow %v msg %q fresh %q, want allow with fresh %s", d.Allow, d.Msg, d.Context().Fresh, tc.want)
+			}
+		})
+	}
+}
+
+// TestUserClaimsContext: the user claims JWTGATE_USER_CLAIMS names reach
+// the function as one JSON object string in the context, which
+// identity.FromContext reads back; a claim not named stays unread, and a
+// token without any of them sends no claims value.
+func TestUserClaimsContext(t *testing.T) {
+	e := newAZ(t)
+	ts, err := tokens.New(tokens.Options{Keys: []tokens.Key{{ID: "k1", Secret: []byte(azSecret)}}, Clock: e.clk.Now,
+		DecodeClaims: []string{"tenant", "region"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ts = ts
+	e.rebuild(slog.New(slog.DiscardHandler))
+	for _, tt := range []struct {
+		name   string
+		claims map[string]string
+		want   string // the context's claims value
+	}{
+		{"named claims", map[string]string{"tenant": "acme", "region": "eu", "plan": "pro"}, `{"region":"eu","tenant":"acme"}`},
+		{"one named claim", map[string]string{"tenant": "a\"b"}, `{"tenant":"a\"b"}`},
+		{"none named", map[string]string{"plan": "pro"}, ""},
+		{"no claims", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := e.ts.IssuePair(tokens.Subject{Name: "testuser", Roles: []string{"user"}, Claims: tt.claims}, "sid-1", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := e.authz.REST(context.Background(), withAccess(azEvent(t, "get_protected.json"), p.Access.Token, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantStringContext(t, resp.Context)
+			got, _ := resp.Context[identity.KeyClaims].(string)
+			if got != tt.want {
+				t.Fatalf("context claims = %q, want %q", got, tt.want)
+			}
+			// What a Go function behind the authorizer reads, through the
+			// proxy adapter as API Gateway invokes it.
+			var id identity.Identity
+			h := identity.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				id, _ = identity.Of(r.Context())
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			if _, err := httpadapter.New(h).ProxyWithContext(context.Background(), events.APIGatewayProxyRequest{
+				HTTPMethod: "GET", Path: "/protected", RequestContext: events.APIGatewayProxyRequestContext{Authorizer: resp.Context},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"tenant", "region", "plan"} {
+				v, ok := id.Claim(name)
+				want, wantOK := tt.claims[name]
+				if name == "plan" {
+					want, wantOK = "", false
+				}
+				if v != want || ok != wantOK {
+					t.Errorf("Claim(%q) = %q, %v; want %q, %v", name, v, ok, want, wantOK)
+				}
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/cookies"
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/rbac"
+	"github.com/jwtgate/jwtgate/shared/runtime/reply"
 	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
@@ -64,6 +65,9 @@ type Config struct {
 	// role rule reaches the function with a forbidden context value (403
 	// from identity.Require) instead of being denied at the gateway.
 	RolesInFunction bool
+	// ErrorMessageKey is the key of every JSON error body
+	// (JWT_ERROR_MESSAGE_KEY, flask's; "msg" by default).
+	ErrorMessageKey string
 	// CORS lists the exact origins of front ends on other origins
 	// (JWTGATE_CORS_ORIGINS); empty means same-origin only.
 	CORS              cors.Options
@@ -118,7 +122,18 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		Audience:       r.list("JWT_ENCODE_AUDIENCE", nil),
 		DecodeIssuer:   r.str("JWT_DECODE_ISSUER", ""),
 		DecodeAudience: r.list("JWT_DECODE_AUDIENCE", nil),
+		IdentityClaim:  r.str("JWT_IDENTITY_CLAIM", tokens.DefaultIdentityClaim),
+		DecodeClaims:   r.list("JWTGATE_USER_CLAIMS", nil),
 	}
+	if id := c.Tokens.IdentityClaim; id != tokens.DefaultIdentityClaim && tokens.CheckClaimName(id, "") != nil {
+		r.fail("JWT_IDENTITY_CLAIM", id, "a claim jwtgate writes itself, or not a claim name: want e.g. \"identity\"")
+	}
+	for _, n := range c.Tokens.DecodeClaims {
+		if err := tokens.CheckClaimName(n, c.Tokens.IdentityClaim); err != nil {
+			r.errs = append(r.errs, fmt.Errorf("JWTGATE_USER_CLAIMS: %w", err))
+		}
+	}
+	c.ErrorMessageKey = r.str("JWT_ERROR_MESSAGE_KEY", reply.DefaultKey)
 	c.Tokens.DecodeAlgorithms = r.list("JWT_DECODE_ALGORITHMS", []string{c.Tokens.Algorithm})
 	// JWT_DECODE_ALGORITHMS defaults to JWT_ALGORITHM: a bad value is
 	// reported once, under the variable that holds it. Which algorithms

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/reply"
 )
 
 // EnvOrigins is the variable that lists the allowed origins.
@@ -45,6 +47,9 @@ type Options struct {
 	Origins []string
 	// MaxAge of preflight answers; 0 means DefaultMaxAge.
 	MaxAge time.Duration
+	// MessageKey is the key of the refused preflight's error body
+	// (JWT_ERROR_MESSAGE_KEY); "" is flask's "msg".
+	MessageKey string
 }
 
 // Enabled reports whether any origin is allowed.
@@ -65,7 +70,8 @@ func FromEnv(getenv func(string) (string, bool)) (Options, error) {
 	if err != nil {
 		return Options{}, fmt.Errorf("%s: %w", EnvOrigins, err)
 	}
-	return Options{Origins: origins}, nil
+	key, _ := getenv("JWT_ERROR_MESSAGE_KEY")
+	return Options{Origins: origins, MessageKey: strings.TrimSpace(key)}, nil
 }
 
 // Parse reads a comma-separated origin list and normalizes each origin.
@@ -159,10 +165,7 @@ func Middleware(o Options, next http.Handler) http.Handler {
 		allowed := o.Allowed(origin)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			if !allowed {
-				h.Set("Content-Type", "application/json")
-				h.Set("Cache-Control", "no-store")
-				w.WriteHeader(http.StatusForbidden)
-				_, _ = w.Write([]byte(`{"msg":"CORS origin not allowed"}`))
+				reply.NewMessages(o.MessageKey).Msg(w, http.StatusForbidden, "CORS origin not allowed")
 				return
 			}
 			h.Set("Access-Control-Allow-Origin", origin)

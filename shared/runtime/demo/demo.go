@@ -12,7 +12,10 @@ import (
 // ({"admin": true, "user": sub}); the admin role is enforced by the
 // authorizer's role rules, and again here so the route is safe even when
 // deployed without them.
-func Handler() http.Handler {
+// Its error bodies are written under key (JWT_ERROR_MESSAGE_KEY; "" is
+// flask's "msg").
+func Handler(key string) http.Handler {
+	msgs := reply.NewMessages(key)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /protected", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := identity.Of(r.Context())
@@ -21,13 +24,13 @@ func Handler() http.Handler {
 	mux.HandleFunc("GET /admin", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := identity.Of(r.Context())
 		if !slices.Contains(id.Roles, "admin") {
-			reply.Msg(w, http.StatusForbidden, "Forbidden: requires role admin")
+			msgs.Msg(w, http.StatusForbidden, "Forbidden: requires role admin")
 			return
 		}
 		reply.JSON(w, http.StatusOK, map[string]any{"admin": true, "user": id.Subject})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		reply.Msg(w, http.StatusNotFound, "Not found")
+		msgs.Msg(w, http.StatusNotFound, "Not found")
 	})
-	return identity.Require(mux)
+	return identity.Require(mux, identity.WithMessageKey(key))
 }

@@ -57,7 +57,7 @@ func TestHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := httpadapter.New(demo.Handler()).ProxyWithContext(context.Background(), event(tt.method, tt.path, tt.auth))
+			resp, err := httpadapter.New(demo.Handler("")).ProxyWithContext(context.Background(), event(tt.method, tt.path, tt.auth))
 			if err != nil {
 				t.Fatalf("proxy: %v", err)
 			}

@@ -16,7 +16,7 @@ func FromEnv(getenv config.Getenv) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := cors.Middleware(cfg.CORS, Handler())
+	h := cors.Middleware(cfg.CORS, Handler(cfg.ErrorMessageKey))
 	if payload, _ := getenv("JWTGATE_PAYLOAD"); payload == "v2" {
 		return httpadapter.NewV2(h).ProxyWithContext, nil
 	}

@@ -126,11 +126,11 @@ func (s *Set) HTTP(logicalID string) (http.Handler, error) {
 	case LogoutFunction:
 		h = s.session.Logout()
 	case PasswordFunction:
-		h = identity.Require(s.session.Password())
+		h = identity.Require(s.session.Password(), identity.WithMessageKey(s.cfg.ErrorMessageKey))
 	case ProtectedFunction:
-		h = demo.Handler()
+		h = demo.Handler(s.cfg.ErrorMessageKey)
 	case JwksFunction:
-		h = jwks.Handler(s.tokens, s.cfg.Tokens.Issuer, s.log)
+		h = jwks.Handler(s.tokens, s.cfg.Tokens.Issuer, s.log, s.cfg.ErrorMessageKey)
 	default:
 		return nil, fmt.Errorf("handlers: no HTTP function %q", logicalID)
 	}

@@ -96,7 +96,7 @@ func jwksFromEnv(ctx context.Context, cfg config.Config, getenv config.Getenv, v
 		}
 		src, log = ts, d.Log
 	}
-	h := cors.Middleware(cfg.CORS, jwks.Handler(src, cfg.Tokens.Issuer, log))
+	h := cors.Middleware(cfg.CORS, jwks.Handler(src, cfg.Tokens.Issuer, log, cfg.ErrorMessageKey))
 	if v2 {
 		return v2Proxy(h), nil
 	}

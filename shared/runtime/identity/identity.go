@@ -2,7 +2,9 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -21,6 +23,10 @@ const (
 	KeyIssuedAt  = "iat"
 	KeyForbidden = "forbidden"
 	KeyMsg       = "msg"
+	// KeyClaims holds the user's own claims the authorizer passes on
+	// (JWTGATE_USER_CLAIMS) as one JSON object string, {"tenant":"acme"}:
+	// API Gateway context values can only be strings, numbers or booleans.
+	KeyClaims = "claims"
 )
 
 // ErrNoIdentity means the request did not pass the authorizer.
@@ -39,6 +45,28 @@ type Identity struct {
 	IssuedAt string
 	// Forbidden is the message of a route role rule the caller fails.
 	Forbidden string
+	// Claims are the user's own claims the authorizer passed on (the
+	// names JWTGATE_USER_CLAIMS lists that the token carries); nil when
+	// none.
+	Claims map[string]string
+}
+
+// Claim returns the user claim called name (users.User.Claims, written
+// into the tokens at login and refresh) and whether the authorizer passed
+// it on.
+func (id Identity) Claim(name string) (string, bool) {
+	v, ok := id.Claims[name]
+	return v, ok
+}
+
+// Claim is Of(ctx)'s Claim: the user claim called name, for a handler
+// behind Require.
+func Claim(ctx context.Context, name string) (string, bool) {
+	id, ok := Of(ctx)
+	if !ok {
+		return "", false
+	}
+	return id.Claim(name)
 }
 
 // FromContext reads the authorizer context of a REST (payload 1.0) or HTTP
@@ -60,25 +88,52 @@ func FromContext(ctx context.Context) (Identity, error) {
 	if r := str(KeyRoles); r != "" {
 		id.Roles = strings.Split(r, ",")
 	}
+	if c := str(KeyClaims); c != "" {
+		if err := json.Unmarshal([]byte(c), &id.Claims); err != nil {
+			// Only the authorizer writes the context: a value that is not
+			// its JSON object is a deployment fault, and no claim is better
+			// than a guessed one.
+			return Identity{}, fmt.Errorf("identity: context %q: %w", KeyClaims, err)
+		}
+	}
 	return id, nil
 }
 
 type ctxKey struct{}
 
+// Option changes a default of Require.
+type Option func(*requireOptions)
+
+type requireOptions struct{ messages reply.Messages }
+
+// WithMessageKey writes Require's error bodies under key, the deployment's
+// JWT_ERROR_MESSAGE_KEY (every function gets it from the template):
+//
+//	identity.Require(h, identity.WithMessageKey(os.Getenv("JWT_ERROR_MESSAGE_KEY")))
+//
+// Empty keeps flask's "msg".
+func WithMessageKey(key string) Option {
+	return func(o *requireOptions) { o.messages = reply.NewMessages(key) }
+}
+
 // Require wraps next so it runs only for authorized callers: it drops the
 // spoofable proxy header, answers 401 without an authorizer context (a
 // route deployed without the authorizer fails closed) and 403 when the
 // authorizer flagged a failed role rule. next reads the identity with Of.
-func Require(next http.Handler) http.Handler {
+func Require(next http.Handler, opts ...Option) http.Handler {
+	var o requireOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Header.Del(proxyContextHeader)
 		id, err := FromContext(r.Context())
 		if err != nil {
-			reply.Msg(w, http.StatusUnauthorized, `Missing cookie "access_token_cookie"`)
+			o.messages.Msg(w, http.StatusUnauthorized, `Missing cookie "access_token_cookie"`)
 			return
 		}
 		if id.Forbidden != "" {
-			reply.Msg(w, http.StatusForbidden, id.Forbidden)
+			o.messages.Msg(w, http.StatusForbidden, id.Forbidden)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))

@@ -93,11 +93,16 @@ type KeySource interface {
 
 // Handler serves JWKSPath and DiscoveryPath. issuer is JWT_ENCODE_ISSUER:
 // the discovery document exists only when tokens carry an iss to match.
-func Handler(keys KeySource, issuer string, log *slog.Logger) http.Handler {
+// Error bodies are written under msgKey (JWT_ERROR_MESSAGE_KEY; "" is
+// flask's "msg").
+func Handler(keys KeySource, issuer string, log *slog.Logger, msgKey string) http.Handler {
 	issuer = strings.TrimSuffix(issuer, "/")
+	if msgKey == "" {
+		msgKey = "msg"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			reply(w, http.StatusMethodNotAllowed, map[string]string{"msg": "Method not allowed"}, false)
+			reply(w, http.StatusMethodNotAllowed, map[string]string{msgKey: "Method not allowed"}, false)
 			return
 		}
 		switch {
@@ -110,13 +115,13 @@ func Handler(keys KeySource, issuer string, log *slog.Logger) http.Handler {
 			if err != nil {
 				// Fail closed: no stale or partial set is published.
 				log.Error("jwks: keys unavailable", "err", err)
-				reply(w, http.StatusServiceUnavailable, map[string]string{"msg": "Keys unavailable"}, false)
+				reply(w, http.StatusServiceUnavailable, map[string]string{msgKey: "Keys unavailable"}, false)
 				return
 			}
 			reply(w, http.StatusOK, set, true)
 		case strings.HasSuffix(r.URL.Path, DiscoveryPath):
 			if issuer == "" {
-				reply(w, http.StatusNotFound, map[string]string{"msg": "No issuer configured"}, false)
+				reply(w, http.StatusNotFound, map[string]string{msgKey: "No issuer configured"}, false)
 				return
 			}
 			reply(w, http.StatusOK, map[string]any{
@@ -125,7 +130,7 @@ func Handler(keys KeySource, issuer string, log *slog.Logger) http.Handler {
 				"id_token_signing_alg_values_supported": []string{keys.Algorithm()},
 			}, true)
 		default:
-			reply(w, http.StatusNotFound, map[string]string{"msg": "Not found"}, false)
+			reply(w, http.StatusNotFound, map[string]string{msgKey: "Not found"}, false)
 		}
 	})
 }

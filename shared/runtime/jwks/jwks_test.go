@@ -106,7 +106,7 @@ func TestHandler(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			jwks.Handler(tt.keys, tt.issuer, log).ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			jwks.Handler(tt.keys, tt.issuer, log, "").ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
 			body := strings.TrimSpace(rec.Body.String())
 			if rec.Code != tt.status || rec.Header().Get("Cache-Control") != tt.cache || !strings.Contains(body, tt.body) ||
 				rec.Header().Get("Content-Type") != "application/json" {

@@ -1,3 +1,4 @@
-// Package reply writes jwtgate's JSON responses: compact bodies with the
-// "msg" key of flask-jwt-extended for errors.
+// Package reply writes jwtgate's JSON responses: compact bodies, errors
+// under flask-jwt-extended's message key ("msg", or JWT_ERROR_MESSAGE_KEY
+// through Messages).
 package reply

@@ -23,14 +23,20 @@ func TestReply(t *testing.T) {
 			reply.JSON(w, http.StatusCreated, map[string]any{"a": []int{1, 2}, "b": map[string]string{"c": "d"}})
 		}, http.StatusCreated, `{"a":[1,2],"b":{"c":"d"}}`},
 		{"Msg 401", func(w http.ResponseWriter) {
-			reply.Msg(w, http.StatusUnauthorized, `Missing cookie "access_token_cookie"`)
+			reply.Messages{}.Msg(w, http.StatusUnauthorized, `Missing cookie "access_token_cookie"`)
 		}, http.StatusUnauthorized, `{"msg":"Missing cookie \"access_token_cookie\""}`},
 		{"Msg 403", func(w http.ResponseWriter) {
-			reply.Msg(w, http.StatusForbidden, "Forbidden: requires role admin")
+			reply.Messages{}.Msg(w, http.StatusForbidden, "Forbidden: requires role admin")
 		}, http.StatusForbidden, `{"msg":"Forbidden: requires role admin"}`},
 		{"Msg escapes HTML", func(w http.ResponseWriter) {
-			reply.Msg(w, http.StatusBadRequest, "<script>")
+			reply.Messages{}.Msg(w, http.StatusBadRequest, "<script>")
 		}, http.StatusBadRequest, `{"msg":"\u003cscript\u003e"}`},
+		{"Msg under a configured key", func(w http.ResponseWriter) {
+			reply.NewMessages("error").Msg(w, http.StatusUnauthorized, "Token has expired")
+		}, http.StatusUnauthorized, `{"error":"Token has expired"}`},
+		{"Msg under the default key named", func(w http.ResponseWriter) {
+			reply.NewMessages("msg").Msg(w, http.StatusUnauthorized, "Token has expired")
+		}, http.StatusUnauthorized, `{"msg":"Token has expired"}`},
 		{"unmarshalable value is 500", func(w http.ResponseWriter) {
 			reply.JSON(w, http.StatusOK, math.NaN())
 		}, http.StatusInternalServerError, `{"msg":"Internal server error"}`},

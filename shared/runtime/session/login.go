@@ -24,7 +24,7 @@ import (
 // Retry-After, and no password is checked.
 func (s *Service) Login() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !allowPOST(w, r) {
+		if !s.allowPOST(w, r) {
 			return
 		}
 		var body struct {
@@ -32,16 +32,16 @@ func (s *Service) Login() http.Handler {
 			Password *string `json:"password"`
 		}
 		if msg := readJSON(w, r, &body); msg != "" {
-			reply.Msg(w, http.StatusBadRequest, msg)
+			s.reply.Msg(w, http.StatusBadRequest, msg)
 			return
 		}
 		if body.Username == nil || body.Password == nil || *body.Username == "" || *body.Password == "" {
-			reply.Msg(w, http.StatusBadRequest, `Missing "username" or "password"`)
+			s.reply.Msg(w, http.StatusBadRequest, `Missing "username" or "password"`)
 			return
 		}
 		name, err := username.Normalize(*body.Username)
 		if err != nil {
-			reply.Msg(w, http.StatusBadRequest, msgInvalidUsername)
+			s.reply.Msg(w, http.StatusBadRequest, msgInvalidUsername)
 			return
 		}
 		ctx, cancel := s.bounded(r)
@@ -78,7 +78,7 @@ func (s *Service) Login() http.Handler {
 					log.WarnContext(ctx, "login: attempt not released", "err", s.redacted(err, name))
 				}
 			}
-			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		default:
 			// The name exists: from here on it is a username, logged as such.
@@ -99,7 +99,7 @@ func (s *Service) Login() http.Handler {
 		if reason != "" {
 			// The reservation already counted the failure.
 			log.InfoContext(ctx, "login refused", "reason", reason)
-			reply.Msg(w, http.StatusUnauthorized, msgBadCredentials)
+			s.reply.Msg(w, http.StatusUnauthorized, msgBadCredentials)
 			return
 		}
 		if s.Throttle != nil {
@@ -113,7 +113,7 @@ func (s *Service) Login() http.Handler {
 		sid := s.Tokens.NewID()
 		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: u.Generation}, sid, true); err != nil {
 			log.ErrorContext(ctx, "login failed", "reason", "issue tokens", "err", err)
-			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
+			s.reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return
 		}
 		log.InfoContext(ctx, "login", "sid", sid)

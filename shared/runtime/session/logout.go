@@ -28,7 +28,7 @@ import (
 // is 503 and the cookies stay, so the client can retry.
 func (s *Service) Logout() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !allowPOST(w, r) {
+		if !s.allowPOST(w, r) {
 			return
 		}
 		ctx, cancel := s.bounded(r)
@@ -58,7 +58,7 @@ func (s *Service) Logout() http.Handler {
 				// Without trusted keys no token can be read, so nothing could be
 				// revoked: answering 200 would claim a logout that did not happen.
 				log.ErrorContext(ctx, "logout failed closed", "reason", "keys", "err", err)
-				reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
+				s.reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 				return
 			}
 			if claims == nil {
@@ -70,13 +70,13 @@ func (s *Service) Logout() http.Handler {
 		}
 		if !presented {
 			msg, _ := tokens.Message(missing)
-			reply.Msg(w, http.StatusUnauthorized, msg)
+			s.reply.Msg(w, http.StatusUnauthorized, msg)
 			return
 		}
 		if csrfNeeded {
 			if msg := s.logoutCSRF(r, readable); msg != "" {
 				log.InfoContext(ctx, "logout refused", "reason", msg)
-				reply.Msg(w, http.StatusUnauthorized, msg)
+				s.reply.Msg(w, http.StatusUnauthorized, msg)
 				return
 			}
 		}
@@ -86,7 +86,7 @@ func (s *Service) Logout() http.Handler {
 				// A flask-minted token has no session: revoke the token itself.
 				if err := s.Revocations.Put(ctx, s.records().Token(c.ID, s.now())); err != nil {
 					log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "jti", c.ID, "err", err)
-					reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
+					s.reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 					return
 				}
 				log.InfoContext(ctx, "logout", "user", c.Subject, "jti", c.ID, "legacy", true)
@@ -97,7 +97,7 @@ func (s *Service) Logout() http.Handler {
 			}
 			if err := s.Revocations.Put(ctx, s.records().Session(c.SID, s.now())); err != nil {
 				log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "sid", c.SID, "err", err)
-				reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
+				s.reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 				return
 			}
 			revoked[c.SID] = true

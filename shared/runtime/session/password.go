@@ -29,16 +29,16 @@ import (
 // revoked by id too; its new session carries the new generation.
 func (s *Service) Password() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !allowPOST(w, r) {
+		if !s.allowPOST(w, r) {
 			return
 		}
 		id, ok := identity.Of(r.Context())
 		if !ok {
-			reply.Msg(w, http.StatusUnauthorized, `Missing cookie "access_token_cookie"`)
+			s.reply.Msg(w, http.StatusUnauthorized, `Missing cookie "access_token_cookie"`)
 			return
 		}
 		if !id.Fresh {
-			reply.Msg(w, http.StatusUnauthorized, "Fresh token required")
+			s.reply.Msg(w, http.StatusUnauthorized, "Fresh token required")
 			return
 		}
 		var body struct {
@@ -46,16 +46,16 @@ func (s *Service) Password() http.Handler {
 			New *string `json:"new_password"`
 		}
 		if msg := readJSON(w, r, &body); msg != "" {
-			reply.Msg(w, http.StatusBadRequest, msg)
+			s.reply.Msg(w, http.StatusBadRequest, msg)
 			return
 		}
 		if body.Old == nil || body.New == nil {
-			reply.Msg(w, http.StatusBadRequest, `Missing "old_password" or "new_password"`)
+			s.reply.Msg(w, http.StatusBadRequest, `Missing "old_password" or "new_password"`)
 			return
 		}
 		if err := password.CheckPolicy(*body.New); err != nil {
 			why := strings.TrimPrefix(err.Error(), password.ErrWeakPassword.Error()+": ")
-			reply.Msg(w, http.StatusBadRequest, "New password does not meet the policy: "+why)
+			s.reply.Msg(w, http.StatusBadRequest, "New password does not meet the policy: "+why)
 			return
 		}
 		ctx, cancel := s.bounded(r)
@@ -79,7 +79,7 @@ func (s *Service) Password() http.Handler {
 					log.WarnContext(ctx, "password change: attempt not released", "err", err)
 				}
 			}
-			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		if u.Disabled {
@@ -93,7 +93,7 @@ func (s *Service) Password() http.Handler {
 				}
 			}
 			log.InfoContext(ctx, "password change refused", "reason", "user disabled")
-			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
 		var verr error
@@ -105,7 +105,7 @@ func (s *Service) Password() http.Handler {
 				log.ErrorContext(ctx, "password change: unreadable hash", "err", err)
 			}
 			log.InfoContext(ctx, "password change refused", "reason", "wrong old password")
-			reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
+			s.reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
 			return
 		}
 		if s.Throttle != nil {
@@ -125,7 +125,7 @@ func (s *Service) Password() http.Handler {
 		}
 		if err != nil {
 			log.ErrorContext(ctx, "password change: hash", "err", err)
-			reply.Msg(w, http.StatusInternalServerError, "Could not change the password")
+			s.reply.Msg(w, http.StatusInternalServerError, "Could not change the password")
 			return
 		}
 		now := s.now()
@@ -134,12 +134,12 @@ func (s *Service) Password() http.Handler {
 		gen, err := s.Users.ChangePassword(ctx, u.Name, u.PasswordHash, hash, now)
 		if errors.Is(err, users.ErrChanged) {
 			log.InfoContext(ctx, "password change refused", "reason", "user changed meanwhile")
-			reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
+			s.reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
 			return
 		}
 		if err != nil {
 			log.ErrorContext(ctx, "password change failed closed", "reason", "user store", "err", err)
-			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		// Until the cut-off lands, refresh already refuses the old
@@ -154,13 +154,13 @@ func (s *Service) Password() http.Handler {
 		for _, rec := range recs {
 			if err := s.Revocations.Put(ctx, rec); err != nil {
 				log.ErrorContext(ctx, "password changed but sessions not revoked", "err", err)
-				reply.Msg(w, http.StatusServiceUnavailable, "Password changed, but other sessions could not be logged out: try again")
+				s.reply.Msg(w, http.StatusServiceUnavailable, "Password changed, but other sessions could not be logged out: try again")
 				return
 			}
 		}
 		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: gen}, s.Tokens.NewID(), true); err != nil {
 			log.ErrorContext(ctx, "password change: issue tokens", "err", err)
-			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
+			s.reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return
 		}
 		log.InfoContext(ctx, "password changed: every other session revoked")

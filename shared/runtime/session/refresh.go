@@ -29,7 +29,7 @@ import (
 // disable, `jwtgate revoke --user` since its login) is refused as revoked.
 func (s *Service) Refresh() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !allowPOST(w, r) {
+		if !s.allowPOST(w, r) {
 			return
 		}
 		claims, msg, err := s.presented(r, s.Cookies.RefreshName, s.CSRF.RefreshHeader, tokens.Refresh, false)
@@ -37,14 +37,14 @@ func (s *Service) Refresh() http.Handler {
 			// The key source has been unreadable too long to trust the keys
 			// held: fail closed as on any store failure, and say why.
 			s.log().ErrorContext(r.Context(), "refresh failed closed", "op", "refresh", "reason", "keys", "err", err)
-			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		if claims == nil {
 			// Logged like every other refusal: a CSRF or token failure here is
 			// an auth decision (and a probe) the log must show.
 			s.log().InfoContext(r.Context(), "refresh refused", "op", "refresh", "reason", msg)
-			reply.Msg(w, http.StatusUnauthorized, msg)
+			s.reply.Msg(w, http.StatusUnauthorized, msg)
 			return
 		}
 		ctx, cancel := s.bounded(r)
@@ -56,20 +56,20 @@ func (s *Service) Refresh() http.Handler {
 		gone := errors.Is(err, users.ErrNotFound)
 		if err != nil && !gone {
 			log.ErrorContext(ctx, "refresh failed closed", "reason", "store", "err", err)
-			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		now := s.now()
 		if revocation.Check(recs, subj, now) != nil {
 			log.InfoContext(ctx, "refresh refused", "reason", "revoked")
-			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
 		// Roles and the disabled flag come from the user record, not the old
 		// token, so a demotion or a disable takes effect at the next refresh.
 		if gone || u.Disabled {
 			log.InfoContext(ctx, "refresh refused", "reason", "user gone or disabled")
-			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
 		// The user record read with the cut-off knows the generation too: a
@@ -77,7 +77,7 @@ func (s *Service) Refresh() http.Handler {
 		// written (a change that failed half way) or has expired.
 		if claims.Gen < u.Generation {
 			log.InfoContext(ctx, "refresh refused", "reason", "revoked", "gen", claims.Gen, "user_gen", u.Generation)
-			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
 		sid := claims.SID
@@ -93,14 +93,14 @@ func (s *Service) Refresh() http.Handler {
 		prior, won, err := s.Revocations.Consume(ctx, consumed)
 		if err != nil {
 			log.ErrorContext(ctx, "refresh failed closed", "reason", "consume", "err", err)
-			reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
 		if !won && !prior.Consumed {
 			// Revoked by id (`jwtgate revoke --jti`), not used: refused at
 			// once, grace or not, and no theft.
 			log.InfoContext(ctx, "refresh refused", "reason", "token revoked")
-			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
 		if !won && claims.Legacy {
@@ -112,29 +112,29 @@ func (s *Service) Refresh() http.Handler {
 			// is revoked, as for ours.
 			if now.Sub(prior.At) <= s.ReuseGrace || prior.Session == "" {
 				log.WarnContext(ctx, "refresh refused", "reason", "legacy refresh token reused", "first_used", prior.At)
-				reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+				s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 				return
 			}
 			if err := s.Revocations.Put(ctx, s.records().Session(prior.Session, now)); err != nil {
 				log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
-				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+				s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 				return
 			}
 			metrics.Count(ctx, metrics.TheftDetected)
 			log.WarnContext(ctx, "refresh token reuse detected: session revoked", "first_used", prior.At, "revoked_sid", prior.Session)
-			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
 		if !won && now.Sub(prior.At) > s.ReuseGrace {
 			// Reuse after the grace window: someone else holds this token.
 			if err := s.Revocations.Put(ctx, s.records().Session(claims.SID, now)); err != nil {
 				log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
-				reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+				s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 				return
 			}
 			metrics.Count(ctx, metrics.TheftDetected)
 			log.WarnContext(ctx, "refresh token reuse detected: session revoked", "first_used", prior.At)
-			reply.Msg(w, http.StatusUnauthorized, msgRevoked)
+			s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
 		// The generation is the token's, not the user record's: a refresh
@@ -142,7 +142,7 @@ func (s *Service) Refresh() http.Handler {
 		// hands out the old generation, which the cut-off revokes.
 		if err := s.rotate(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: claims.Gen}, sid, claims.CSRF); err != nil {
 			log.ErrorContext(ctx, "refresh failed", "reason", "issue tokens", "err", err)
-			reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
+			s.reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return
 		}
 		log.InfoContext(ctx, "refresh", "reuse_within_grace", !won)

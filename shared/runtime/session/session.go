@@ -102,6 +102,8 @@ type Service struct {
 	Passwords *password.Checker
 	Clock     func() time.Time
 	Log       *slog.Logger
+	// reply writes error bodies under JWT_ERROR_MESSAGE_KEY.
+	reply reply.Messages
 }
 
 // Stores are the state behind the session handlers.
@@ -174,6 +176,7 @@ func New(cfg config.Config, ts *tokens.Service, st Stores, opts ...Option) *Serv
 		ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
 		HashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		Clock:     time.Now, Log: slog.Default(), Names: logging.NewProcessNames(),
+		reply: reply.NewMessages(cfg.ErrorMessageKey),
 	}
 	for _, o := range opts {
 		o(s)
@@ -286,11 +289,11 @@ func (s *Service) lockedOut(ctx context.Context, w http.ResponseWriter, log *slo
 	case errors.As(err, &locked):
 		log.InfoContext(ctx, op+" refused", "reason", "locked out", "retry_after_s", locked.RetryAfter.Seconds())
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(locked.RetryAfter.Seconds()))))
-		reply.Msg(w, http.StatusTooManyRequests, msgLockedOut)
+		s.reply.Msg(w, http.StatusTooManyRequests, msgLockedOut)
 		return true
 	case err != nil:
 		log.ErrorContext(ctx, op+" failed closed", "reason", "throttle store", "err", s.redacted(err, unverified))
-		reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+		s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 		return true
 	}
 	return false
@@ -367,11 +370,11 @@ func subjectOf(c *tokens.Claims) revocation.Subject {
 }
 
 // allowPOST answers 405 for anything but POST.
-func allowPOST(w http.ResponseWriter, r *http.Request) bool {
+func (s *Service) allowPOST(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method == http.MethodPost {
 		return true
 	}
 	w.Header().Set("Allow", http.MethodPost)
-	reply.Msg(w, http.StatusMethodNotAllowed, msgMethod)
+	s.reply.Msg(w, http.StatusMethodNotAllowed, msgMethod)
 	return false
 }

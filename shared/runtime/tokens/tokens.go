@@ -101,8 +101,8 @@ type Options struct {
 	// DecodeClaims are the user claims Parse reads into Claims.Extra
 	// (JWTGATE_USER_CLAIMS); others are ignored unread.
 	DecodeClaims []string
-	Clock    func() time.Time
-	NewID    func() string // jti, sid and csrf values; uuid4 by default
+	Clock        func() time.Time
+	NewID        func() string // jti, sid and csrf values; uuid4 by default
 	// Reload fetches the current keys again. When a token names a kid this
 	// Service does not know (the key was rotated after this container read
 	// it), Parse reloads at most once per ReloadEvery and retries.
