@@ -21,6 +21,7 @@ const (
 	attrDisabled          = "disabled"
 	attrPasswordChangedAt = "password_changed_at"
 	attrGeneration        = "generation"
+	attrClaims            = "claims"
 )
 
 // Users stores users.User values in one DynamoDB table. It has the methods
@@ -55,8 +56,12 @@ func (s *Users) Get(ctx context.Context, name string) (users.User, error) {
 	return u, nil
 }
 
-// Add creates u, or fails with users.ErrExists.
+// Add creates u, or fails with users.ErrExists (or users.CheckClaims'
+// error).
 func (s *Users) Add(ctx context.Context, u users.User) error {
+	if err := users.CheckClaims(u.Claims); err != nil {
+		return fmt.Errorf("add user %q: %w", u.Name, err)
+	}
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(s.table),
 		Item:                     encodeUser(u),
@@ -72,8 +77,11 @@ func (s *Users) Add(ctx context.Context, u users.User) error {
 	return nil
 }
 
-// Put creates or replaces u.
+// Put creates or replaces u (or fails with users.CheckClaims' error).
 func (s *Users) Put(ctx context.Context, u users.User) error {
+	if err := users.CheckClaims(u.Claims); err != nil {
+		return fmt.Errorf("put user %q: %w", u.Name, err)
+	}
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: encodeUser(u)})
 	if err != nil {
 		return fmt.Errorf("put user %q: %w", u.Name, classify(s.table, err))
@@ -193,6 +201,20 @@ func (s *Users) SetRoles(ctx context.Context, name string, roles []string) error
 		map[string]types.AttributeValue{":r": encodeRoles(roles)})
 }
 
+// SetClaims replaces name's claims, a map of strings on the item (removed
+// when claims is empty), or users.ErrNotFound, or users.CheckClaims' error.
+func (s *Users) SetClaims(ctx context.Context, name string, claims map[string]string) error {
+	if err := users.CheckClaims(claims); err != nil {
+		return fmt.Errorf("set claims of %q: %w", name, err)
+	}
+	if len(claims) == 0 {
+		return s.update(ctx, "set claims of", name, "REMOVE #c", map[string]string{"#c": attrClaims}, nil)
+	}
+	return s.update(ctx, "set claims of", name, "SET #c = :c",
+		map[string]string{"#c": attrClaims},
+		map[string]types.AttributeValue{":c": encodeClaims(claims)})
+}
+
 // update applies expr to an existing user; a missing one is
 // users.ErrNotFound (the condition keeps UpdateItem from creating it).
 func (s *Users) update(ctx context.Context, op, name, expr string, names map[string]string, vals map[string]types.AttributeValue) error {
@@ -261,6 +283,14 @@ func encodeRoles(roles []string) types.AttributeValue {
 	return &types.AttributeValueMemberL{Value: l}
 }
 
+func encodeClaims(claims map[string]string) types.AttributeValue {
+	m := make(map[string]types.AttributeValue, len(claims))
+	for k, v := range claims {
+		m[k] = &types.AttributeValueMemberS{Value: v}
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
 func encodeUser(u users.User) map[string]types.AttributeValue {
 	item := map[string]types.AttributeValue{
 		attrName:         &types.AttributeValueMemberS{Value: u.Name},
@@ -273,6 +303,9 @@ func encodeUser(u users.User) map[string]types.AttributeValue {
 	}
 	if u.Generation != 0 {
 		item[attrGeneration] = number(u.Generation)
+	}
+	if len(u.Claims) > 0 {
+		item[attrClaims] = encodeClaims(u.Claims)
 	}
 	return item
 }
@@ -314,6 +347,22 @@ func decodeUser(item map[string]types.AttributeValue) (users.User, error) {
 	}
 	if u.Generation, _, err = readNumber(item, attrGeneration); err != nil {
 		return u, fmt.Errorf("dynamostore: user %q: %w", u.Name, err)
+	}
+	switch c := item[attrClaims].(type) {
+	case nil:
+	case *types.AttributeValueMemberM:
+		for k, v := range c.Value {
+			s, ok := v.(*types.AttributeValueMemberS)
+			if !ok {
+				return u, fmt.Errorf("dynamostore: user %q: claim %q is not a string", u.Name, k)
+			}
+			if u.Claims == nil {
+				u.Claims = make(map[string]string, len(c.Value))
+			}
+			u.Claims[k] = s.Value
+		}
+	default:
+		return u, fmt.Errorf("dynamostore: user %q: claims is not a map", u.Name)
 	}
 	return u, nil
 }

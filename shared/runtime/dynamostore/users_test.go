@@ -3,12 +3,14 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 )
 
@@ -23,6 +25,7 @@ type userStore interface {
 	ReplaceHash(ctx context.Context, name, old, hash string) error
 	SetDisabled(ctx context.Context, name string, disabled bool) error
 	SetRoles(ctx context.Context, name string, roles []string) error
+	SetClaims(ctx context.Context, name string, claims map[string]string) error
 	List(ctx context.Context) ([]users.User, error)
 }
 
@@ -179,12 +182,47 @@ func TestUserContract(t *testing.T) {
 				wantUser(t, s, want)
 			}
 		}},
+		{"claims", func(t *testing.T, s userStore) {
+			withClaims := alice
+			withClaims.Claims = map[string]string{"tenant": "acme", "https://example.com/plan": "pro"}
+			mustAdd(t, s, withClaims)
+			wantUser(t, s, withClaims)
+			for _, claims := range []map[string]string{{"tenant": "globex"}, {}, nil, {"plan": ""}} {
+				if err := s.SetClaims(ctx, "alice", claims); err != nil {
+					t.Fatal(err)
+				}
+				want := alice
+				want.Claims = claims
+				wantUser(t, s, want)
+			}
+			// Refused before any write: reserved and oversized claims.
+			for _, bad := range []map[string]string{{"sid": "x"}, {"roles": "admin"}, {"t": string(make([]byte, 300))}} {
+				if err := s.SetClaims(ctx, "alice", bad); !errors.Is(err, tokens.ErrUserClaim) {
+					t.Errorf("SetClaims(%v) = %v, want ErrUserClaim", bad, err)
+				}
+				u := bob
+				u.Name, u.Claims = "carol", bad
+				if err := s.Add(ctx, u); !errors.Is(err, tokens.ErrUserClaim) {
+					t.Errorf("Add with claims %v = %v, want ErrUserClaim", bad, err)
+				}
+				if err := s.Put(ctx, u); !errors.Is(err, tokens.ErrUserClaim) {
+					t.Errorf("Put with claims %v = %v, want ErrUserClaim", bad, err)
+				}
+			}
+			want := alice
+			want.Claims = map[string]string{"plan": ""}
+			wantUser(t, s, want)
+			if _, err := s.Get(ctx, "carol"); !errors.Is(err, users.ErrNotFound) {
+				t.Fatalf("a refused Add or Put wrote the user: %v", err)
+			}
+		}},
 		{"updates of a missing user", func(t *testing.T, s userStore) {
 			for name, err := range map[string]error{
 				"SetPassword":   second(s.SetPassword(ctx, "ghost", "h", changed)),
 				"NewGeneration": second(s.NewGeneration(ctx, "ghost")),
 				"SetDisabled":   s.SetDisabled(ctx, "ghost", true),
 				"SetRoles":      s.SetRoles(ctx, "ghost", []string{"a"}),
+				"SetClaims":     s.SetClaims(ctx, "ghost", map[string]string{"a": "b"}),
 			} {
 				if !errors.Is(err, users.ErrNotFound) {
 					t.Errorf("%s = %v, want ErrNotFound", name, err)
@@ -242,7 +280,8 @@ func wantUser(t *testing.T, s userStore, want users.User) {
 func sameUser(a, b users.User) bool {
 	return a.Name == b.Name && a.PasswordHash == b.PasswordHash && a.Disabled == b.Disabled &&
 		a.PasswordChangedAt.Equal(b.PasswordChangedAt) && a.Generation == b.Generation &&
-		slices.Equal(a.Roles, b.Roles) && (len(a.Roles) == 0) == (len(b.Roles) == 0)
+		slices.Equal(a.Roles, b.Roles) && (len(a.Roles) == 0) == (len(b.Roles) == 0) &&
+		maps.Equal(a.Claims, b.Claims)
 }
 
 // second is the error of a call that also returns a value.

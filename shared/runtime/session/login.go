@@ -111,7 +111,7 @@ func (s *Service) Login() http.Handler {
 			s.upgradeHash(r, u, *body.Password)
 		}
 		sid := s.Tokens.NewID()
-		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: u.Generation}, sid, true); err != nil {
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: u.Generation, Claims: u.Claims}, sid, true); err != nil {
 			log.ErrorContext(ctx, "login failed", "reason", "issue tokens", "err", err)
 			s.reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return

@@ -158,7 +158,7 @@ func (s *Service) Password() http.Handler {
 				return
 			}
 		}
-		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: gen}, s.Tokens.NewID(), true); err != nil {
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: gen, Claims: u.Claims}, s.Tokens.NewID(), true); err != nil {
 			log.ErrorContext(ctx, "password change: issue tokens", "err", err)
 			s.reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return

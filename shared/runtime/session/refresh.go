@@ -140,7 +140,7 @@ func (s *Service) Refresh() http.Handler {
 		// The generation is the token's, not the user record's: a refresh
 		// that read the table just before a cut-off and signs just after it
 		// hands out the old generation, which the cut-off revokes.
-		if err := s.rotate(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: claims.Gen}, sid, claims.CSRF); err != nil {
+		if err := s.rotate(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: claims.Gen, Claims: u.Claims}, sid, claims.CSRF); err != nil {
 			log.ErrorContext(ctx, "refresh failed", "reason", "issue tokens", "err", err)
 			s.reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return

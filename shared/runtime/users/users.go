@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
 
 // Sentinel errors of the user stores.
@@ -36,6 +39,29 @@ type User struct {
 	// tokens; a cut-off then revokes the generations below the new one,
 	// with no comparison of clocks. It only ever rises.
 	Generation int64
+	// Claims are the user's own claims (e.g. tenant, plan: flask's
+	// additional_claims), written as top-level claims into the tokens of
+	// every login and refresh; a change shows at the user's next refresh.
+	// Names and sizes are bounded by CheckClaims.
+	Claims map[string]string
+}
+
+// CheckClaims refuses user claims a token must not carry: a reserved name
+// (sub, sid, roles, exp, ...), a malformed one, too many or too long
+// (tokens.CheckUserClaims has the bounds); the error wraps
+// tokens.ErrUserClaim.
+func CheckClaims(claims map[string]string) error {
+	if err := tokens.CheckUserClaims(claims, ""); err != nil {
+		return fmt.Errorf("users: claims: %w", err)
+	}
+	return nil
+}
+
+// clone returns u with its own copies of the slices and maps it holds.
+func (u User) clone() User {
+	u.Roles = slices.Clone(u.Roles)
+	u.Claims = maps.Clone(u.Claims)
+	return u
 }
 
 // HasRole reports whether u has role.
@@ -58,28 +84,31 @@ func (m *MemoryStore) Get(_ context.Context, name string) (User, error) {
 	if !ok {
 		return User{}, fmt.Errorf("get user %q: %w", name, ErrNotFound)
 	}
-	u.Roles = slices.Clone(u.Roles)
-	return u, nil
+	return u.clone(), nil
 }
 
-// Add creates u, or fails with ErrExists.
+// Add creates u, or fails with ErrExists (or CheckClaims' error).
 func (m *MemoryStore) Add(_ context.Context, u User) error {
+	if err := CheckClaims(u.Claims); err != nil {
+		return fmt.Errorf("add user %q: %w", u.Name, err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.users[u.Name]; ok {
 		return fmt.Errorf("add user %q: %w", u.Name, ErrExists)
 	}
-	u.Roles = slices.Clone(u.Roles)
-	m.users[u.Name] = u
+	m.users[u.Name] = u.clone()
 	return nil
 }
 
-// Put creates or replaces u.
+// Put creates or replaces u (or fails with CheckClaims' error).
 func (m *MemoryStore) Put(_ context.Context, u User) error {
+	if err := CheckClaims(u.Claims); err != nil {
+		return fmt.Errorf("put user %q: %w", u.Name, err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	u.Roles = slices.Clone(u.Roles)
-	m.users[u.Name] = u
+	m.users[u.Name] = u.clone()
 	return nil
 }
 
@@ -173,14 +202,33 @@ func (m *MemoryStore) SetRoles(_ context.Context, name string, roles []string) e
 	return nil
 }
 
+// SetClaims replaces name's claims (none when empty), or ErrNotFound, or
+// CheckClaims' error.
+func (m *MemoryStore) SetClaims(_ context.Context, name string, claims map[string]string) error {
+	if err := CheckClaims(claims); err != nil {
+		return fmt.Errorf("set claims of %q: %w", name, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return fmt.Errorf("set claims of %q: %w", name, ErrNotFound)
+	}
+	u.Claims = nil
+	if len(claims) > 0 {
+		u.Claims = maps.Clone(claims)
+	}
+	m.users[name] = u
+	return nil
+}
+
 // List returns every user, sorted by name.
 func (m *MemoryStore) List(_ context.Context) ([]User, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := make([]User, 0, len(m.users))
 	for _, u := range m.users {
-		u.Roles = slices.Clone(u.Roles)
-		out = append(out, u)
+		out = append(out, u.clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
