@@ -125,6 +125,9 @@ func wantEnv(function string) map[string]string {
 		"JWT_SECRET_ARN":            "!Ref JwtSecret",
 		"JWT_ALGORITHM":             "!Ref JwtAlgorithm",
 		"JWT_ENCODE_ISSUER":         "!Ref Issuer",
+		"JWT_ERROR_MESSAGE_KEY":     "!Ref ErrorMessageKey",
+		"JWT_IDENTITY_CLAIM":        "!Ref IdentityClaim",
+		"JWTGATE_USER_CLAIMS":       "!Ref UserClaims",
 		"JWT_PUBLIC_KEYS_TABLE":     "!Ref PublicKeysTable",
 		"REVOCATION_TABLE":          "!Ref RevocationTable",
 		"DYNAMODB_ENDPOINT":         "",
@@ -611,15 +614,16 @@ func checkRESTAPI(t *testing.T, cfn template, authorizer, identity, wantTTL stri
 	checkAuthorizerPermission(t, cfn)
 
 	const contentType = "gatewayresponse.header.Content-Type"
+	// The bodies' key is the ErrorMessageKey parameter (JWT_ERROR_MESSAGE_KEY).
 	wantResponses := map[string]string{
-		"ACCESS_DENIED":                  `401 {"msg":"$context.authorizer.msg"}`,
-		"UNAUTHORIZED":                   `401 {"msg":"Missing cookie \"access_token_cookie\""}`,
-		"AUTHORIZER_FAILURE":             `503 {"msg":"Authorization service unavailable"}`,
-		"AUTHORIZER_CONFIGURATION_ERROR": `503 {"msg":"Authorization service unavailable"}`,
+		"ACCESS_DENIED":                  `401 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"$context.authorizer.msg\"}"}`,
+		"UNAUTHORIZED":                   `401 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Missing cookie \\\"access_token_cookie\\\"\"}"}`,
+		"AUTHORIZER_FAILURE":             `503 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Authorization service unavailable\"}"}`,
+		"AUTHORIZER_CONFIGURATION_ERROR": `503 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Authorization service unavailable\"}"}`,
 	}
 	got := map[string]string{}
 	for name, r := range api.Body.GatewayResponses {
-		got[name] = r.StatusCode + " " + r.ResponseTemplates["application/json"]
+		got[name] = r.StatusCode + " " + describe(r.ResponseTemplates["application/json"])
 		if ct := r.ResponseParameters[contentType]; ct != "'application/json'" {
 			t.Errorf("gateway response %s: Content-Type %q, want 'application/json'", name, ct)
 		}
@@ -1141,7 +1145,7 @@ type openAPI struct {
 	}
 	GatewayResponses map[string]struct {
 		StatusCode         string
-		ResponseTemplates  map[string]string
+		ResponseTemplates  map[string]any
 		ResponseParameters map[string]any
 	} `json:"x-amazon-apigateway-gateway-responses"`
 }

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -154,4 +155,55 @@ func TestDenyMessageSubstitution(t *testing.T) {
 			t.Fatalf("%d %s (invoked %v)", resp.StatusCode, body, inv.called)
 		}
 	})
+}
+
+// TestErrorMessageKey: JWT_ERROR_MESSAGE_KEY reaches the template's
+// ErrorMessageKey parameter, so the gateway responses API Gateway renders
+// (a denial, a missing identity source) use the functions' key; a key the
+// template cannot render into JSON is refused before anything serves.
+func TestErrorMessageKey(t *testing.T) {
+	src := []byte(jwtgate.Template)
+	for _, tt := range []struct {
+		key, want string
+	}{
+		{"", "msg"},
+		{"error", "error"},
+		{"error_message", "error_message"},
+	} {
+		t.Run(tt.want, func(t *testing.T) {
+			env := map[string]string{}
+			if tt.key != "" {
+				env["JWT_ERROR_MESSAGE_KEY"] = tt.key
+			}
+			params, err := samtemplate.ParametersFromEnv(src, envOf(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			api, err := samtemplate.ParseWith(src, params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status, body, _ := denyWith(t, api, "Token has expired"); status != 401 || body != `{"`+tt.want+`":"Token has expired"}` {
+				t.Errorf("denial: %d %s, want 401 under %q", status, body, tt.want)
+			}
+			srv := httptest.NewServer(&gateway.Gateway{API: api, Invoker: &fakeInvoker{}, Stage: "prod"})
+			defer srv.Close()
+			resp, err := srv.Client().Get(srv.URL + "/protected") // no Cookie: the identity source is missing
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if want := `{"` + tt.want + `":"Missing cookie \"access_token_cookie\""}`; resp.StatusCode != 401 || string(body) != want {
+				t.Errorf("no Cookie: %d %s, want 401 %s", resp.StatusCode, body, want)
+			}
+		})
+	}
+	params, err := samtemplate.ParametersFromEnv(src, envOf(map[string]string{"JWT_ERROR_MESSAGE_KEY": `a"b`}))
+	if err == nil {
+		_, err = samtemplate.ParseWith(src, params)
+	}
+	if !errors.Is(err, samtemplate.ErrParameter) {
+		t.Errorf("key a\"b: err = %v, want ErrParameter (AllowedPattern)", err)
+	}
 }
