@@ -53,10 +53,12 @@ from flask_jwt_extended import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-# The same demo accounts and roles as `jwtgate dev` (devserver.DemoUsers).
+# The same demo accounts, roles and own claims as `jwtgate dev`
+# (devserver.DemoUsers); the claims go into additional_claims, as jwtgate
+# writes a user's claims into its tokens.
 DEMO_USERS = {
-    "testuser": ("testpass", ["user"]),
-    "admin": ("adminpass", ["admin", "user"]),
+    "testuser": ("testpass", ["user"], {"tenant": "acme"}),
+    "admin": ("adminpass", ["admin", "user"], {"tenant": "jwtgate"}),
 }
 
 # How each JWT_* variable jwtgate reads becomes a Flask config value.
@@ -164,19 +166,23 @@ def password_method(env):
 
 
 def make_users(method):
-    """The users table: name -> (werkzeug password hash, roles)."""
+    """The users table: name -> (werkzeug password hash, roles, own claims)."""
     return {
-        name: (generate_password_hash(pw, method=method), roles)
-        for name, (pw, roles) in DEMO_USERS.items()
+        name: (generate_password_hash(pw, method=method), roles, claims)
+        for name, (pw, roles, claims) in DEMO_USERS.items()
     }
 
 
 def export_users(users, out):
     """Write users as JSON lines, what `jwtgate user import --file` reads: the
-    hash as werkzeug stored it, the roles as this app grants them. This is the
+    hash as werkzeug stored it, the roles as this app grants them, its own
+    claims. This is the
     dump a team writes from its own users table (docs/migrating-from-flask.md)."""
-    for name, (password_hash, roles) in users.items():
-        out.write(json.dumps({"username": name, "password_hash": password_hash, "roles": roles}) + "\n")
+    for name, (password_hash, roles, claims) in users.items():
+        line = {"username": name, "password_hash": password_hash, "roles": roles}
+        if claims:
+            line["claims"] = claims  # what the app passes as additional_claims
+        out.write(json.dumps(line) + "\n")
 
 
 def create_app(env):
@@ -208,6 +214,11 @@ def create_app(env):
     def check_if_token_revoked(jwt_header, jwt_payload):
         return jwt_payload["jti"] in blocklist
 
+    # The app's own error bodies use the library's message key, as jwtgate's
+    # do (JWT_ERROR_MESSAGE_KEY, "msg" by default): a client reads one key.
+    def error(message):
+        return jsonify({app.config.get("JWT_ERROR_MESSAGE_KEY", "msg"): message})
+
     # The seed app's request-body answers, worded as jwtgate's session
     # handlers word them, so the oracle sees only the library's differences.
     # As jwtgate: the media type exactly application/json (no +json types), a
@@ -216,18 +227,18 @@ def create_app(env):
     # "Missing".
     def json_body(*keys):
         if request.mimetype != "application/json":
-            return None, (jsonify(msg="Content-Type must be application/json"), 400)
+            return None, (error("Content-Type must be application/json"), 400)
         body = request.get_json(silent=True)
         if body is None and request.get_data().strip() == b"null":
             body = {}
         if not isinstance(body, dict):
-            return None, (jsonify(msg="Request body is not a JSON object"), 400)
+            return None, (error("Request body is not a JSON object"), 400)
         if any(body.get(k) is not None and not isinstance(body.get(k), str) for k in keys):
-            return None, (jsonify(msg="Request body is not a JSON object"), 400)
+            return None, (error("Request body is not a JSON object"), 400)
         return body, None
 
     def issue(resp, username, fresh, refresh):
-        claims = {"roles": users[username][1]}
+        claims = {**users[username][2], "roles": users[username][1]}
         set_access_cookies(resp, create_access_token(identity=username, fresh=fresh, additional_claims=claims))
         if refresh:
             set_refresh_cookies(resp, create_refresh_token(identity=username, additional_claims=claims))
@@ -239,11 +250,11 @@ def create_app(env):
             return refused
         username, password = body.get("username"), body.get("password")
         if not username or not password:
-            return jsonify(msg='Missing "username" or "password"'), 400
+            return error('Missing "username" or "password"'), 400
         known = users.get(username)
         ok = check_password_hash(known[0] if known else dummy, password)
         if not ok or not known:
-            return jsonify(msg="Bad username or password"), 401
+            return error("Bad username or password"), 401
         resp = jsonify(login=True)
         issue(resp, username, fresh=True, refresh=True)
         return resp
@@ -255,7 +266,8 @@ def create_app(env):
         # token is not rotated.
         resp = jsonify(refresh=True)
         identity = get_jwt_identity()
-        claims = {"roles": get_jwt().get("roles", [])}
+        known = users.get(identity)
+        claims = {**(known[2] if known else {}), "roles": get_jwt().get("roles", [])}
         set_access_cookies(resp, create_access_token(identity=identity, fresh=False, additional_claims=claims))
         return resp
 
@@ -277,11 +289,11 @@ def create_app(env):
             return refused
         old, new = body.get("old_password"), body.get("new_password")
         if not isinstance(old, str) or not isinstance(new, str):
-            return jsonify(msg='Missing "old_password" or "new_password"'), 400
+            return error('Missing "old_password" or "new_password"'), 400
         known = users.get(username)
         if not known or not check_password_hash(known[0], old):
-            return jsonify(msg="Old password is incorrect"), 403
-        users[username] = (generate_password_hash(new, method=method), known[1])
+            return error("Old password is incorrect"), 403
+        users[username] = (generate_password_hash(new, method=method), known[1], known[2])
         blocklist.add(get_jwt()["jti"])
         resp = jsonify(password_changed=True)
         issue(resp, username, fresh=True, refresh=True)
@@ -297,7 +309,7 @@ def create_app(env):
     def admin():
         roles = get_jwt().get("roles")
         if not isinstance(roles, list) or "admin" not in roles:
-            return jsonify(msg="Forbidden: requires role admin"), 403
+            return error("Forbidden: requires role admin"), 403
         return jsonify(admin=True, user=get_jwt_identity())
 
     return app

@@ -438,3 +438,50 @@ func loginBodies(k kit) []scenario {
 		body("array", `["testuser","testpass"]`),
 	}
 }
+
+// identityCases are tokens crafted under JWT_IDENTITY_CLAIM
+// (tests/test_config.py's identity_claim_key): the identity read from the
+// configured claim only, and the message naming it when it is missing.
+func identityCases(k kit) []scenario {
+	id := k.Env["JWT_IDENTITY_CLAIM"]
+	a := k.access()
+	p := func(name string, c claims) scenario {
+		return sc("identity-"+name, get("/protected", k.present("access", c.sign(""))))
+	}
+	return []scenario{
+		p("crafted", a),
+		p("sub-only", a.without(id).with("sub", "testuser")),
+		p("missing", a.without(id)),
+		p("empty", a.with(id, "")),
+		p("number", a.with(id, 42)),
+		p("sub-beside", a.with("sub", "someone-else")),
+		sc("identity-refresh-crafted", post("/refresh", k.present("refresh", k.refresh().sign("")),
+			func(s *side, rq *request) { rq.Header = append(rq.Header, [2]string{s.Names.CSRFHeaderRefresh, craftCSRF}) })),
+		sc("identity-refresh-sub-only", post("/refresh", k.present("refresh", k.refresh().without(id).with("sub", "testuser").sign("")),
+			func(s *side, rq *request) { rq.Header = append(rq.Header, [2]string{s.Names.CSRFHeaderRefresh, craftCSRF}) })),
+	}
+}
+
+// errorKeyCases are errors of every source under JWT_ERROR_MESSAGE_KEY
+// (tests/test_config.py, tests/test_headers.py's custom message key): the
+// authorizer's denials and API Gateway's missing identity source (gateway
+// responses), and the functions' own answers.
+func errorKeyCases(k kit) []scenario {
+	expired := k.access().with("exp", k.Now.Add(-time.Minute).Unix(), "iat", k.Now.Add(-10*time.Minute).Unix(),
+		"nbf", k.Now.Add(-10*time.Minute).Unix())
+	return []scenario{
+		sc("error-key", get("/protected", header("Cookie", "other=1"))),
+		sc("error-key-no-cookie-header", get("/protected", noCookieHeader())),
+		sc("error-key-expired", get("/protected", k.present("access", expired.sign("")))),
+		sc("error-key-garbage", get("/protected", k.present("access", "garbage"))),
+		sc("error-key-bad-password", login("testuser", "nope")),
+		sc("error-key-refresh-no-cookie", post("/refresh", csrfValue("x"))),
+		sc("error-key-refresh-no-csrf", login("testuser", "testpass"), post("/refresh", cookie("refresh"))),
+		sc("error-key-logout-no-token", post("/logout")),
+		sc("error-key-logout-no-csrf", login("testuser", "testpass"), post("/logout", cookie("access", "refresh"))),
+		sc("error-key-refresh-then-password", login("testuser", "testpass"),
+			post("/refresh", cookie("refresh"), csrf("refresh", "refresh")),
+			post("/password", cookie("access"), csrf("access", "access"), header("Content-Type", "application/json"),
+				rawBody(`{"old_password":"testpass","new_password":"`+newPassword+`"}`))),
+	}
+}

@@ -57,11 +57,10 @@ func configs() []config {
 		{Name: "query-string-prefix", Env: map[string]string{"JWT_TOKEN_LOCATION": "query_string", "JWT_QUERY_STRING_VALUE_PREFIX": "x-"},
 			Catalogs: []catalog{queryCases, queryLocationCases}},
 		{Name: "json", Env: map[string]string{"JWT_TOKEN_LOCATION": "json"}, Catalogs: []catalog{jsonCases}},
-		{Name: "identity-claim", Env: map[string]string{"JWT_IDENTITY_CLAIM": "identity"}, Catalogs: with()},
+		{Name: "identity-claim", Env: map[string]string{"JWT_IDENTITY_CLAIM": "identity"},
+			Catalogs: with(identityCases, flowCookies, passwordChange)},
 		{Name: "error-message-key", Env: map[string]string{"JWT_ERROR_MESSAGE_KEY": "error"},
-			Catalogs: []catalog{func(k kit) []scenario {
-				return []scenario{sc("error-key", get("/protected", header("Cookie", "other=1")))}
-			}}},
+			Catalogs: []catalog{errorKeyCases}},
 		{Name: "encode-nbf-off", Env: map[string]string{"JWT_ENCODE_NBF": "false"}, Catalogs: []catalog{loginOnly}},
 		// tests/test_query_string.py's custom name with flask's documented
 		// "Bearer " prefix (a space, URL-encoded on the wire).

@@ -240,12 +240,17 @@ type claims map[string]any
 
 // tokenClaims are the claims of a valid access (or refresh) token as both
 // servers issue them, for testuser, at now; env adds iss and aud as the
-// configuration encodes them.
+// configuration encodes them, and names the identity claim
+// (JWT_IDENTITY_CLAIM).
 func tokenClaims(now time.Time, typ string, env map[string]string) claims {
 	c := claims{
 		"fresh": false, "iat": now.Unix(), "jti": uuid.NewString(), "type": typ, "sub": "testuser",
 		"nbf": now.Unix(), "csrf": craftCSRF, "exp": now.Add(5 * time.Minute).Unix(),
 		"sid": uuid.NewString(), "roles": []string{"user"},
+	}
+	if id := env["JWT_IDENTITY_CLAIM"]; id != "" && id != "sub" {
+		c[id] = c["sub"]
+		delete(c, "sub")
 	}
 	if iss := env["JWT_ENCODE_ISSUER"]; iss != "" {
 		c["iss"] = iss

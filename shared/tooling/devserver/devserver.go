@@ -31,14 +31,17 @@ import (
 type DemoUser struct {
 	Name, Password string
 	Roles          []string
+	// Claims are the user's own claims (users.User.Claims), as the
+	// reference Flask app passes them in additional_claims.
+	Claims map[string]string
 }
 
 // DemoUsers returns the seed app's accounts. Their passwords are dev-only
 // demo values: they exist only in `jwtgate dev`'s stores.
 func DemoUsers() []DemoUser {
 	return []DemoUser{
-		{Name: "testuser", Password: "testpass", Roles: []string{"user"}},
-		{Name: "admin", Password: "adminpass", Roles: []string{"admin", "user"}},
+		{Name: "testuser", Password: "testpass", Roles: []string{"user"}, Claims: map[string]string{"tenant": "acme"}},
+		{Name: "admin", Password: "adminpass", Roles: []string{"admin", "user"}, Claims: map[string]string{"tenant": "jwtgate"}},
 	}
 }
 
@@ -327,7 +330,7 @@ func Seed(ctx context.Context, st UserAdder) error {
 		if err != nil {
 			return err
 		}
-		err = st.Add(ctx, users.User{Name: d.Name, PasswordHash: hash, Roles: d.Roles})
+		err = st.Add(ctx, users.User{Name: d.Name, PasswordHash: hash, Roles: d.Roles, Claims: d.Claims})
 		if err != nil && !errors.Is(err, users.ErrExists) {
 			return fmt.Errorf("devserver: seed %q: %w", d.Name, err)
 		}
