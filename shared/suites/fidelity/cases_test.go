@@ -456,9 +456,13 @@ func identityCases(k kit) []scenario {
 		p("number", a.with(id, 42)),
 		p("sub-beside", a.with("sub", "someone-else")),
 		sc("identity-refresh-crafted", post("/refresh", k.present("refresh", k.refresh().sign("")),
-			func(s *side, rq *request) { rq.Header = append(rq.Header, [2]string{s.Names.CSRFHeaderRefresh, craftCSRF}) })),
+			func(s *side, rq *request) {
+				rq.Header = append(rq.Header, [2]string{s.Names.CSRFHeaderRefresh, craftCSRF})
+			})),
 		sc("identity-refresh-sub-only", post("/refresh", k.present("refresh", k.refresh().without(id).with("sub", "testuser").sign("")),
-			func(s *side, rq *request) { rq.Header = append(rq.Header, [2]string{s.Names.CSRFHeaderRefresh, craftCSRF}) })),
+			func(s *side, rq *request) {
+				rq.Header = append(rq.Header, [2]string{s.Names.CSRFHeaderRefresh, craftCSRF})
+			})),
 	}
 }
 
