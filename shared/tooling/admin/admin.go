@@ -76,6 +76,7 @@ const usageText = `usage:
   jwtgate user disable NAME
   jwtgate user enable NAME
   jwtgate user roles NAME R1,R2
+  jwtgate user claims NAME [--set K=V ...] [--unset K ...]   (none: prints them)
   jwtgate user list
   jwtgate user import --file F               (JSON lines or CSV; docs/migrating-from-flask.md)
   jwtgate revoke (--jti ID | --session SID | --user NAME)
@@ -209,6 +210,8 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 			return userSetDisabled(ctx, subArgs, env, false)
 		case "roles":
 			return userRoles(ctx, subArgs, env)
+		case "claims":
+			return userClaims(ctx, subArgs, env)
 		case "list":
 			return userList(ctx, subArgs, env)
 		case "import":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 )
 
@@ -155,6 +157,74 @@ func userRoles(ctx context.Context, args []string, env Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "set the roles of %s to [%s]\n", name, strings.Join(roles, ","))
 	return nil
+}
+
+// userClaims shows or edits a user's own claims (users.User.Claims):
+// --set K=V adds or replaces one, --unset K removes one; the result must
+// pass users.CheckClaims and may not take the configured identity claim
+// (JWT_IDENTITY_CLAIM). Sessions see the change at their next refresh.
+func userClaims(ctx context.Context, args []string, env Env) error {
+	fs, c := newFlags("user claims", env)
+	var set, unset stringList
+	fs.Var(&set, "set", "K=V: set claim K to V (repeatable)")
+	fs.Var(&unset, "unset", "K: remove claim K (repeatable)")
+	_, name, err := parseUser(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	edits := map[string]string{}
+	for _, kv := range set {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usagef("user claims: --set %q: want K=V", kv)
+		}
+		edits[k] = v
+	}
+	for _, k := range unset {
+		if _, both := edits[k]; both {
+			return usagef("user claims: %q is both set and unset", k)
+		}
+	}
+	_, store, _, err := c.stores(ctx, env)
+	if err != nil {
+		return err
+	}
+	u, err := store.Get(ctx, name)
+	if err != nil {
+		return notFound(name, err)
+	}
+	if len(set) == 0 && len(unset) == 0 {
+		printClaims(env, name, u.Claims)
+		return nil
+	}
+	claims := maps.Clone(u.Claims)
+	if claims == nil {
+		claims = map[string]string{}
+	}
+	maps.Copy(claims, edits)
+	for _, k := range unset {
+		delete(claims, k)
+	}
+	if err := tokens.CheckUserClaims(claims, env.Getenv("JWT_IDENTITY_CLAIM")); err != nil {
+		return fmt.Errorf("user claims of %s: %w", name, err)
+	}
+	if err := store.SetClaims(ctx, name, claims); err != nil {
+		return notFound(name, err)
+	}
+	fmt.Fprintf(env.Stdout, "set the claims of %s (tokens carry them from the next login or refresh):\n", name)
+	printClaims(env, name, claims)
+	return nil
+}
+
+// printClaims lists claims as K=V lines, sorted.
+func printClaims(env Env, name string, claims map[string]string) {
+	if len(claims) == 0 {
+		fmt.Fprintf(env.Stdout, "%s has no claims\n", name)
+		return
+	}
+	for _, k := range slices.Sorted(maps.Keys(claims)) {
+		fmt.Fprintf(env.Stdout, "  %s=%s\n", k, claims[k])
+	}
 }
 
 func userList(ctx context.Context, args []string, env Env) error {

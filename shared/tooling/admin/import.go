@@ -36,7 +36,7 @@ type importLine struct {
 // bad file changes nothing.
 func userImport(ctx context.Context, args []string, env Env) error {
 	fs, c := newFlags("user import", env)
-	file := fs.String("file", "", "JSON lines ({\"username\",\"password_hash\",\"roles\"}) or CSV with a header")
+	file := fs.String("file", "", "JSON lines ({\"username\",\"password_hash\",\"roles\",\"claims\"}) or CSV with a header")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -113,11 +113,11 @@ func parseImport(raw []byte) ([]importLine, []error) {
 	var lines []importLine
 	var errs []error
 	seen := map[string]int{}
-	add := func(n int, name, hash string, roles []string) {
+	add := func(n int, name, hash string, roles []string, claims map[string]string) {
 		if len(errs) >= maxImportErrors {
 			return
 		}
-		u, cost, err := checkImport(name, hash, roles)
+		u, cost, err := checkImport(name, hash, roles, claims)
 		if err == nil {
 			if first, dup := seen[u.Name]; dup {
 				err = fmt.Errorf("user %s is on line %d already", u.Name, first)
@@ -149,6 +149,9 @@ func parseImport(raw []byte) ([]importLine, []error) {
 				Username     *string  `json:"username"`
 				PasswordHash *string  `json:"password_hash"`
 				Roles        []string `json:"roles"`
+				// Claims are the user's own claims (users.User.Claims):
+				// an object of strings, optional.
+				Claims map[string]string `json:"claims"`
 			}
 			dec := json.NewDecoder(strings.NewReader(text))
 			dec.DisallowUnknownFields()
@@ -161,14 +164,14 @@ func parseImport(raw []byte) ([]importLine, []error) {
 				}
 			}
 			if err != nil {
-				errs = append(errs, fmt.Errorf("line %d: not a JSON object of username, password_hash, roles: %v", i+1, err))
+				errs = append(errs, fmt.Errorf("line %d: not a JSON object of username, password_hash, roles, claims (an object of strings): %v", i+1, err))
 				continue
 			}
 			if rec.Username == nil || rec.PasswordHash == nil {
 				errs = append(errs, fmt.Errorf("line %d: missing username or password_hash", i+1))
 				continue
 			}
-			add(i+1, *rec.Username, *rec.PasswordHash, rec.Roles)
+			add(i+1, *rec.Username, *rec.PasswordHash, rec.Roles, rec.Claims)
 		}
 		return lines, errs
 	}
@@ -210,14 +213,14 @@ func parseImport(raw []byte) ([]importLine, []error) {
 			// Roles are comma-separated within their field (quote it).
 			roles = strings.Split(rec[ir], ",")
 		}
-		add(n, rec[iu], rec[ih], roles)
+		add(n, rec[iu], rec[ih], roles, nil)
 	}
 	return lines, errs
 }
 
 // checkImport validates one user: a valid username, a hash Verify can read
-// within the cost bounds, valid roles.
-func checkImport(name, hash string, roles []string) (users.User, string, error) {
+// within the cost bounds, valid roles, claims a token may carry.
+func checkImport(name, hash string, roles []string, claims map[string]string) (users.User, string, error) {
 	n, err := userName(name)
 	if err != nil {
 		return users.User{}, "", fmt.Errorf("invalid username %q", name)
@@ -231,5 +234,11 @@ func checkImport(name, hash string, roles []string) (users.User, string, error) 
 		// %v: a bad line is a bad file (exit 1), not a bad command line.
 		return users.User{}, "", fmt.Errorf("user %s: %v", n, err)
 	}
-	return users.User{Name: n, PasswordHash: hash, Roles: slices.Clip(rs)}, cost, nil
+	if err := users.CheckClaims(claims); err != nil {
+		return users.User{}, "", fmt.Errorf("user %s: %v", n, err)
+	}
+	if len(claims) == 0 {
+		claims = nil
+	}
+	return users.User{Name: n, PasswordHash: hash, Roles: slices.Clip(rs), Claims: claims}, cost, nil
 }

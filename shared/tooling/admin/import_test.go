@@ -3,6 +3,7 @@ package admin_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +46,7 @@ func writeFile(t *testing.T, name, body string) string {
 func TestUserImport(t *testing.T) {
 	t.Parallel()
 	hs := flaskUsers(t, "alice-pass", "bob-pass", "carol-pass")
-	jsonl := `{"username":"alice","password_hash":"` + hs[0] + `","roles":["admin","user"]}` + "\n\n" +
+	jsonl := `{"username":"alice","password_hash":"` + hs[0] + `","roles":["admin","user"],"claims":{"tenant":"acme","plan":"pro"}}` + "\n\n" +
 		`{"username":"Bob","password_hash":"` + hs[1] + `","roles":["user"]}` + "\n"
 	csvFile := "username,password_hash,roles\ncarol," + hs[2] + ",\"user,editor\"\n"
 	// A byte-order mark (Windows editors) is read past, in both forms.
@@ -75,6 +76,10 @@ func TestUserImport(t *testing.T) {
 				}
 				if strings.Join(got.Roles, ",") != w.roles || got.Generation != 0 || got.Disabled {
 					t.Errorf("%s: %+v", u, got)
+				}
+				// Only alice's line has claims ("claims" is optional).
+				if wantClaims := map[string]string{"tenant": "acme", "plan": "pro"}; u == "alice" && !maps.Equal(got.Claims, wantClaims) || u != "alice" && got.Claims != nil {
+					t.Errorf("%s: claims %v", u, got.Claims)
 				}
 			}
 			if n == 0 {
@@ -112,6 +117,8 @@ func TestUserImportRefusesBadFiles(t *testing.T) {
 		{"missing hash", "u.jsonl", `{"username":"x"}` + "\n" + good, 1, []string{"line 1: missing username or password_hash"}},
 		{"duplicate", "u.jsonl", good + "\n" + good, 1, []string{"line 2: user alice is on line 1 already"}},
 		{"bad username", "u.jsonl", strings.Replace(good, "alice", "a b", 1), 1, []string{`line 1: invalid username "a b"`}},
+		{"reserved claim", "u.jsonl", strings.Replace(good, `"roles"`, `"claims":{"sid":"x"},"roles"`, 1), 1, []string{`line 1: user alice: users: claims:`, `"sid" is a claim jwtgate writes itself`}},
+		{"claim not a string", "u.jsonl", strings.Replace(good, `"roles"`, `"claims":{"tenant":1},"roles"`, 1), 1, []string{"line 1: not a JSON object", "claims (an object of strings)"}},
 		{"bad role", "u.jsonl", strings.Replace(good, `["user"]`, `["a b"]`, 1), 1, []string{"line 1: user alice: invalid role"}},
 		{"hostile bcrypt cost", "u.csv", "username,password_hash\nalice," + hs[0] + "\nbob,$2b$31$" + strings.Repeat("a", 53) + "\n", 1, []string{"line 3: user bob", "cost"}},
 		{"csv without header", "u.csv", "alice," + hs[0] + "\n", 1, []string{"line 1: the CSV header must name username and password_hash"}},
