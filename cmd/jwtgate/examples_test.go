@@ -51,15 +51,15 @@ func exampleTemplate(t *testing.T, extra ...string) string {
 	return path
 }
 
-// startDev runs `jwtgate dev --template path` on a free port until the
-// test ends, and returns its base URL and banner.
-func startDev(t *testing.T, path string) (base, banner string) {
+// startDev runs `jwtgate dev --template path [args]` on a free port until
+// the test ends, and returns its base URL and banner.
+func startDev(t *testing.T, path string, args ...string) (base, banner string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr capture.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"dev", "--template", path, "--addr", "127.0.0.1:0"}, &stdout, &stderr)
+		done <- run(ctx, append([]string{"dev", "--template", path, "--addr", "127.0.0.1:0"}, args...), &stdout, &stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()

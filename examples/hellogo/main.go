@@ -19,16 +19,23 @@ import (
 // hello answers with who is calling, as the authorizer established it.
 func hello(w http.ResponseWriter, r *http.Request) {
 	id, _ := identity.Of(r.Context()) // always there inside identity.Require
-	reply.JSON(w, http.StatusOK, map[string]any{
+	body := map[string]any{
 		"hello": id.Subject,
 		"roles": id.Roles,
 		"fresh": id.Fresh, // true only right after a password login
 		"sid":   id.SID,
-	})
+	}
+	// A user's own claim (jwtgate user claims NAME --set tenant=...), passed
+	// on when JWTGATE_USER_CLAIMS names it.
+	if tenant, ok := identity.Claim(r.Context(), "tenant"); ok {
+		body["tenant"] = tenant
+	}
+	reply.JSON(w, http.StatusOK, body)
 }
 
 func main() {
-	h := identity.Require(http.HandlerFunc(hello))
+	// Error bodies under the deployment's JWT_ERROR_MESSAGE_KEY ("msg" when unset).
+	h := identity.Require(http.HandlerFunc(hello), identity.WithMessageKey(os.Getenv("JWT_ERROR_MESSAGE_KEY")))
 	// The same handler serves a REST API (payload 1.0) or, with
 	// JWTGATE_PAYLOAD=v2 as template-httpapi.yaml sets it, an HTTP API.
 	if os.Getenv("JWTGATE_PAYLOAD") == "v2" {

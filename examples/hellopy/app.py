@@ -14,9 +14,16 @@ Every value is a string: sub, roles (comma-joined), jti, sid, fresh
 rule fails with RoleDenial=function (the authorizer then allows the request
 so that the function answers 403 with flask-jwt-extended's shape; by
 default the gateway refuses it with 401 and the function never runs).
+claims, when the user has own claims that JWTGATE_USER_CLAIMS names, is a
+JSON object string ({"tenant":"acme"}): read it with claims().
+
+Error bodies use the deployment's JWT_ERROR_MESSAGE_KEY ("msg" by default).
 """
 
 import json
+import os
+
+MESSAGE_KEY = os.environ.get("JWT_ERROR_MESSAGE_KEY") or "msg"
 
 
 def identity(event):
@@ -25,6 +32,12 @@ def identity(event):
     if isinstance(authorizer.get("lambda"), dict):  # HTTP API payload 2.0
         authorizer = authorizer["lambda"]
     return authorizer if authorizer.get("sub") else None
+
+
+def claims(who):
+    """The user's own claims the authorizer passed on, as a dict of strings."""
+    raw = who.get("claims")
+    return json.loads(raw) if raw else {}
 
 
 def reply(status, body):
@@ -40,13 +53,17 @@ def handler(event, context):
     who = identity(event)
     if who is None:
         # Deployed without the authorizer in front: fail closed.
-        return reply(401, {"msg": 'Missing cookie "access_token_cookie"'})
+        return reply(401, {MESSAGE_KEY: 'Missing cookie "access_token_cookie"'})
     if who.get("forbidden"):
-        return reply(403, {"msg": who["forbidden"]})
+        return reply(403, {MESSAGE_KEY: who["forbidden"]})
     roles = [r for r in who.get("roles", "").split(",") if r]
-    return reply(200, {
+    body = {
         "hello": who["sub"],
         "roles": roles,
         "fresh": who.get("fresh") == "true",
         "function": context.function_name,
-    })
+    }
+    tenant = claims(who).get("tenant")
+    if tenant is not None:
+        body["tenant"] = tenant
+    return reply(200, body)
