@@ -224,7 +224,8 @@ func TestPyJWTVerifiesFromJWKS(t *testing.T) {
 			cookies := login(t, base)
 			for _, name := range []string{"access_token_cookie", "refresh_token_cookie"} {
 				claims, kid, perr := pyjwt(t, jwksURL, alg, cookies[name], issuer)
-				if perr != "" || kid != current.ID || claims["sub"] != "testuser" || claims["iss"] != issuer {
+				// tenant: the demo user's own claim (users.User.Claims).
+				if perr != "" || kid != current.ID || claims["sub"] != "testuser" || claims["iss"] != issuer || claims["tenant"] != "acme" {
 					t.Errorf("%s: PyJWT got claims %v kid %q, error %q", name, claims, kid, perr)
 				}
 			}
@@ -315,6 +316,41 @@ func TestFlaskAcceptsOurCookies(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestIdentityClaimInterop: with JWT_IDENTITY_CLAIM=identity on both
+// sides, a flask-jwt-extended app reads the identity from jwtgate's
+// cookies, and jwtgate's authorizer from the flask app's, under that claim.
+func TestIdentityClaimInterop(t *testing.T) {
+	const alg = "EdDSA"
+	ours, theirs := generate(t, alg, "jwtgate"), generate(t, alg, "flask")
+	base := startGateway(t, map[string]string{"JWT_ALGORITHM": alg, "JWT_IDENTITY_CLAIM": "identity",
+		"JWT_SECRET_KEY": keySet(t, ours, theirs.PublicOnly())})
+	reader := flaskApp(t, map[string]string{"FLASK_ALGORITHM": alg, "FLASK_PUBLIC_KEY": publicPEM(t, ours), "FLASK_IDENTITY_CLAIM": "identity"})
+	signer := flaskApp(t, map[string]string{"FLASK_ALGORITHM": alg, "FLASK_IDENTITY_CLAIM": "identity",
+		"FLASK_PRIVATE_KEY": privatePEM(t, theirs), "FLASK_PUBLIC_KEY": publicPEM(t, theirs)})
+
+	c := login(t, base)
+	r := send(t, "GET", reader+"/protected", "", map[string]string{"Cookie": cookieHeader(c, "access_token_cookie")})
+	if r.Status != 200 || compact(t, r.Body) != `{"logged_in_as":"testuser"}` {
+		t.Errorf("flask reading jwtgate's cookie: %d %s", r.Status, r.Body)
+	}
+	r = send(t, "POST", signer+"/login", `{"username":"testuser"}`, map[string]string{"Content-Type": "application/json"})
+	if r.Status != 200 {
+		t.Fatalf("flask login: %d %s", r.Status, r.Body)
+	}
+	r = send(t, "GET", base+"/protected", "", map[string]string{"Cookie": cookieHeader(cookiesOf(t, r), "access_token_cookie")})
+	if r.Status != 200 || r.Body != `{"logged_in_as":"testuser"}` {
+		t.Errorf("jwtgate reading flask's cookie: %d %s", r.Status, r.Body)
+	}
+	// A token with the identity under sub only names no one here.
+	plain := flaskApp(t, map[string]string{"FLASK_ALGORITHM": alg,
+		"FLASK_PRIVATE_KEY": privatePEM(t, theirs), "FLASK_PUBLIC_KEY": publicPEM(t, theirs)})
+	r = send(t, "POST", plain+"/login", `{"username":"testuser"}`, map[string]string{"Content-Type": "application/json"})
+	r = send(t, "GET", base+"/protected", "", map[string]string{"Cookie": cookieHeader(cookiesOf(t, r), "access_token_cookie")})
+	if r.Status != 401 || r.Body != `{"msg":"Missing claim: identity"}` {
+		t.Errorf("a sub-only token: %d %s, want 401 Missing claim: identity", r.Status, r.Body)
 	}
 }
 

@@ -35,6 +35,8 @@ app.config.update(
     JWT_TOKEN_LOCATION=["cookies"],
     JWT_COOKIE_CSRF_PROTECT=True,
     JWT_COOKIE_SECURE=False,
+    # FLASK_IDENTITY_CLAIM: the JWT_IDENTITY_CLAIM both apps share.
+    JWT_IDENTITY_CLAIM=os.environ.get("FLASK_IDENTITY_CLAIM") or "sub",
 )
 jwt = JWTManager(app)
 
