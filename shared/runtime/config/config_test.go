@@ -482,3 +482,48 @@ func TestFlaskDerivedSettings(t *testing.T) {
 		t.Errorf("CSRF off: csrf cookies %v, omit claim %v", off.Cookies.CSRFInCookies, off.Tokens.OmitCSRF)
 	}
 }
+
+// TestClaimSettings: JWT_IDENTITY_CLAIM, JWT_ERROR_MESSAGE_KEY and
+// JWTGATE_USER_CLAIMS, with their defaults, and the names refused at start.
+func TestClaimSettings(t *testing.T) {
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		identity string
+		key      string
+		decode   []string
+		err      string // part of the error; "" accepted
+	}{
+		{"defaults", nil, "sub", "msg", nil, ""},
+		{"set", map[string]string{"JWT_IDENTITY_CLAIM": "identity", "JWT_ERROR_MESSAGE_KEY": "error",
+			"JWTGATE_USER_CLAIMS": "tenant, plan"}, "identity", "error", []string{"tenant", "plan"}, ""},
+		{"sub named", map[string]string{"JWT_IDENTITY_CLAIM": "sub"}, "sub", "msg", nil, ""},
+		{"identity claim reserved", map[string]string{"JWT_IDENTITY_CLAIM": "jti"}, "", "", nil, `JWT_IDENTITY_CLAIM="jti"`},
+		{"user claim reserved", map[string]string{"JWTGATE_USER_CLAIMS": "tenant,roles"}, "", "", nil, `JWTGATE_USER_CLAIMS: tokens: invalid user claim: name "roles"`},
+		{"user claim is the identity claim", map[string]string{"JWT_IDENTITY_CLAIM": "identity", "JWTGATE_USER_CLAIMS": "identity"},
+			"", "", nil, `JWTGATE_USER_CLAIMS: tokens: invalid user claim: name "identity"`},
+		{"user claim malformed", map[string]string{"JWTGATE_USER_CLAIMS": "a b"}, "", "", nil, "want a letter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"JWT_SECRET_KEY": goodSecret}
+			for k, v := range tt.vars {
+				vars[k] = v
+			}
+			c, err := config.Load(env(vars), config.Lambda)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want it to say %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Tokens.IdentityClaim != tt.identity || c.ErrorMessageKey != tt.key || !slices.Equal(c.Tokens.DecodeClaims, tt.decode) {
+				t.Errorf("identity %q, key %q, decode %v; want %q, %q, %v", c.Tokens.IdentityClaim, c.ErrorMessageKey,
+					c.Tokens.DecodeClaims, tt.identity, tt.key, tt.decode)
+			}
+		})
+	}
+}

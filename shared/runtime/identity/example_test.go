@@ -64,3 +64,20 @@ func Example() {
 	// 403 {"msg":"Forbidden: requires role admin"}
 	// 401 {"msg":"Missing cookie \"access_token_cookie\""}
 }
+
+// A user's own claims (jwtgate user claims NAME --set tenant=acme) reach
+// the function when JWTGATE_USER_CLAIMS names them: the authorizer passes
+// them as one JSON object string, and Claim reads one.
+func ExampleClaim() {
+	h := identity.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenant, ok := identity.Claim(r.Context(), "tenant")
+		fmt.Fprintf(w, "tenant %q (%v)", tenant, ok)
+	}))
+	resp, _ := httpadapter.New(h).ProxyWithContext(context.Background(), events.APIGatewayProxyRequest{
+		HTTPMethod: http.MethodGet, Path: "/orders",
+		RequestContext: events.APIGatewayProxyRequestContext{Authorizer: map[string]any{
+			identity.KeySubject: "testuser", identity.KeyClaims: `{"tenant":"acme"}`}},
+	})
+	fmt.Println(resp.Body)
+	// Output: tenant "acme" (true)
+}

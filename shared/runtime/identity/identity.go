@@ -93,7 +93,7 @@ func FromContext(ctx context.Context) (Identity, error) {
 			// Only the authorizer writes the context: a value that is not
 			// its JSON object is a deployment fault, and no claim is better
 			// than a guessed one.
-			return Identity{}, fmt.Errorf("identity: context %q: %w", KeyClaims, err)
+			return Identity{}, fmt.Errorf("%w: context value %q is not a JSON object of strings: %v", ErrNoIdentity, KeyClaims, err)
 		}
 	}
 	return id, nil

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -75,6 +76,10 @@ func TestFromContext(t *testing.T) {
 	forbidden.Forbidden = "Forbidden: requires role admin"
 	noRoles := testuser
 	noRoles.Roles = nil
+	withClaims := testuser
+	withClaims.Claims = map[string]string{"tenant": "acme", "https://example.com/plan": "pro"}
+	adminClaims := admin
+	adminClaims.Claims = map[string]string{"tenant": "jwtgate"}
 
 	tests := []struct {
 		name    string
@@ -95,6 +100,16 @@ func TestFromContext(t *testing.T) {
 			ev.RequestContext.Authorizer[identity.KeyRoles] = ""
 			proxyREST(t, h, ev)
 		}},
+		{name: "REST user claims", want: withClaims, proxy: func(t *testing.T, h http.Handler) {
+			ev := restEvent(t)
+			ev.RequestContext.Authorizer[identity.KeyClaims] = `{"tenant":"acme","https://example.com/plan":"pro"}`
+			proxyREST(t, h, ev)
+		}},
+		{name: "REST malformed claims fail closed", wantErr: identity.ErrNoIdentity, proxy: func(t *testing.T, h http.Handler) {
+			ev := restEvent(t)
+			ev.RequestContext.Authorizer[identity.KeyClaims] = `{"tenant":1}`
+			proxyREST(t, h, ev)
+		}},
 		{name: "REST without authorizer", wantErr: identity.ErrNoIdentity, proxy: func(t *testing.T, h http.Handler) {
 			ev := restEvent(t)
 			ev.RequestContext.Authorizer = nil
@@ -107,6 +122,11 @@ func TestFromContext(t *testing.T) {
 		}},
 		{name: "HTTP API v2 lambda context", want: admin, proxy: func(t *testing.T, h http.Handler) {
 			proxyV2(t, h, httpAPIEvent(t))
+		}},
+		{name: "HTTP API v2 user claims", want: adminClaims, proxy: func(t *testing.T, h http.Handler) {
+			ev := httpAPIEvent(t)
+			ev.RequestContext.Authorizer.Lambda[identity.KeyClaims] = `{"tenant":"jwtgate"}`
+			proxyV2(t, h, ev)
 		}},
 		{name: "HTTP API v2 without authorizer", wantErr: identity.ErrNoIdentity, proxy: func(t *testing.T, h http.Handler) {
 			ev := httpAPIEvent(t)
@@ -245,5 +265,56 @@ func TestRequireForgedHeaderPlainRequest(t *testing.T) {
 func TestOfOutsideRequire(t *testing.T) {
 	if id, ok := identity.Of(context.Background()); ok {
 		t.Errorf("Of(background) = %+v, true; want false", id)
+	}
+}
+
+// TestClaim: identity.Claim reads one user claim behind Require, says
+// whether the authorizer passed it on, and finds nothing outside Require.
+func TestClaim(t *testing.T) {
+	ev := restEvent(t)
+	ev.RequestContext.Authorizer[identity.KeyClaims] = `{"tenant":"acme","empty":""}`
+	got := map[string]string{}
+	h := identity.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, name := range []string{"tenant", "empty", "plan"} {
+			v, ok := identity.Claim(r.Context(), name)
+			got[name] = fmt.Sprintf("%q %v", v, ok)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	proxyREST(t, h, ev)
+	want := map[string]string{"tenant": `"acme" true`, "empty": `"" true`, "plan": `"" false`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Claim = %v, want %v", got, want)
+	}
+	if v, ok := identity.Claim(context.Background(), "tenant"); ok || v != "" {
+		t.Errorf("Claim outside Require = %q, %v", v, ok)
+	}
+}
+
+// TestRequireMessageKey: WithMessageKey writes Require's 401 and 403 under
+// the deployment's JWT_ERROR_MESSAGE_KEY; empty keeps "msg".
+func TestRequireMessageKey(t *testing.T) {
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	forbidden := restEvent(t)
+	forbidden.RequestContext.Authorizer[identity.KeyForbidden] = "Forbidden: requires role admin"
+	none := restEvent(t)
+	none.RequestContext.Authorizer = nil
+	for _, tt := range []struct {
+		key, want string
+	}{{"", "msg"}, {"msg", "msg"}, {"error", "error"}} {
+		h := identity.Require(next, identity.WithMessageKey(tt.key))
+		for _, c := range []struct {
+			ev     events.APIGatewayProxyRequest
+			status int
+			msg    string
+		}{
+			{none, 401, `Missing cookie \"access_token_cookie\"`},
+			{forbidden, 403, "Forbidden: requires role admin"},
+		} {
+			resp := proxyREST(t, h, c.ev)
+			if want := `{"` + tt.want + `":"` + c.msg + `"}`; resp.StatusCode != c.status || resp.Body != want {
+				t.Errorf("key %q: %d %s, want %d %s", tt.key, resp.StatusCode, resp.Body, c.status, want)
+			}
+		}
 	}
 }

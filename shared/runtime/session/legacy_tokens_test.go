@@ -41,6 +41,9 @@ func (h *harness) flaskLoginClaims(name string, freshSecs int, claims string) ma
 	}
 	cmd := exec.Command("/usr/bin/python3", args...)
 	cmd.Env = append(os.Environ(), "FLASK_MINT_CLAIMS="+claims)
+	if h.flaskIdentityClaim != "" {
+		cmd.Env = append(cmd.Env, "FLASK_IDENTITY_CLAIM="+h.flaskIdentityClaim)
+	}
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("flask_mint.py (python3-python-flask-jwt-extended): %v", err)
@@ -149,6 +152,33 @@ func TestLegacyTokensDuringWindow(t *testing.T) {
 	if !strings.Contains(h.logs.String(), "refresh token reuse detected: session revoked") {
 		t.Errorf("no theft log line:\n%s", h.logs)
 	}
+}
+
+// TestLegacyTokensIdentityClaim: under JWT_IDENTITY_CLAIM (the Flask app's
+// and jwtgate's), flask's tokens are read by that claim during the window,
+// and the jwtgate session a legacy refresh buys writes it too.
+func TestLegacyTokensIdentityClaim(t *testing.T) {
+	h, _ := legacyHarness(t)
+	h.set = newSetWith(t, h, h.users, "JWTGATE_LEGACY_TOKENS_UNTIL", h.clk.now.Add(time.Hour).UTC().Format(time.RFC3339),
+		"JWT_IDENTITY_CLAIM", "identity")
+	h.flaskIdentityClaim = "identity"
+	jar := h.flaskLogin("testuser", 0)
+	if p := payloadOf(t, jar["access_token_cookie"]); p["identity"] != "testuser" {
+		t.Fatalf("flask's token claims %v, want identity testuser", p)
+	}
+	if resp := h.authorize(jar["access_token_cookie"]); resp.PrincipalID != "testuser" || resp.PolicyDocument.Statement[0].Effect != "Allow" {
+		t.Fatalf("legacy token under the identity claim: %s %v, want testuser allowed", resp.PrincipalID, resp.Context)
+	}
+	resp := h.legacyRefresh(jar)
+	wantReply(t, resp, 200, `{"refresh":true}`)
+	next := jarOf(t, resp)
+	if p := payloadOf(t, next["access_token_cookie"]); p["identity"] != "testuser" || p["sid"] == nil || p["sub"] != nil {
+		t.Errorf("jwtgate's tokens after the trade: %v, want identity testuser with a sid and no sub", p)
+	}
+	h.wantAuthorizer("jwtgate session from the legacy refresh", next["access_token_cookie"], "")
+	// flask's tokens under sub, while jwtgate reads identity, name no one.
+	h.flaskIdentityClaim = ""
+	h.wantAuthorizer("flask token under sub", h.flaskLogin("testuser", 0)["access_token_cookie"], "Missing claim: identity")
 }
 
 // TestLegacyTokensRevocation: logout, revoke --jti and a user cut-off end

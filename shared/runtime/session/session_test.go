@@ -46,6 +46,8 @@ type harness struct {
 	revs   *revocation.MemoryStore
 	tokens *tokens.Service // same key and clock, to read issued tokens
 	logs   *bytes.Buffer   // the handlers' JSON log lines
+	// flaskIdentityClaim is the JWT_IDENTITY_CLAIM of flaskLogin's app.
+	flaskIdentityClaim string
 }
 
 func newHarness(t *testing.T) *harness {

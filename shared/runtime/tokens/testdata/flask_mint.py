@@ -8,6 +8,7 @@ access token is created with fresh=timedelta(seconds=FRESH_SECONDS), which
 flask-jwt-extended writes as a numeric "fresh" claim. FLASK_MINT_CLAIMS, a
 JSON object in the environment, is passed to both tokens as
 additional_claims (e.g. a roles claim the Flask app writes itself).
+FLASK_IDENTITY_CLAIM in the environment is the app's JWT_IDENTITY_CLAIM.
 """
 import json
 import os
@@ -23,7 +24,8 @@ fresh = timedelta(seconds=int(sys.argv[3])) if len(sys.argv) > 3 else True
 claims = json.loads(os.environ.get("FLASK_MINT_CLAIMS") or "{}")
 
 app = Flask(__name__)
-app.config.update(JWT_SECRET_KEY=secret, JWT_TOKEN_LOCATION=["cookies"], JWT_COOKIE_SECURE=False)
+app.config.update(JWT_SECRET_KEY=secret, JWT_TOKEN_LOCATION=["cookies"], JWT_COOKIE_SECURE=False,
+                  JWT_IDENTITY_CLAIM=os.environ.get("FLASK_IDENTITY_CLAIM") or "sub")
 JWTManager(app)
 
 
