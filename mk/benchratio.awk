@@ -12,6 +12,7 @@ BEGIN {
 		"DecideRS256 BaselineParseWithClaimsRS256 -;" \
 		"DecideLogged BaselineParseWithClaims -;" \
 		"DecideNoMetrics BaselineParseWithClaims -;" \
+		"DecideUserClaims BaselineParseWithClaims -;" \
 		"TokensParse BaselineParseWithClaims -;" \
 		"InvokeJSON InvokeJSONNoop -;" \
 		"InvokeJSONSlim InvokeJSONSlimNoop -;" \
