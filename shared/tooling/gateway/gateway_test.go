@@ -186,7 +186,7 @@ func TestErrorMessageKey(t *testing.T) {
 			if status, body, _ := denyWith(t, api, "Token has expired"); status != 401 || body != `{"`+tt.want+`":"Token has expired"}` {
 				t.Errorf("denial: %d %s, want 401 under %q", status, body, tt.want)
 			}
-			srv := httptest.NewServer(&gateway.Gateway{API: api, Invoker: &fakeInvoker{}, Stage: "prod"})
+			srv := httptest.NewServer(gateway.New(api, &fakeInvoker{}, gateway.Options{Stage: "prod"}))
 			defer srv.Close()
 			resp, err := srv.Client().Get(srv.URL + "/protected") // no Cookie: the identity source is missing
 			if err != nil {
