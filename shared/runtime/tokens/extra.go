@@ -30,10 +30,6 @@ const (
 // role list or an expiry.
 var reservedClaims = []string{"sub", "iat", "nbf", "exp", "jti", "type", "fresh", "csrf", "sid", "roles", "gen", "iss", "aud", "kid", "alg", "typ"}
 
-// ReservedClaims returns the claim names no user claim may have (see
-// CheckClaimName).
-func ReservedClaims() []string { return slices.Clone(reservedClaims) }
-
 // ErrUserClaim refuses a user claim: a reserved or malformed name, a value
 // that is too long or not printable text, too many claims.
 var ErrUserClaim = errors.New("tokens: invalid user claim")
@@ -43,8 +39,8 @@ var ErrUserClaim = errors.New("tokens: invalid user claim")
 // "https://example.com/tenant" included).
 var claimName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:/-]*$`)
 
-// CheckClaimName refuses a user claim name that is reserved
-// (ReservedClaims), equal to identity (the configured identity claim, when
+// CheckClaimName refuses a user claim name that is reserved (the claims
+// jwtgate and flask write, and JOSE header names), equal to identity (the configured identity claim, when
 // not empty), longer than MaxUserClaimNameBytes or outside the name
 // syntax (a letter, then letters, digits and _ . : / -).
 func CheckClaimName(name, identity string) error {
