@@ -40,9 +40,10 @@ var ErrUserClaim = errors.New("tokens: invalid user claim")
 var claimName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:/-]*$`)
 
 // CheckClaimName refuses a user claim name that is reserved (the claims
-// jwtgate and flask write, and JOSE header names), equal to identity (the configured identity claim, when
-// not empty), longer than MaxUserClaimNameBytes or outside the name
-// syntax (a letter, then letters, digits and _ . : / -).
+// jwtgate and flask write, and JOSE header names), equal to identity (the
+// configured identity claim, when not empty), longer than
+// MaxUserClaimNameBytes or outside the name syntax (a letter, then
+// letters, digits and _ . : / -).
 func CheckClaimName(name, identity string) error {
 	switch {
 	case len(name) > MaxUserClaimNameBytes:
