@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jwtgate/jwtgate/shared/testkit/provision"
 )
 
 //go:embed testdata/differences.json
@@ -158,7 +160,7 @@ func TestDifferencesMatchREADME(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := repoRoot()
+	root, err := provision.RepoRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/shared/testkit/provision"
+	"github.com/jwtgate/jwtgate/shared/testkit/servers"
 )
 
 // The jwtgate binary and the library versions, set up once by TestMain.
@@ -30,21 +33,17 @@ func TestMain(m *testing.M) { os.Exit(run(m)) }
 func run(m *testing.M) int {
 	ctx := context.Background()
 	var err error
-	if root, err = repoRoot(); err != nil {
+	if root, err = provision.RepoRoot("."); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		return 1
 	}
-	if flaskVersion, err = checkFlask(ctx); err != nil {
+	if flaskVersion, err = servers.CheckPython(ctx, "flask", "flask_jwt_extended", "jwt", "werkzeug"); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		return 1
 	}
-	dir, err := os.MkdirTemp("", "jwtgate-fidelity-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if jwtgateBin, err = buildJWTGate(ctx, root, dir); err != nil {
+	var build servers.Builder
+	defer build.Close()
+	if jwtgateBin, err = build.Build(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		return 1
 	}
@@ -128,7 +127,7 @@ func TestFidelity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("reference: flask, flask-jwt-extended, PyJWT, werkzeug = %s", flaskVersion)
+	t.Logf("reference: %s", flaskVersion)
 	begin := time.Now()
 	var mu sync.Mutex
 	counts := map[string][2]int{} // config -> cases, steps
@@ -179,7 +178,7 @@ func TestFidelity(t *testing.T) {
 // runConfig starts both servers with cfg and runs its cases; it returns
 // the number of cases and steps run.
 func runConfig(t *testing.T, reg *registry, cfg config, seen func(id string)) (int, int) {
-	var flask, gate *server
+	var flask, gate *servers.Process
 	var ferr, gerr error
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -193,7 +192,7 @@ func runConfig(t *testing.T, reg *registry, cfg config, seen func(id string)) (i
 		defer gate.Stop()
 	}
 	switch {
-	case ferr != nil && !errors.Is(ferr, errStartup), gerr != nil && !errors.Is(gerr, errStartup):
+	case ferr != nil && !errors.Is(ferr, servers.ErrExited), gerr != nil && !errors.Is(gerr, servers.ErrExited):
 		t.Fatalf("cannot start the servers: flask: %v; jwtgate: %v", ferr, gerr)
 	case ferr != nil || gerr != nil:
 		d := difference{Field: "startup", Flask: startupString(ferr), JWTGate: startupString(gerr)}
