@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -20,6 +17,7 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/runtime/secret"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+	"github.com/jwtgate/jwtgate/shared/testkit/servers"
 	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
 )
 
@@ -246,38 +244,10 @@ func TestPyJWTVerifiesFromJWKS(t *testing.T) {
 	}
 }
 
-// flaskApp runs testdata/flaskapp.py with env on a free loopback port.
+// flaskApp runs testdata/flaskapp.py with env on a socket it inherits.
 func flaskApp(t *testing.T, env map[string]string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := pythonCmd(t, "testdata/flaskapp.py", fmt.Sprint(port))
-	cmd.Env = os.Environ()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
-			c.Close()
-			return base
-		}
-		if cmd.ProcessState != nil {
-			break
-		}
-	}
-	t.Fatalf("flask app did not start: %s", out.String())
-	return ""
+	return servers.StartPython(t, "testdata/flaskapp.py", env).URL
 }
 
 // TestFlaskAcceptsOurCookies: a flask-jwt-extended app configured with

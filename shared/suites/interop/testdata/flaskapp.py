@@ -11,7 +11,6 @@ sid and roles claims jwtgate requires (docs/keys.md, migration window).
 """
 
 import os
-import sys
 import uuid
 
 from flask import Flask, jsonify, request
@@ -63,7 +62,15 @@ def login():
 
 
 if __name__ == "__main__":
+    import argparse
     import logging
 
+    from werkzeug.serving import make_server
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fd", type=int, required=True, help="serve on this inherited listening socket")
+    args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    app.run(host="127.0.0.1", port=int(sys.argv[1]))
+    server = make_server("127.0.0.1", 0, app, threaded=True, fd=args.fd)
+    print(f"flaskapp: serving on {server.server_address[0]}:{server.server_address[1]}", flush=True)
+    server.serve_forever()
