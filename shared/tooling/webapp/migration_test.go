@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,9 +21,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
-	"github.com/jwtgate/jwtgate/shared/testkit/capture"
 	"github.com/jwtgate/jwtgate/shared/testkit/dynamolocal"
 	"github.com/jwtgate/jwtgate/shared/testkit/provision"
+	"github.com/jwtgate/jwtgate/shared/testkit/servers"
 )
 
 // The cut-over of issue 14, as a team with a live Flask app runs it, in one
@@ -34,10 +33,6 @@ import (
 // starts on those tables with that key set and the legacy window open, and
 // the front end's API origin moves to it. Every jwtgate command is the
 // built binary, as a team runs it.
-
-// flaskPython is the interpreter with Debian's flask-jwt-extended (a pyenv
-// python3 first on PATH has none).
-const flaskPython = "/usr/bin/python3"
 
 // migrationKey is the Flask app's JWT_SECRET_KEY, which `jwtgate keys
 // import` puts in front of jwtgate's key set: both apps sign and verify
@@ -103,7 +98,8 @@ func TestBrowserMigrationFromFlask(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFlask := func() error {
-		return exec.Command(flaskPython, "-c", "import flask, flask_jwt_extended, flask_cors").Run()
+		_, err := servers.CheckPython(t.Context(), "flask", "flask_jwt_extended", "flask_cors")
+		return err
 	}
 	if err := provision.Ensure(t.Context(), root, provision.Tool{Target: "tools-flask", Check: checkFlask}); err != nil {
 		t.Fatalf("flask, flask-jwt-extended and flask-cors: %v", err)
@@ -127,7 +123,8 @@ func TestBrowserMigrationFromFlask(t *testing.T) {
 
 	// (1) The running Flask app, its front end on another port of
 	// 127.0.0.1 (the same site: the cookies go along).
-	flask := startFlaskApp(t, root, map[string]string{"JWT_SECRET_KEY": migrationKey, "FLASKREF_CORS_ORIGINS": front})
+	flask := servers.StartPython(t, filepath.Join(root, servers.ReferenceApp),
+		map[string]string{"JWT_SECRET_KEY": migrationKey, "FLASKREF_CORS_ORIGINS": front}).URL
 	ctx := newBrowser(t)
 	sh := newShots(t)
 	call := func(js string) answer {
@@ -166,8 +163,8 @@ func TestBrowserMigrationFromFlask(t *testing.T) {
 
 	// (3) Its users, exported with their werkzeug hashes and imported by
 	// the real CLI into the tables jwtgate dev will use.
-	exportCmd := exec.Command(flaskPython, filepath.Join(root, "bench", "flaskref", "app.py"), "--export-users")
-	exportCmd.Env = flaskEnv(nil) // the running app's hashing method, not the test runner's
+	exportCmd := exec.Command(servers.Python, filepath.Join(root, servers.ReferenceApp), "--export-users")
+	exportCmd.Env = servers.Env(nil) // the running app's hashing method, not the test runner's
 	export, err := exportCmd.Output()
 	if err != nil {
 		t.Fatalf("app.py --export-users: %v", err)
@@ -428,74 +425,4 @@ func hashScheme(t *testing.T, list, user string) string {
 	}
 	t.Fatalf("user list has no row for %s:\n%s", user, list)
 	return ""
-}
-
-// flaskEnv is the reference app's environment: env and nothing of the test
-// runner's JWT_* or FLASKREF_* settings.
-func flaskEnv(env map[string]string) []string {
-	out := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"}
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	return out
-}
-
-var flaskListening = regexp.MustCompile(`^flaskref: serving on `)
-
-// startFlaskApp runs bench/flaskref/app.py with env as its only JWT_* and
-// FLASKREF_* settings on a socket this test listens on (no port can be
-// taken between choosing and binding it), and stops it when t ends.
-func startFlaskApp(t *testing.T, root string, env map[string]string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	f, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command(flaskPython, filepath.Join(root, "bench", "flaskref", "app.py"), "--fd", "3")
-	cmd.Env = flaskEnv(env)
-	cmd.ExtraFiles = []*os.File{f}
-	var logs capture.Buffer
-	cmd.Stderr = &logs
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the Flask app: %v", err)
-	}
-	done := make(chan struct{})
-	ready := make(chan bool, 1)
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stdout)
-		sent := false
-		for sc.Scan() {
-			if !sent && flaskListening.MatchString(sc.Text()) {
-				ready <- true
-				sent = true
-			}
-		}
-		_ = cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("Flask app output:\n%s", logs.String())
-		}
-	})
-	select {
-	case <-ready:
-	case <-done:
-		t.Fatalf("the Flask app exited before listening:\n%s", logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the Flask app did not listen within 30 s:\n%s", logs.String())
-	}
-	return "http://" + ln.Addr().String()
 }
