@@ -21,18 +21,17 @@ import (
 	"github.com/jwtgate/jwtgate/shared/tooling/devserver"
 )
 
-// python is Debian's interpreter, which has python3-jwt 2.6,
-// python3-cryptography and flask-jwt-extended 4.4.4.
-const python = "/usr/bin/python3"
-
 var asymmetric = []string{"EdDSA", "ES256", "RS256"}
 
+// pythonCmd runs Debian's Python (servers.Python: python3-jwt 2.6,
+// python3-cryptography and flask-jwt-extended 4.4.4) with args, failing t
+// with the install hint when a library is missing.
 func pythonCmd(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
-	if out, err := exec.Command(python, "-c", "import jwt, cryptography, flask_jwt_extended").CombinedOutput(); err != nil {
-		t.Fatalf("%s with jwt, cryptography and flask_jwt_extended is required (apt-get install python3-jwt python3-cryptography python3-flask-jwt-extended): %v\n%s", python, err, out)
+	if _, err := servers.CheckPython(t.Context(), "jwt", "cryptography", "flask_jwt_extended"); err != nil {
+		t.Fatal(err)
 	}
-	return exec.Command(python, args...)
+	return exec.Command(servers.Python, args...)
 }
 
 func generate(t *testing.T, alg, id string) tokens.Key {
