@@ -99,6 +99,13 @@ type seen struct {
 	Status               int
 }
 
+// seenOf is r as the gateway received it, answered with status.
+func seenOf(r *http.Request, status int) seen {
+	_, cookieErr := r.Cookie("access_token_cookie")
+	return seen{Method: r.Method, Path: r.URL.Path, Origin: r.Header.Get("Origin"),
+		Cookie: cookieErr == nil, CSRF: r.Header.Get("X-CSRF-TOKEN") != "", Status: status}
+}
+
 // stack is a dev gateway under test with its counters.
 type stack struct {
 	URL        string
@@ -159,10 +166,8 @@ func startStack(t *testing.T, o stackOptions) *stack {
 		if r.Method == http.MethodPost && r.URL.Path == "/refresh" && rec.status == http.StatusOK {
 			s.refreshOK.Add(1)
 		}
-		_, cookieErr := r.Cookie("access_token_cookie")
 		s.mu.Lock()
-		s.requests = append(s.requests, seen{Method: r.Method, Path: r.URL.Path, Origin: r.Header.Get("Origin"),
-			Cookie: cookieErr == nil, CSRF: r.Header.Get("X-CSRF-TOKEN") != "", Status: rec.status})
+		s.requests = append(s.requests, seenOf(r, rec.status))
 		s.mu.Unlock()
 	})
 	s.URL = serve(t, counted, o.tls)

@@ -82,10 +82,8 @@ func startDev(t *testing.T, env map[string]string, useTLS bool, flags ...string)
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		proxy.ServeHTTP(rec, r)
-		_, cookieErr := r.Cookie("access_token_cookie")
 		d.mu.Lock()
-		d.requests = append(d.requests, seen{Method: r.Method, Path: r.URL.Path, Origin: r.Header.Get("Origin"),
-			Cookie: cookieErr == nil, CSRF: r.Header.Get("X-CSRF-TOKEN") != "", Status: rec.status})
+		d.requests = append(d.requests, seenOf(r, rec.status))
 		d.mu.Unlock()
 	}))
 	ts.StartTLS()
