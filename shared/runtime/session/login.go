@@ -50,11 +50,11 @@ func (s *Service) Login() http.Handler {
 		// tag (it may be a password typed into the wrong field).
 		log := s.log().With("op", "login", s.nameAttr(name))
 		ip := sourceIP(r)
-		if s.Throttle != nil {
+		if s.limiter != nil {
 			// The attempt is counted before the password is checked, in the
 			// same atomic step as the lock decision: parallel guesses cannot
 			// all pass a check made before any of them failed.
-			err := s.Throttle.Reserve(ctx, name, ip)
+			err := s.limiter.Reserve(ctx, name, ip)
 			if s.lockedOut(ctx, w, log, "login", err, name) {
 				return
 			}
@@ -62,19 +62,19 @@ func (s *Service) Login() http.Handler {
 		// One strongly consistent read of one record gives the hash and the
 		// generation together: a login that verifies the old password signs
 		// the old generation, which the change's cut-off revokes.
-		u, err := s.Users.Get(ctx, name)
+		u, err := s.users.Get(ctx, name)
 		reason := ""
 		switch {
 		case errors.Is(err, users.ErrNotFound):
-			if s.hashing(r, func() { _ = s.Passwords.Dummy(*body.Password) }) != nil {
+			if s.hashing(r, func() { _ = s.passwords.Dummy(*body.Password) }) != nil {
 				return // the client left while waiting for a hash slot; the attempt stays counted
 			}
 			reason = "unknown user"
 		case err != nil:
 			log.ErrorContext(ctx, "login failed closed", "reason", "user store", "err", s.redacted(err, name))
-			if s.Throttle != nil {
+			if s.limiter != nil {
 				// No password was checked: this was no guess.
-				if err := s.Throttle.Release(ctx, name, ip); err != nil {
+				if err := s.limiter.Release(ctx, name, ip); err != nil {
 					log.WarnContext(ctx, "login: attempt not released", "err", s.redacted(err, name))
 				}
 			}
@@ -84,7 +84,7 @@ func (s *Service) Login() http.Handler {
 			// The name exists: from here on it is a username, logged as such.
 			log = s.log().With("op", "login", "user", u.Name)
 			var err error
-			if s.hashing(r, func() { err = s.Passwords.Verify(u.PasswordHash, *body.Password) }) != nil {
+			if s.hashing(r, func() { err = s.passwords.Verify(u.PasswordHash, *body.Password) }) != nil {
 				return // the client left while waiting for a hash slot; the attempt stays counted
 			}
 			if err != nil {
@@ -102,15 +102,15 @@ func (s *Service) Login() http.Handler {
 			s.reply.Msg(w, http.StatusUnauthorized, msgBadCredentials)
 			return
 		}
-		if s.Throttle != nil {
-			if err := s.Throttle.Succeeded(ctx, name, ip); err != nil {
+		if s.limiter != nil {
+			if err := s.limiter.Succeeded(ctx, name, ip); err != nil {
 				log.WarnContext(ctx, "login: failure counter not reset", "err", s.redacted(err, name))
 			}
 		}
 		if password.Legacy(u.PasswordHash) {
 			s.upgradeHash(r, u, *body.Password)
 		}
-		sid := s.Tokens.NewID()
+		sid := s.tokens.NewID()
 		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: u.Generation, Claims: u.Claims}, sid, true); err != nil {
 			log.ErrorContext(ctx, "login failed", "reason", "issue tokens", "err", err)
 			s.reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
@@ -136,7 +136,7 @@ func (s *Service) upgradeHash(r *http.Request, u users.User, pw string) {
 	}
 	if err == nil {
 		bctx, cancel := s.bounded(r)
-		err = s.Users.ReplaceHash(bctx, u.Name, u.PasswordHash, hash)
+		err = s.users.ReplaceHash(bctx, u.Name, u.PasswordHash, hash)
 		cancel()
 	}
 	switch {

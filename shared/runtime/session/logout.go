@@ -41,7 +41,7 @@ func (s *Service) Logout() http.Handler {
 		for _, k := range []struct {
 			cookie string
 			typ    tokens.Type
-		}{{s.Cookies.AccessName, tokens.Access}, {s.Cookies.RefreshName, tokens.Refresh}} {
+		}{{s.cookies.AccessName, tokens.Access}, {s.cookies.RefreshName, tokens.Refresh}} {
 			found, err := s.verify.Locate(in, k.cookie, k.typ)
 			if err != nil {
 				if missing == nil {
@@ -84,7 +84,7 @@ func (s *Service) Logout() http.Handler {
 		for _, c := range readable {
 			if c.Legacy {
 				// A flask-minted token has no session: revoke the token itself.
-				if err := s.Revocations.Put(ctx, s.records().Token(c.ID, s.now())); err != nil {
+				if err := s.revocations.Put(ctx, s.records().Token(c.ID, s.now())); err != nil {
 					log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "jti", c.ID, "err", err)
 					s.reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 					return
@@ -95,7 +95,7 @@ func (s *Service) Logout() http.Handler {
 			if revoked[c.SID] {
 				continue
 			}
-			if err := s.Revocations.Put(ctx, s.records().Session(c.SID, s.now())); err != nil {
+			if err := s.revocations.Put(ctx, s.records().Session(c.SID, s.now())); err != nil {
 				log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "sid", c.SID, "err", err)
 				s.reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 				return
@@ -103,7 +103,7 @@ func (s *Service) Logout() http.Handler {
 			revoked[c.SID] = true
 			log.InfoContext(ctx, "logout", "user", c.Subject, "sid", c.SID)
 		}
-		if err := s.Cookies.Clear(w); err != nil {
+		if err := s.cookies.Clear(w); err != nil {
 			log.ErrorContext(ctx, "logout: clear cookies", "err", err)
 		}
 		reply.JSON(w, http.StatusOK, map[string]bool{"logout": true})
@@ -114,7 +114,7 @@ func (s *Service) Logout() http.Handler {
 // flask's message otherwise.
 func (s *Service) logoutCSRF(r *http.Request, readable []*tokens.Claims) string {
 	var presented []string
-	for _, h := range []string{s.CSRF.AccessHeader, s.CSRF.RefreshHeader} {
+	for _, h := range []string{s.csrf.AccessHeader, s.csrf.RefreshHeader} {
 		if v, err := request.Presented(r.Header, h); err == nil {
 			presented = append(presented, v)
 		}

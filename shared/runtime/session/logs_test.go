@@ -73,11 +73,11 @@ func TestLoginLogsNoUnverifiedName(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			s := session.New(config.Config{}, ts, session.Stores{Users: tc.users},
-				session.WithNames(names), session.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+			opts := []session.Option{session.WithNames(names), session.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil)))}
 			if tc.throttle != nil {
-				s.Throttle = tc.throttle // a limiter over a broken or prepared store
+				opts = append(opts, session.WithThrottle(tc.throttle)) // a limiter over a broken or prepared store
 			}
+			s := session.New(config.Config{}, ts, session.Stores{Users: tc.users}, opts...)
 			req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(`{"username":"`+typed+`","password":"x"}`))
 			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()

@@ -61,21 +61,21 @@ func (s *Service) Password() http.Handler {
 		ctx, cancel := s.bounded(r)
 		defer cancel()
 		log := s.log().With("op", "password", "user", id.Subject)
-		if s.Throttle != nil {
+		if s.limiter != nil {
 			// A guess at the old password is a guess at the password: it
 			// counts toward the user's login lockout (not the IP's: the
 			// caller is a known user), and a locked-out user is refused here
 			// too, before any hash.
-			err := s.Throttle.Reserve(ctx, id.Subject, "")
+			err := s.limiter.Reserve(ctx, id.Subject, "")
 			if s.lockedOut(ctx, w, log, "password change", err, "") {
 				return
 			}
 		}
-		u, err := s.Users.Get(ctx, id.Subject)
+		u, err := s.users.Get(ctx, id.Subject)
 		if err != nil {
 			log.ErrorContext(ctx, "password change failed closed", "reason", "user store", "err", err)
-			if s.Throttle != nil {
-				if err := s.Throttle.Release(ctx, id.Subject, ""); err != nil {
+			if s.limiter != nil {
+				if err := s.limiter.Release(ctx, id.Subject, ""); err != nil {
 					log.WarnContext(ctx, "password change: attempt not released", "err", err)
 				}
 			}
@@ -87,8 +87,8 @@ func (s *Service) Password() http.Handler {
 			// the session; a change now would issue a new session above the
 			// disable's cut-off. Refused as refresh refuses: no guess was
 			// made, so the attempt is given back.
-			if s.Throttle != nil {
-				if err := s.Throttle.Release(ctx, id.Subject, ""); err != nil {
+			if s.limiter != nil {
+				if err := s.limiter.Release(ctx, id.Subject, ""); err != nil {
 					log.WarnContext(ctx, "password change: attempt not released", "err", err)
 				}
 			}
@@ -108,8 +108,8 @@ func (s *Service) Password() http.Handler {
 			s.reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
 			return
 		}
-		if s.Throttle != nil {
-			if err := s.Throttle.Succeeded(ctx, id.Subject, ""); err != nil {
+		if s.limiter != nil {
+			if err := s.limiter.Succeeded(ctx, id.Subject, ""); err != nil {
 				log.WarnContext(ctx, "password change: failure counter not reset", "err", err)
 			}
 		}
@@ -131,7 +131,7 @@ func (s *Service) Password() http.Handler {
 		now := s.now()
 		// Conditional on the hash just verified: a reset (`jwtgate user
 		// passwd`) or a disable that landed meanwhile wins.
-		gen, err := s.Users.ChangePassword(ctx, u.Name, u.PasswordHash, hash, now)
+		gen, err := s.users.ChangePassword(ctx, u.Name, u.PasswordHash, hash, now)
 		if errors.Is(err, users.ErrChanged) {
 			log.InfoContext(ctx, "password change refused", "reason", "user changed meanwhile")
 			s.reply.Msg(w, http.StatusForbidden, "Old password is incorrect")
@@ -152,13 +152,13 @@ func (s *Service) Password() http.Handler {
 			recs = append(recs, s.records().Session(id.SID, now))
 		}
 		for _, rec := range recs {
-			if err := s.Revocations.Put(ctx, rec); err != nil {
+			if err := s.revocations.Put(ctx, rec); err != nil {
 				log.ErrorContext(ctx, "password changed but sessions not revoked", "err", err)
 				s.reply.Msg(w, http.StatusServiceUnavailable, "Password changed, but other sessions could not be logged out: try again")
 				return
 			}
 		}
-		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: gen, Claims: u.Claims}, s.Tokens.NewID(), true); err != nil {
+		if err := s.issue(w, tokens.Subject{Name: u.Name, Roles: u.Roles, Generation: gen, Claims: u.Claims}, s.tokens.NewID(), true); err != nil {
 			log.ErrorContext(ctx, "password change: issue tokens", "err", err)
 			s.reply.Msg(w, http.StatusInternalServerError, "Could not issue tokens")
 			return

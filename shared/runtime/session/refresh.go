@@ -32,7 +32,7 @@ func (s *Service) Refresh() http.Handler {
 		if !s.allowPOST(w, r) {
 			return
 		}
-		claims, msg, err := s.presented(r, s.Cookies.RefreshName, s.CSRF.RefreshHeader, tokens.Refresh, false)
+		claims, msg, err := s.presented(r, s.cookies.RefreshName, s.csrf.RefreshHeader, tokens.Refresh, false)
 		if errors.Is(err, tokens.ErrKeysStale) {
 			// The key source has been unreadable too long to trust the keys
 			// held: fail closed as on any store failure, and say why.
@@ -86,11 +86,11 @@ func (s *Service) Refresh() http.Handler {
 			// flask-jwt-extended's refresh token buys a jwtgate session of
 			// its own, with the user's roles; its record names that
 			// session, for a reuse to revoke.
-			sid = s.Tokens.NewID()
+			sid = s.tokens.NewID()
 			consumed.Session = sid
 			log = log.With("sid", sid, "legacy", true)
 		}
-		prior, won, err := s.Revocations.Consume(ctx, consumed)
+		prior, won, err := s.revocations.Consume(ctx, consumed)
 		if err != nil {
 			log.ErrorContext(ctx, "refresh failed closed", "reason", "consume", "err", err)
 			s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
@@ -110,12 +110,12 @@ func (s *Service) Refresh() http.Handler {
 			// (their cookie jar already holds the new session); after it,
 			// someone else holds a copy, and the session the token bought
 			// is revoked, as for ours.
-			if now.Sub(prior.At) <= s.ReuseGrace || prior.Session == "" {
+			if now.Sub(prior.At) <= s.reuseGrace || prior.Session == "" {
 				log.WarnContext(ctx, "refresh refused", "reason", "legacy refresh token reused", "first_used", prior.At)
 				s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 				return
 			}
-			if err := s.Revocations.Put(ctx, s.records().Session(prior.Session, now)); err != nil {
+			if err := s.revocations.Put(ctx, s.records().Session(prior.Session, now)); err != nil {
 				log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
 				s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 				return
@@ -125,9 +125,9 @@ func (s *Service) Refresh() http.Handler {
 			s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
-		if !won && now.Sub(prior.At) > s.ReuseGrace {
+		if !won && now.Sub(prior.At) > s.reuseGrace {
 			// Reuse after the grace window: someone else holds this token.
-			if err := s.Revocations.Put(ctx, s.records().Session(claims.SID, now)); err != nil {
+			if err := s.revocations.Put(ctx, s.records().Session(claims.SID, now)); err != nil {
 				log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
 				s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
 				return

@@ -69,39 +69,39 @@ type Throttle interface {
 // Service holds the dependencies of the session handlers. Build it with
 // New, which applies every default once.
 type Service struct {
-	Tokens  *tokens.Service
-	Cookies cookies.Options
-	CSRF    request.CSRF
+	tokens  *tokens.Service
+	cookies cookies.Options
+	csrf    request.CSRF
 	// verify is the token check sequence the authorizer runs too.
 	verify      *request.Verifier
-	Users       Users
-	Revocations Revocations
-	// RefreshReads batches refresh's reads; nil makes them separately.
-	RefreshReads RefreshReads
-	// Throttle limits failed logins and wrong old passwords; nil disables
+	users       Users
+	revocations Revocations
+	// batchReads batches refresh's reads; nil makes them separately.
+	batchReads RefreshReads
+	// limiter limits failed logins and wrong old passwords; nil disables
 	// the limit.
-	Throttle Throttle
-	// Names tags the usernames a login claims until they are known to
+	limiter Throttle
+	// names tags the usernames a login claims until they are known to
 	// exist (a per-process key by default); nil logs no unverified name.
-	Names *logging.Names
-	// ReuseGrace is how long a consumed refresh token may be presented again
+	names *logging.Names
+	// reuseGrace is how long a consumed refresh token may be presented again
 	// (parallel tabs refreshing at once) before reuse counts as theft.
-	ReuseGrace time.Duration
-	// StoreTimeout is the stores' per-call bound (a DynamoDB store applies
+	reuseGrace time.Duration
+	// storeTimeout is the stores' per-call bound (a DynamoDB store applies
 	// it itself); a request's store calls together get three times that
 	// before the handler fails closed with 503.
-	StoreTimeout time.Duration
-	// HashSlots, when not nil, caps the argon2id hashes running at once at
+	storeTimeout time.Duration
+	// hashSlots, when not nil, caps the argon2id hashes running at once at
 	// its capacity (handlers.New uses GOMAXPROCS). Each hash holds a core
 	// and 19 MiB for tens of milliseconds; unbounded, a burst of logins in
 	// one process (the dev gateway) starves every other request until
 	// store calls miss their bound and fail closed with 503.
-	HashSlots chan struct{}
-	// Passwords verifies login passwords with the same work for unknown
+	hashSlots chan struct{}
+	// passwords verifies login passwords with the same work for unknown
 	// users, argon2id hashes and imported ones (password.Checker).
-	Passwords *password.Checker
-	Clock     func() time.Time
-	Log       *slog.Logger
+	passwords *password.Checker
+	clock     func() time.Time
+	logger    *slog.Logger
 	// reply writes error bodies under JWT_ERROR_MESSAGE_KEY.
 	reply reply.Messages
 }
@@ -126,7 +126,7 @@ type Option func(*Service)
 func WithClock(clock func() time.Time) Option {
 	return func(s *Service) {
 		if clock != nil {
-			s.Clock = clock
+			s.clock = clock
 		}
 	}
 }
@@ -135,14 +135,14 @@ func WithClock(clock func() time.Time) Option {
 func WithLogger(log *slog.Logger) Option {
 	return func(s *Service) {
 		if log != nil {
-			s.Log = log
+			s.logger = log
 		}
 	}
 }
 
 // WithNames tags unverified usernames in the log with n (tests pass one
 // with a fixed key); a random per-process key by default.
-func WithNames(n *logging.Names) Option { return func(s *Service) { s.Names = n } }
+func WithNames(n *logging.Names) Option { return func(s *Service) { s.names = n } }
 
 // WithPasswords verifies login passwords with c (built from
 // JWTGATE_LEGACY_HASH_COST by handlers.New); by default a Checker with no
@@ -150,18 +150,22 @@ func WithNames(n *logging.Names) Option { return func(s *Service) { s.Names = n 
 func WithPasswords(c *password.Checker) Option {
 	return func(s *Service) {
 		if c != nil {
-			s.Passwords = c
+			s.passwords = c
 		}
 	}
 }
 
+// WithThrottle replaces the limiter New builds from Stores.Throttle, e.g.
+// with one over a prepared or failing store.
+func WithThrottle(t Throttle) Option { return func(s *Service) { s.limiter = t } }
+
 // WithHashSlots caps the password hashes running at once at n (see
-// HashSlots); GOMAXPROCS by default, 0 for no cap.
+// the hashSlots field); GOMAXPROCS by default, 0 for no cap.
 func WithHashSlots(n int) Option {
 	return func(s *Service) {
-		s.HashSlots = nil
+		s.hashSlots = nil
 		if n > 0 {
-			s.HashSlots = make(chan struct{}, n)
+			s.hashSlots = make(chan struct{}, n)
 		}
 	}
 }
@@ -170,26 +174,26 @@ func WithHashSlots(n int) Option {
 // verifying with ts.
 func New(cfg config.Config, ts *tokens.Service, st Stores, opts ...Option) *Service {
 	s := &Service{
-		Tokens: ts, Cookies: cfg.Cookies, CSRF: cfg.CSRF,
+		tokens: ts, cookies: cfg.Cookies, csrf: cfg.CSRF,
 		verify: request.NewVerifier(ts, cfg.Locations, cfg.CSRF),
-		Users:  st.Users, Revocations: st.Revocations, RefreshReads: st.RefreshReads,
-		ReuseGrace: cfg.RefreshReuseGrace, StoreTimeout: cfg.StoreTimeout,
-		HashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		Clock:     time.Now, Log: slog.Default(), Names: logging.NewProcessNames(),
+		users:  st.Users, revocations: st.Revocations, batchReads: st.RefreshReads,
+		reuseGrace: cfg.RefreshReuseGrace, storeTimeout: cfg.StoreTimeout,
+		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		clock:     time.Now, logger: slog.Default(), names: logging.NewProcessNames(),
 		reply: reply.NewMessages(cfg.ErrorMessageKey),
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	if s.Passwords == nil {
-		s.Passwords, _ = password.NewChecker("") // no legacy cost: cannot fail
+	if s.passwords == nil {
+		s.passwords, _ = password.NewChecker("") // no legacy cost: cannot fail
 	}
 	if st.Throttle != nil {
-		s.Throttle = throttle.NewLimiter(st.Throttle, throttle.NewPolicy(cfg.LoginFailuresUser, cfg.LoginLockoutMax),
-			throttle.NewPolicy(cfg.LoginFailuresIP, cfg.LoginLockoutMax), s.Clock)
+		s.limiter = throttle.NewLimiter(st.Throttle, throttle.NewPolicy(cfg.LoginFailuresUser, cfg.LoginLockoutMax),
+			throttle.NewPolicy(cfg.LoginFailuresIP, cfg.LoginLockoutMax), s.clock)
 	}
-	if s.RefreshReads == nil {
-		s.RefreshReads = separateReads{revocations: s.Revocations, users: s.Users}
+	if s.batchReads == nil {
+		s.batchReads = separateReads{revocations: s.revocations, users: s.users}
 	}
 	return s
 }
@@ -210,11 +214,11 @@ const (
 	msgLockedOut       = "Too many failed login attempts, try again later"
 )
 
-func (s *Service) now() time.Time { return s.Clock() }
+func (s *Service) now() time.Time { return s.clock() }
 
 // bounded returns r's context with the deadline of a request's store calls.
 func (s *Service) bounded(r *http.Request) (context.Context, context.CancelFunc) {
-	d := s.StoreTimeout
+	d := s.storeTimeout
 	if d <= 0 {
 		d = time.Second
 	}
@@ -225,16 +229,16 @@ func (s *Service) bounded(r *http.Request) (context.Context, context.CancelFunc)
 // one while the client is still there; it returns the client's error when
 // the client left first.
 func (s *Service) hashing(r *http.Request, hash func()) error {
-	if s.HashSlots == nil {
+	if s.hashSlots == nil {
 		hash()
 		return nil
 	}
 	select {
-	case s.HashSlots <- struct{}{}:
+	case s.hashSlots <- struct{}{}:
 	case <-r.Context().Done():
 		return r.Context().Err()
 	}
-	defer func() { <-s.HashSlots }()
+	defer func() { <-s.hashSlots }()
 	hash()
 	return nil
 }
@@ -255,29 +259,29 @@ func (r separateReads) ReadForRefresh(ctx context.Context, name string, keys ...
 	return recs, u, err
 }
 
-func (s *Service) refreshReads() RefreshReads { return s.RefreshReads }
+func (s *Service) refreshReads() RefreshReads { return s.batchReads }
 
-func (s *Service) log() *slog.Logger { return s.Log }
+func (s *Service) log() *slog.Logger { return s.logger }
 
 // nameAttr is an unverified username as a log attribute: its tag, never
 // the name (an empty group, which slog drops, without Names).
 func (s *Service) nameAttr(name string) slog.Attr {
-	if s.Names == nil {
+	if s.names == nil {
 		return slog.Group(logging.TagKey)
 	}
-	return s.Names.Attr(name)
+	return s.names.Attr(name)
 }
 
 // redacted is err's text for a log line, with the unverified name in it
 // replaced by its tag (or by a placeholder without Names).
 func (s *Service) redacted(err error, name string) string {
-	if s.Names == nil {
+	if s.names == nil {
 		if name == "" {
 			return err.Error()
 		}
 		return strings.ReplaceAll(err.Error(), name, "<username>")
 	}
-	return s.Names.Redact(err, name)
+	return s.names.Redact(err, name)
 }
 
 // lockedOut answers 429 with Retry-After when err (of Throttle.Reserve) is a
@@ -301,7 +305,7 @@ func (s *Service) lockedOut(ctx context.Context, w http.ResponseWriter, log *slo
 
 // issue signs a new pair for sub in session sid and writes the four cookies.
 func (s *Service) issue(w http.ResponseWriter, sub tokens.Subject, sid string, fresh bool) error {
-	pair, err := s.Tokens.IssuePair(sub, sid, fresh)
+	pair, err := s.tokens.IssuePair(sub, sid, fresh)
 	if err != nil {
 		return err
 	}
@@ -311,7 +315,7 @@ func (s *Service) issue(w http.ResponseWriter, sub tokens.Subject, sid string, f
 // rotate signs a refresh's pair, keeping the session's refresh CSRF value
 // (tokens.Service.Rotate says why), and writes the four cookies.
 func (s *Service) rotate(w http.ResponseWriter, sub tokens.Subject, sid, refreshCSRF string) error {
-	pair, err := s.Tokens.Rotate(sub, sid, refreshCSRF)
+	pair, err := s.tokens.Rotate(sub, sid, refreshCSRF)
 	if err != nil {
 		return err
 	}
@@ -319,7 +323,7 @@ func (s *Service) rotate(w http.ResponseWriter, sub tokens.Subject, sid, refresh
 }
 
 func (s *Service) write(w http.ResponseWriter, pair tokens.Pair) error {
-	return s.Cookies.Write(w, s.now(),
+	return s.cookies.Write(w, s.now(),
 		&cookies.Token{Value: pair.Access.Token, CSRF: pair.Access.Claims.CSRF, Expires: pair.Access.Claims.ExpiresAt.Time},
 		&cookies.Token{Value: pair.Refresh.Token, CSRF: pair.Refresh.Claims.CSRF, Expires: pair.Refresh.Claims.ExpiresAt.Time})
 }
@@ -327,7 +331,7 @@ func (s *Service) write(w http.ResponseWriter, pair tokens.Pair) error {
 // records builds the revocation records of this configuration's token
 // lifetimes (the admin CLI builds its own from the same settings).
 func (s *Service) records() revocation.Lifetimes {
-	return revocation.Lifetimes{RefreshTTL: s.Tokens.RefreshTTL(), Leeway: s.Tokens.Leeway()}
+	return revocation.Lifetimes{RefreshTTL: s.tokens.RefreshTTL(), Leeway: s.tokens.Leeway()}
 }
 
 // presented runs the token check sequence (request.Verifier, shared with
