@@ -40,20 +40,29 @@ var ErrUserClaim = errors.New("tokens: invalid user claim")
 var claimName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:/-]*$`)
 
 // CheckClaimName refuses a user claim name that is reserved (the claims
-// jwtgate and flask write, and JOSE header names), equal to identity (the
-// configured identity claim, when not empty), longer than
-// MaxUserClaimNameBytes or outside the name syntax (a letter, then
-// letters, digits and _ . : / -).
+// jwtgate and flask write, and JOSE header names, in any letter case),
+// equal to identity in any letter case (the configured identity claim,
+// when not empty), longer than MaxUserClaimNameBytes or outside the name
+// syntax (a letter, then letters, digits and _ . : / -).
 func CheckClaimName(name, identity string) error {
 	switch {
 	case len(name) > MaxUserClaimNameBytes:
 		return fmt.Errorf("%w: name %.20q... is longer than %d bytes", ErrUserClaim, name, MaxUserClaimNameBytes)
 	case !claimName.MatchString(name):
 		return fmt.Errorf("%w: name %q: want a letter, then letters, digits and _ . : / -", ErrUserClaim, name)
-	case slices.Contains(reservedClaims, name) || name == identity:
-		return fmt.Errorf("%w: name %q is a claim jwtgate writes itself (reserved: %v)", ErrUserClaim, name, reservedClaims)
+	case reserved(name) || (identity != "" && strings.EqualFold(name, identity)):
+		return fmt.Errorf("%w: name %q is a claim jwtgate writes itself, in any case (reserved: %v)", ErrUserClaim, name, reservedClaims)
 	}
 	return nil
+}
+
+// reserved reports a name equal to a reserved claim in any letter case:
+// encoding/json matches object keys to struct fields case-insensitively,
+// so a "Roles" or "Iss" claim would be read as jwtgate's roles or iss
+// when the real one is absent (and break the token when it is not a
+// list), where PyJWT reads it as a claim of its own.
+func reserved(name string) bool {
+	return slices.ContainsFunc(reservedClaims, func(r string) bool { return strings.EqualFold(r, name) })
 }
 
 // CheckUserClaims refuses claims that CheckClaimName refuses a name of,
@@ -126,7 +135,8 @@ func (n *claimNames) decodeExtra(b []byte, c *Claims) error {
 
 // encodeExtra rewrites the struct's encoding b: the identity under its
 // configured name, and the user claims added where no claim of that name
-// is written already (a user claim never replaces one of jwtgate's).
+// is written already (a user claim never replaces one of jwtgate's, nor,
+// stored before names were compared in any case, stands in for one).
 func (n *claimNames) encodeExtra(b []byte, c Claims) ([]byte, error) {
 	identity := DefaultIdentityClaim
 	if n != nil {
@@ -144,7 +154,7 @@ func (n *claimNames) encodeExtra(b []byte, c Claims) ([]byte, error) {
 		delete(m, DefaultIdentityClaim)
 	}
 	for k, v := range c.Extra {
-		if _, taken := m[k]; taken || slices.Contains(reservedClaims, k) {
+		if _, taken := m[k]; taken || reserved(k) || strings.EqualFold(k, identity) {
 			continue
 		}
 		raw, err := json.Marshal(v)

@@ -115,6 +115,38 @@ func TestUserClaims(t *testing.T) {
 	}
 }
 
+// TestUserClaimsCaseVariants: user claims stored under a case variant of
+// a reserved name (before CheckUserClaims compared names in any case, or
+// written to the table by hand) are left out of the tokens: encoding/json
+// reads object keys case-insensitively, so "Roles" broke every token of
+// the user (a string for the role list) and "Iss" or "Csrf" stood in for
+// an absent iss or csrf claim.
+func TestUserClaimsCaseVariants(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	s := newService(t, clk, func(o *tokens.Options) { o.OmitCSRF = true; o.DecodeClaims = []string{"tenant"} })
+	sub := tokens.Subject{Name: "alice", Roles: []string{"user"}, Claims: map[string]string{
+		"tenant": "acme", "Roles": "admin", "Fresh": "x", "Gen": "9", "AUD": "x", "Iss": "evil", "Csrf": "known", "Sub": "root"}}
+	pair, err := s.IssuePair(sub, "s1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, iss := range []tokens.Issued{pair.Access, pair.Refresh} {
+		c, err := s.Parse(iss.Token)
+		if err != nil {
+			t.Fatalf("%s: Parse: %v; want the token accepted", iss.Claims.Type, err)
+		}
+		if c.Subject != "alice" || c.Issuer != "" || c.CSRF != "" || len(c.Roles) != 1 || c.Roles[0] != "user" || c.Extra["tenant"] != "acme" {
+			t.Errorf("%s claims = sub %q iss %q csrf %q roles %v extra %v; want alice, none, none, [user], tenant", iss.Claims.Type, c.Subject, c.Issuer, c.CSRF, c.Roles, c.Extra)
+		}
+		p := payload(t, iss.Token)
+		for _, k := range []string{"Roles", "Fresh", "Gen", "AUD", "Iss", "Csrf", "Sub"} {
+			if _, has := p[k]; has {
+				t.Errorf("%s payload carries %s: %v", iss.Claims.Type, k, p)
+			}
+		}
+	}
+}
+
 func TestCheckUserClaims(t *testing.T) {
 	many := map[string]string{}
 	for i := range tokens.MaxUserClaims + 1 {
@@ -138,6 +170,11 @@ func TestCheckUserClaims(t *testing.T) {
 		{"reserved roles", map[string]string{"roles": "admin"}, "", "reserved"},
 		{"reserved sub", map[string]string{"sub": "x"}, "", "reserved"},
 		{"identity claim", map[string]string{"identity": "x"}, "identity", "reserved"},
+		// encoding/json folds case: these would be read as jwtgate's claims.
+		{"reserved Roles", map[string]string{"Roles": "admin"}, "", `"Roles" is a claim jwtgate writes itself, in any case`},
+		{"reserved ISS", map[string]string{"ISS": "x"}, "", "in any case"},
+		{"reserved Csrf", map[string]string{"Csrf": "x"}, "", "in any case"},
+		{"identity claim Identity", map[string]string{"Identity": "x"}, "identity", "in any case"},
 		{"bad name", map[string]string{"1tenant": "x"}, "", "want a letter"},
 		{"space in name", map[string]string{"ten ant": "x"}, "", "want a letter"},
 		{"long name", map[string]string{strings.Repeat("n", 65): "x"}, "", "longer than 64 bytes"},
