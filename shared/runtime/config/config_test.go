@@ -503,6 +503,11 @@ func TestClaimSettings(t *testing.T) {
 		{"user claim is the identity claim", map[string]string{"JWT_IDENTITY_CLAIM": "identity", "JWTGATE_USER_CLAIMS": "identity"},
 			"", "", nil, `JWTGATE_USER_CLAIMS: tokens: invalid user claim: name "identity"`},
 		{"user claim malformed", map[string]string{"JWTGATE_USER_CLAIMS": "a b"}, "", "", nil, "want a letter"},
+		// encoding/json folds case: a "Roles" identity claim would be read as the role list.
+		{"identity claim reserved in another case", map[string]string{"JWT_IDENTITY_CLAIM": "Roles"}, "", "", nil, `JWT_IDENTITY_CLAIM="Roles"`},
+		{"user claim reserved in another case", map[string]string{"JWTGATE_USER_CLAIMS": "tenant,Sid"}, "", "", nil, `JWTGATE_USER_CLAIMS: tokens: invalid user claim: name "Sid"`},
+		{"user claim is the identity claim in another case", map[string]string{"JWT_IDENTITY_CLAIM": "identity", "JWTGATE_USER_CLAIMS": "IDENTITY"},
+			"", "", nil, `name "IDENTITY"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
