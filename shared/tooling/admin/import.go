@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
+	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
 )
 
@@ -47,7 +48,7 @@ func userImport(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("user import: %w", err)
 	}
-	lines, errs := parseImport(raw)
+	lines, errs := parseImport(raw, env.Getenv("JWT_IDENTITY_CLAIM"))
 	_, store, _, err := c.stores(ctx, env)
 	if err != nil {
 		return err
@@ -108,8 +109,9 @@ func userImport(ctx context.Context, args []string, env Env) error {
 
 // parseImport reads raw as CSV when its first non-blank byte is not "{",
 // else as JSON lines, and returns the good lines and an error per bad one
-// (line numbers from 1, counting every line of the file).
-func parseImport(raw []byte) ([]importLine, []error) {
+// (line numbers from 1, counting every line of the file). identity is the
+// configured identity claim, which no user claim may take.
+func parseImport(raw []byte, identity string) ([]importLine, []error) {
 	var lines []importLine
 	var errs []error
 	seen := map[string]int{}
@@ -117,7 +119,7 @@ func parseImport(raw []byte) ([]importLine, []error) {
 		if len(errs) >= maxImportErrors {
 			return
 		}
-		u, cost, err := checkImport(name, hash, roles, claims)
+		u, cost, err := checkImport(name, hash, roles, claims, identity)
 		if err == nil {
 			if first, dup := seen[u.Name]; dup {
 				err = fmt.Errorf("user %s is on line %d already", u.Name, first)
@@ -219,8 +221,10 @@ func parseImport(raw []byte) ([]importLine, []error) {
 }
 
 // checkImport validates one user: a valid username, a hash Verify can read
-// within the cost bounds, valid roles, claims a token may carry.
-func checkImport(name, hash string, roles []string, claims map[string]string) (users.User, string, error) {
+// within the cost bounds, valid roles, claims a token may carry (none
+// named as identity, the configured identity claim, as `user claims`
+// refuses: the token would drop it silently).
+func checkImport(name, hash string, roles []string, claims map[string]string, identity string) (users.User, string, error) {
 	n, err := userName(name)
 	if err != nil {
 		return users.User{}, "", fmt.Errorf("invalid username %q", name)
@@ -236,6 +240,9 @@ func checkImport(name, hash string, roles []string, claims map[string]string) (u
 	}
 	if err := users.CheckClaims(claims); err != nil {
 		return users.User{}, "", fmt.Errorf("user %s: %v", n, err)
+	}
+	if err := tokens.CheckUserClaims(claims, identity); identity != "" && err != nil {
+		return users.User{}, "", fmt.Errorf("user %s: claims: %v", n, err)
 	}
 	if len(claims) == 0 {
 		claims = nil

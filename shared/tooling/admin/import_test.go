@@ -146,6 +146,20 @@ func TestUserImportRefusesBadFiles(t *testing.T) {
 			}
 		})
 	}
+	t.Run("claim named as the identity claim", func(t *testing.T) {
+		// As `user claims` refuses it: the tokens would drop it silently.
+		t.Parallel()
+		f := newFixture(t, true)
+		f.vars["JWT_IDENTITY_CLAIM"] = "identity"
+		body := strings.Replace(good, `"roles"`, `"claims":{"Identity":"root"},"roles"`, 1)
+		r := f.run("", "user", "import", "--file", writeFile(t, "u.jsonl", body))
+		if r.code != 1 || !strings.Contains(r.stderr, `line 1: user alice: claims: tokens: invalid user claim: name "Identity" is a claim jwtgate writes itself`) {
+			t.Fatalf("exit %d stderr %q; want 1 and the identity claim refused", r.code, r.stderr)
+		}
+		if _, err := f.users.Get(t.Context(), "alice"); !errors.Is(err, users.ErrNotFound) {
+			t.Errorf("a refused file imported alice: %v", err)
+		}
+	})
 	t.Run("user already in the table", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, true)
