@@ -306,3 +306,27 @@ func TestLegacyPasswordChangeKeepsOthers(t *testing.T) {
 	h.wantAuthorizer("the changer's old flask token", mine["access_token_cookie"], "Token has been revoked")
 	h.wantAuthorizer("another user's flask token", other["access_token_cookie"], "")
 }
+
+// TestLegacyTokensFoldedClaimNames: a Flask app's additional claims named
+// "Sub" or "Type" (PyJWT writes them after flask's own) are claims of
+// their own, as flask reads them: Go's JSON decoding matched them to sub
+// and type in any case, the last one winning, so such a token logged its
+// holder in as another user and an access token refreshed as a refresh
+// token.
+func TestLegacyTokensFoldedClaimNames(t *testing.T) {
+	h, _ := legacyHarness(t)
+	jar := h.flaskLoginClaims("testuser", 0, `{"Sub":"admin","Type":"refresh"}`)
+	if got := h.authorize(jar["access_token_cookie"]); got.PolicyDocument.Statement[0].Effect != "Allow" || got.PrincipalID != "testuser" {
+		t.Errorf("flask access token with a Sub claim: %s %v, want Allow for testuser", got.PrincipalID, got.Context)
+	}
+	// The access token in the refresh cookie, with its own CSRF value.
+	swapped := map[string]string{"refresh_token_cookie": jar["access_token_cookie"], "csrf_refresh_token": jar["csrf_access_token"]}
+	wantReply(t, h.legacyRefresh(swapped), 401, `{"msg":"Only refresh tokens are allowed"}`)
+	// Its refresh token buys a session of testuser, not of admin (with
+	// admin's roles from the users table).
+	resp := h.legacyRefresh(h.flaskLoginClaims("testuser", 0, `{"Sub":"admin"}`))
+	wantReply(t, resp, 200, `{"refresh":true}`)
+	if a := h.parse(jarOf(t, resp)["access_token_cookie"]); a.Subject != "testuser" || strings.Join(a.Roles, ",") != "user" {
+		t.Errorf("session bought by a flask refresh token with a Sub claim: %s %v, want testuser [user]", a.Subject, a.Roles)
+	}
+}

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -35,6 +38,10 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 		Audience  json.RawMessage `json:"aud"`
 	}
 	aux.plain = (*plain)(c)
+	b, err := withoutFoldedNames(b)
+	if err != nil {
+		return err
+	}
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
 	}
@@ -84,6 +91,49 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 		return c.names.decodeExtra(b, c)
 	}
 	return nil
+}
+
+// structNames are the JSON names Claims.UnmarshalJSON decodes into
+// fields: its own and those of the registered claims.
+var structNames = []string{"fresh", "type", "csrf", "sid", "roles", "gen", "exp", "iat", "nbf", "iss", "sub", "jti", "aud"}
+
+// withoutFoldedNames returns the payload b without its claims whose names
+// differ from one of structNames but fold onto it ("Sub", "TYPE", "\u0053ub",
+// "\u017fub"): encoding/json matches object keys to struct fields
+// case-insensitively and the last match wins, so a flask token whose
+// additional claims hold such a name (written after flask's own) would
+// have it read as sub, type, fresh or sid, where PyJWT and flask read it
+// as a claim of its own. A payload of lowercase ASCII without escapes,
+// jwtgate's own, is returned as it is, with no decode.
+func withoutFoldedNames(b []byte) ([]byte, error) {
+	if !slices.ContainsFunc(b, func(c byte) bool { return ('A' <= c && c <= 'Z') || c == '\\' || c >= utf8.RuneSelf }) {
+		return b, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	dropped := false
+	for k := range m {
+		if slices.Contains(structNames, k) {
+			continue
+		}
+		f := fold(k)
+		if slices.ContainsFunc(structNames, func(n string) bool { return fold(n) == f }) {
+			delete(m, k)
+			dropped = true
+		}
+	}
+	if !dropped {
+		return b, nil
+	}
+	return json.Marshal(m)
+}
+
+// fold is encoding/json's folding of names: ToUpper(ToLower(r)) of every
+// rune (so the long s and the Kelvin sign fold onto s and k).
+func fold(s string) string {
+	return strings.Map(func(r rune) rune { return unicode.ToUpper(unicode.ToLower(r)) }, s)
 }
 
 // absent reports a claim that is missing or null.

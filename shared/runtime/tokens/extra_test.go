@@ -1,9 +1,12 @@
 package tokens_test
 
 import (
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
@@ -193,5 +196,51 @@ func TestCheckUserClaims(t *testing.T) {
 				t.Fatalf("err = %v, want ErrUserClaim with %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// rawToken signs payload as it is, claims in the order given (flask writes
+// its additional claims after its own; jwt.MapClaims would sort them).
+func rawToken(t *testing.T, payload string) string {
+	t.Helper()
+	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	p := base64.RawURLEncoding.EncodeToString([]byte(payload))
+	sig, err := jwt.SigningMethodHS256.Sign(h+"."+p, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h + "." + p + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// TestFoldedClaimNames: a claim whose name differs from one of jwtgate's
+// but folds onto it (encoding/json matches keys to fields in any case, the
+// last match winning) is a claim of its own, as PyJWT reads it: a flask
+// token's additional claim "Sub" or "Type" after flask's claims no longer
+// replaces its identity or turns an access token into a refresh token.
+func TestFoldedClaimNames(t *testing.T) {
+	clk := &fakeClock{now: t0}
+	s := newService(t, clk, func(o *tokens.Options) { o.LegacyUntil = t0.Add(time.Hour) })
+	iat := t0.Unix()
+	for _, extra := range []string{`"Sub":"root"`, `"SUB":"root"`, `"\u0053ub":"root"`, "\"\u017fub\":\"root\"",
+		`"Type":"refresh"`, `"Sid":"s9"`, `"Fresh":true`, `"ROLES":["admin"]`, `"Exp":1`, `"Name":"Alice Ünal"`} {
+		t.Run(extra, func(t *testing.T) {
+			p := fmt.Sprintf(`{"fresh":false,"iat":%d,"jti":"j1","type":"access","sub":"alice","nbf":%d,"exp":%d,%s}`, iat, iat, iat+600, extra)
+			c, err := s.Parse(rawToken(t, p))
+			if err != nil {
+				t.Fatalf("Parse: %v; want the flask token accepted", err)
+			}
+			if c.Subject != "alice" || c.Type != tokens.Access || c.SID != "" || !c.Legacy || c.Fresh.At(t0) || c.Roles != nil {
+				t.Errorf("claims = sub %q type %q sid %q legacy %v fresh %+v roles %v; want alice, access, none, legacy, not fresh, none",
+					c.Subject, c.Type, c.SID, c.Legacy, c.Fresh, c.Roles)
+			}
+		})
+	}
+	// A jwtgate token whose values hold capitals (the slow path) reads as issued.
+	iss, err := s.Issue(tokens.Access, tokens.Subject{Name: "Alice", Roles: []string{"Admin"}}, "s1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Parse(iss.Token); err != nil || c.Subject != "Alice" || c.SID != "s1" || len(c.Roles) != 1 || c.Roles[0] != "Admin" {
+		t.Fatalf("Parse = %+v, %v; want Alice, s1, [Admin]", c, err)
 	}
 }
