@@ -80,6 +80,22 @@ func (r dynReply) want(t *testing.T, status int, body string) {
 	}
 }
 
+// parallelRefresh sends n refreshes of session s at once, as n tabs do.
+func parallelRefresh(t *testing.T, base string, s dynSession, n int) []dynReply {
+	t.Helper()
+	results := make([]dynReply, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = dynDo(t, base, "POST", "/refresh", maps.Clone(s), "csrf_refresh_token", nil)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
 // TestDynamoDBFlow runs the gateway of `jwtgate dev --dynamodb-endpoint` on
 // Amazon's DynamoDB Local: rotation under concurrency, theft detection,
 // log out everywhere and revocation from the admin CLI.
@@ -128,17 +144,7 @@ func TestDynamoDBFlow(t *testing.T) {
 
 	t.Run("parallel refreshes within the grace window all succeed, replay after it kills the session", func(t *testing.T) {
 		s := login("testuser", "testpass")
-		const tabs = 50
-		results := make([]dynReply, tabs)
-		var wg sync.WaitGroup
-		for i := range tabs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[i] = dynDo(t, ts.URL, "POST", "/refresh", maps.Clone(s), "csrf_refresh_token", nil)
-			}()
-		}
-		wg.Wait()
+		results := parallelRefresh(t, ts.URL, s, 50)
 		var newest dynSession
 		for i, r := range results {
 			if r.status != 200 || r.body != `{"refresh":true}` {
@@ -169,16 +175,7 @@ func TestDynamoDBFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		const tabs = 20
-		results := make([]dynReply, tabs)
-		var wg sync.WaitGroup
-		for i := range tabs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[i] = dynDo(t, ts.URL, "POST", "/refresh", maps.Clone(s), "csrf_refresh_token", nil)
-			}()
-		}
-		wg.Wait()
+		results := parallelRefresh(t, ts.URL, s, tabs)
 		var won []dynSession
 		for i, r := range results {
 			switch {
