@@ -103,10 +103,11 @@ var structNames = []string{"fresh", "type", "csrf", "sid", "roles", "gen", "exp"
 // case-insensitively and the last match wins, so a flask token whose
 // additional claims hold such a name (written after flask's own) would
 // have it read as sub, type, fresh or sid, where PyJWT and flask read it
-// as a claim of its own. A payload of lowercase ASCII without escapes,
-// jwtgate's own, is returned as it is, with no decode.
+// as a claim of its own. A payload whose names are lowercase ASCII without
+// escapes (jwtgate's own, whatever its values hold) is returned as it is,
+// with no decode.
 func withoutFoldedNames(b []byte) ([]byte, error) {
-	if !slices.ContainsFunc(b, func(c byte) bool { return ('A' <= c && c <= 'Z') || c == '\\' || c >= utf8.RuneSelf }) {
+	if !foldableName(b) {
 		return b, nil
 	}
 	var m map[string]json.RawMessage
@@ -128,6 +129,40 @@ func withoutFoldedNames(b []byte) ([]byte, error) {
 		return b, nil
 	}
 	return json.Marshal(m)
+}
+
+// foldableName reports whether an object member name in the JSON text b
+// holds a byte that folding or an escape could turn into another name: an
+// upper-case ASCII letter, a backslash, a non-ASCII byte. Only names are
+// looked at (a string followed by a colon), so values such as a username
+// "Alice" or a tenant "ACME" keep the authorizer on the single decode.
+// Outside strings JSON has no quote, so every quote found here opens one.
+func foldableName(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '"' {
+			continue
+		}
+		risky := false
+		j := i + 1
+		for ; j < len(b) && b[j] != '"'; j++ {
+			switch c := b[j]; {
+			case c == '\\':
+				risky = true
+				j++ // the escaped byte, which may be a quote
+			case 'A' <= c && c <= 'Z', c >= utf8.RuneSelf:
+				risky = true
+			}
+		}
+		k := j + 1
+		for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\r') {
+			k++
+		}
+		if risky && k < len(b) && b[k] == ':' {
+			return true
+		}
+		i = j
+	}
+	return false
 }
 
 // fold is encoding/json's folding of names: ToUpper(ToLower(r)) of every
