@@ -88,11 +88,9 @@ func jwksFromEnv(ctx context.Context, cfg config.Config, getenv config.Getenv, v
 		if err != nil {
 			return nil, err
 		}
-		topts := d.Config.Tokens
-		topts.Keys = d.Keys
-		ts, err := tokens.New(topts)
+		ts, err := d.Tokens()
 		if err != nil {
-			return nil, fmt.Errorf("handlers: %w", err)
+			return nil, err
 		}
 		src, log = ts, d.Log
 	}

@@ -2,13 +2,11 @@ package lambdaenv
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/authorizer"
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
 	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
-	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 )
 
 // Authorizer builds the AuthorizerFunction handler as handlers.FromEnv
@@ -25,11 +23,9 @@ func Authorizer(ctx context.Context, getenv config.Getenv) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	topts := d.Config.Tokens
-	topts.Keys = d.Keys
-	ts, err := tokens.New(topts)
+	ts, err := d.Tokens()
 	if err != nil {
-		return nil, fmt.Errorf("lambdaenv: %w", err)
+		return nil, err
 	}
 	api := dynamostore.Observed(d.DB, metrics.Latency)
 	revs := dynamostore.NewRevocations(api, cfg.RevocationTable, dynamostore.WithCallTimeout(cfg.StoreTimeout))

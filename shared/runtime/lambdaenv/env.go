@@ -3,6 +3,7 @@ package lambdaenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -84,6 +85,18 @@ type Deps struct {
 	// JWTGATE_STACK_NAME (the template sets it; "local" otherwise), or
 	// nil when JWTGATE_METRICS is false.
 	Metrics func(function string) *metrics.Emitter
+}
+
+// Tokens is the token service of d's configuration over d's keys, as a
+// verifying function (the authorizer, the JWKS) builds it.
+func (d Deps) Tokens() (*tokens.Service, error) {
+	topts := d.Config.Tokens
+	topts.Keys = d.Keys
+	ts, err := tokens.New(topts)
+	if err != nil {
+		return nil, fmt.Errorf("lambdaenv: %w", err)
+	}
+	return ts, nil
 }
 
 // Load reads the AWS configuration from the environment the Lambda runtime
