@@ -178,28 +178,12 @@ func (m *MemoryStore) NewGeneration(_ context.Context, name string) (int64, erro
 
 // SetDisabled sets or clears name's disabled flag, or ErrNotFound.
 func (m *MemoryStore) SetDisabled(_ context.Context, name string, disabled bool) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	u, ok := m.users[name]
-	if !ok {
-		return fmt.Errorf("set disabled of %q: %w", name, ErrNotFound)
-	}
-	u.Disabled = disabled
-	m.users[name] = u
-	return nil
+	return m.edit(name, "set disabled", func(u *User) { u.Disabled = disabled })
 }
 
 // SetRoles replaces name's roles, or ErrNotFound.
 func (m *MemoryStore) SetRoles(_ context.Context, name string, roles []string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	u, ok := m.users[name]
-	if !ok {
-		return fmt.Errorf("set roles of %q: %w", name, ErrNotFound)
-	}
-	u.Roles = slices.Clone(roles)
-	m.users[name] = u
-	return nil
+	return m.edit(name, "set roles", func(u *User) { u.Roles = slices.Clone(roles) })
 }
 
 // SetClaims replaces name's claims (none when empty), or ErrNotFound, or
@@ -208,16 +192,24 @@ func (m *MemoryStore) SetClaims(_ context.Context, name string, claims map[strin
 	if err := CheckClaims(claims); err != nil {
 		return fmt.Errorf("set claims of %q: %w", name, err)
 	}
+	return m.edit(name, "set claims", func(u *User) {
+		u.Claims = nil
+		if len(claims) > 0 {
+			u.Claims = maps.Clone(claims)
+		}
+	})
+}
+
+// edit applies f to name's record under the lock, or returns ErrNotFound
+// wrapped with what.
+func (m *MemoryStore) edit(name, what string, f func(*User)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u, ok := m.users[name]
 	if !ok {
-		return fmt.Errorf("set claims of %q: %w", name, ErrNotFound)
+		return fmt.Errorf("%s of %q: %w", what, name, ErrNotFound)
 	}
-	u.Claims = nil
-	if len(claims) > 0 {
-		u.Claims = maps.Clone(claims)
-	}
+	f(&u)
 	m.users[name] = u
 	return nil
 }
