@@ -73,9 +73,10 @@ func launch(ctx context.Context, emulator, function string, fn Function, env []s
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
+	runtimeAPI := "127.0.0.1:" + strconv.Itoa(ports[1])
 	args := append([]string{"--log-level", "info",
 		"--runtime-interface-emulator-address", addr,
-		"--runtime-api-address", "127.0.0.1:" + strconv.Itoa(ports[1]),
+		"--runtime-api-address", runtimeAPI,
 		fn.Bootstrap}, fn.Args...)
 	cmd := exec.Command(emulator, args...)
 	cmd.Dir = fn.Dir
@@ -100,7 +101,7 @@ func launch(ctx context.Context, emulator, function string, fn Function, env []s
 	scanned := make(chan struct{})
 	go func() { inst.scan(pr, out); close(scanned) }()
 	go func() { _ = cmd.Wait(); pw.Close(); <-scanned; close(inst.done) }()
-	if err := inst.waitListening(ctx, addr); err != nil {
+	if err := inst.waitListening(ctx, addr, runtimeAPI); err != nil {
 		inst.stop()
 		return nil, err
 	}
@@ -140,20 +141,25 @@ func (i *instance) output() string {
 	return strings.TrimSpace(string(i.tail))
 }
 
-func (i *instance) waitListening(ctx context.Context, addr string) error {
+// waitListening returns once the emulator itself listens on both its
+// addresses; an emulator that lost a port to another process exits, and
+// start tries again on fresh ports.
+func (i *instance) waitListening(ctx context.Context, addrs ...string) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	var d net.Dialer
 	for {
-		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
-			c.Close()
+		ok, err := listening(i.cmd.Process.Pid, addrs)
+		if err != nil {
+			return err
+		}
+		if ok {
 			return nil
 		}
 		select {
 		case <-i.done:
 			return fmt.Errorf("rie: %s: emulator exited during start-up: %s\n%s", i.function, i.cmd.ProcessState, i.output())
 		case <-ctx.Done():
-			return fmt.Errorf("rie: %s: emulator did not listen on %s: %w\n%s", i.function, addr, ctx.Err(), i.output())
+			return fmt.Errorf("rie: %s: emulator did not listen on %s: %w\n%s", i.function, strings.Join(addrs, " and "), ctx.Err(), i.output())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
