@@ -620,6 +620,7 @@ func checkRESTAPI(t *testing.T, cfn template, authorizer, identity, wantTTL stri
 		"UNAUTHORIZED":                   `401 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Missing cookie \\\"access_token_cookie\\\"\"}"}`,
 		"AUTHORIZER_FAILURE":             `503 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Authorization service unavailable\"}"}`,
 		"AUTHORIZER_CONFIGURATION_ERROR": `503 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Authorization service unavailable\"}"}`,
+		"THROTTLED":                      `429 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Too many requests, try again later\"}"}`,
 	}
 	got := map[string]string{}
 	for name, r := range api.Body.GatewayResponses {
