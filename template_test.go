@@ -127,6 +127,7 @@ func wantEnv(function string) map[string]string {
 		"JWT_ENCODE_ISSUER":         "!Ref Issuer",
 		"JWT_ERROR_MESSAGE_KEY":     "!Ref ErrorMessageKey",
 		"JWT_IDENTITY_CLAIM":        "!Ref IdentityClaim",
+		"JWT_ACCESS_COOKIE_NAME":    "!Ref AccessCookieName",
 		"JWTGATE_USER_CLAIMS":       "!Ref UserClaims",
 		"JWT_PUBLIC_KEYS_TABLE":     "!Ref PublicKeysTable",
 		"REVOCATION_TABLE":          "!Ref RevocationTable",
@@ -617,7 +618,7 @@ func checkRESTAPI(t *testing.T, cfn template, authorizer, identity, wantTTL stri
 	// The bodies' key is the ErrorMessageKey parameter (JWT_ERROR_MESSAGE_KEY).
 	wantResponses := map[string]string{
 		"ACCESS_DENIED":                  `401 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"$context.authorizer.msg\"}"}`,
-		"UNAUTHORIZED":                   `401 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Missing cookie \\\"access_token_cookie\\\"\"}"}`,
+		"UNAUTHORIZED":                   `401 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Missing cookie \\\"${AccessCookieName}\\\"\"}"}`,
 		"AUTHORIZER_FAILURE":             `503 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Authorization service unavailable\"}"}`,
 		"AUTHORIZER_CONFIGURATION_ERROR": `503 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Authorization service unavailable\"}"}`,
 		"THROTTLED":                      `429 {"Fn::Sub":"{\"${ErrorMessageKey}\":\"Too many requests, try again later\"}"}`,

@@ -374,7 +374,8 @@ const (
 	SecurePrefix = "__Secure-"
 )
 
-// cookiePrefixes refuses cookie names whose prefix the attributes break:
+// cookiePrefixes refuses cookie names net/http would not write (it drops
+// such a Set-Cookie silently) and names whose prefix the attributes break:
 // the browser would drop every such cookie silently, and logins would
 // appear to work and then lose their session.
 func (r *reader) cookiePrefixes(o cookies.Options) {
@@ -384,6 +385,10 @@ func (r *reader) cookiePrefixes(o cookies.Options) {
 		{"JWT_ACCESS_CSRF_COOKIE_NAME", o.AccessCSRFName, "JWT_ACCESS_CSRF_COOKIE_PATH", o.AccessCSRFPath},
 		{"JWT_REFRESH_CSRF_COOKIE_NAME", o.RefreshCSRFName, "JWT_REFRESH_CSRF_COOKIE_PATH", o.RefreshCSRFPath},
 	} {
+		if err := (&http.Cookie{Name: c.name, Value: "v"}).Valid(); err != nil {
+			r.fail(c.nameVar, c.name, "not a cookie name: letters, digits and !#$%&'*+-.^_`|~ only (RFC 6265)")
+			continue
+		}
 		lower := strings.ToLower(c.name)
 		host := strings.HasPrefix(lower, strings.ToLower(HostPrefix))
 		if !host && !strings.HasPrefix(lower, strings.ToLower(SecurePrefix)) {

@@ -250,6 +250,12 @@ func TestCookiePrefixes(t *testing.T) {
 			`JWT_ACCESS_CSRF_COOKIE_NAME="__host-c": browsers store __Host- cookies only without a Domain`},
 		{"__Secure- without Secure", map[string]string{"JWT_ACCESS_COOKIE_NAME": "__Secure-a", "JWT_COOKIE_SECURE": "false"},
 			`JWT_ACCESS_COOKIE_NAME="__Secure-a": browsers store __Secure- cookies only with Secure`},
+		// net/http writes no Set-Cookie for such a name: logins would
+		// answer 200 and set no session.
+		{"a space in the name", map[string]string{"JWT_ACCESS_COOKIE_NAME": "my access"},
+			`JWT_ACCESS_COOKIE_NAME="my access": not a cookie name: letters, digits and !#$%&'*+-.^_` + "`" + `|~ only (RFC 6265)`},
+		{"a separator in the name", map[string]string{"JWT_REFRESH_CSRF_COOKIE_NAME": "csrf;refresh"},
+			`JWT_REFRESH_CSRF_COOKIE_NAME="csrf;refresh": not a cookie name`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.vars["JWT_SECRET_KEY"] = goodSecret

@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"runtime"
 	"strings"
@@ -34,7 +35,7 @@ func (s *Service) Password() http.Handler {
 		}
 		id, ok := identity.Of(r.Context())
 		if !ok {
-			s.reply.Msg(w, http.StatusUnauthorized, `Missing cookie "access_token_cookie"`)
+			s.reply.Msg(w, http.StatusUnauthorized, fmt.Sprintf("Missing cookie %q", s.cookies.AccessName))
 			return
 		}
 		if !id.Fresh {

@@ -164,16 +164,23 @@ func TestDenyMessageSubstitution(t *testing.T) {
 func TestErrorMessageKey(t *testing.T) {
 	src := []byte(jwtgate.Template)
 	for _, tt := range []struct {
-		key, want string
+		key, want, cookie string
 	}{
-		{"", "msg"},
-		{"error", "error"},
-		{"error_message", "error_message"},
+		{"", "msg", ""},
+		{"error", "error", ""},
+		{"error_message", "error_message", ""},
+		// The missing identity source names the access cookie, as flask's
+		// message does: JWT_ACCESS_COOKIE_NAME reaches AccessCookieName.
+		{"", "msg", "__Host-session"},
 	} {
-		t.Run(tt.want, func(t *testing.T) {
+		t.Run(tt.want+tt.cookie, func(t *testing.T) {
 			env := map[string]string{}
 			if tt.key != "" {
 				env["JWT_ERROR_MESSAGE_KEY"] = tt.key
+			}
+			cookie := "access_token_cookie"
+			if tt.cookie != "" {
+				env["JWT_ACCESS_COOKIE_NAME"], cookie = tt.cookie, tt.cookie
 			}
 			params, err := samtemplate.ParametersFromEnv(src, envOf(env))
 			if err != nil {
@@ -194,16 +201,18 @@ func TestErrorMessageKey(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
-			if want := `{"` + tt.want + `":"Missing cookie \"access_token_cookie\""}`; resp.StatusCode != 401 || string(body) != want {
+			if want := `{"` + tt.want + `":"Missing cookie \"` + cookie + `\""}`; resp.StatusCode != 401 || string(body) != want {
 				t.Errorf("no Cookie: %d %s, want 401 %s", resp.StatusCode, body, want)
 			}
 		})
 	}
-	params, err := samtemplate.ParametersFromEnv(src, envOf(map[string]string{"JWT_ERROR_MESSAGE_KEY": `a"b`}))
-	if err == nil {
-		_, err = samtemplate.ParseWith(src, params)
-	}
-	if !errors.Is(err, samtemplate.ErrParameter) {
-		t.Errorf("key a\"b: err = %v, want ErrParameter (AllowedPattern)", err)
+	for _, bad := range []map[string]string{{"JWT_ERROR_MESSAGE_KEY": `a"b`}, {"JWT_ACCESS_COOKIE_NAME": `a"b`}} {
+		params, err := samtemplate.ParametersFromEnv(src, envOf(bad))
+		if err == nil {
+			_, err = samtemplate.ParseWith(src, params)
+		}
+		if !errors.Is(err, samtemplate.ErrParameter) {
+			t.Errorf("%v: err = %v, want ErrParameter (AllowedPattern)", bad, err)
+		}
 	}
 }
