@@ -29,6 +29,13 @@ func configs() []config {
 			"JWT_ACCESS_CSRF_HEADER_NAME": "X-Access-CSRF", "JWT_REFRESH_CSRF_HEADER_NAME": "X-Refresh-CSRF",
 			"JWT_HEADER_NAME": "X-Auth", "JWT_HEADER_TYPE": "JWT"},
 			Catalogs: with(flowCookies, csrfHeaders, headerForms, flowHeaders, headerNameCases, passwordChange)},
+		// Cookies only: a request without any Cookie header is refused by
+		// the gateway itself (the identity source), whose 401 must name
+		// the configured cookie as flask does.
+		{Name: "custom-cookie-names", Env: map[string]string{
+			"JWT_ACCESS_COOKIE_NAME": "my_access", "JWT_REFRESH_COOKIE_NAME": "my_refresh",
+			"JWT_ACCESS_CSRF_COOKIE_NAME": "my_csrf_access", "JWT_REFRESH_CSRF_COOKIE_NAME": "my_csrf_refresh"},
+			Catalogs: with(flowCookies)},
 		{Name: "header-no-type", Env: map[string]string{"JWT_TOKEN_LOCATION": "headers", "JWT_HEADER_TYPE": ""},
 			Catalogs: []catalog{noTypeHeader}},
 		// Cookie attributes, several to a configuration: each start of the
