@@ -18,6 +18,7 @@ import (
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
+	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 	"gopkg.in/yaml.v3"
 )
@@ -77,9 +78,11 @@ var wantPermissions = map[string][]string{
 		"dynamodb:UpdateItem RevocationTable jti#*,sid#*",
 	},
 	// Logout verifies (never signs): the public keys, as the authorizer. It revokes
-	// sessions, and flask-minted tokens (no session; the legacy window) by jti.
+	// sessions, and flask-minted tokens (no session; the legacy window) by jti; a flask
+	// refresh token's record (jti# only) names the session the token bought at /refresh.
 	"LogoutFunction": {
 		"dynamodb:GetItem PublicKeysTable",
+		"dynamodb:BatchGetItem RevocationTable jti#*",
 		"dynamodb:PutItem RevocationTable jti#*,sid#*",
 		"dynamodb:UpdateItem RevocationTable jti#*,sid#*",
 	},
@@ -488,6 +491,9 @@ func checkRoles(t *testing.T, cfn template, params map[string]string) {
 				// Issue 12 item 11: the key prefixes the function's code writes, and no other.
 				t.Errorf("%s: %s on RevocationTable limited to keys %q, want dynamodb:LeadingKeys %q (handlers.RevocationWritePrefixes)",
 					id, action, keys, strings.Join(wantKeys, ","))
+			case id == "LogoutFunction" && table == "RevocationTable" && !write && keys != revocation.TokenKey("")+"*":
+				// Logout reads a flask refresh token's record for the session it bought, no other.
+				t.Errorf("LogoutFunction: %s on RevocationTable limited to keys %q, want dynamodb:LeadingKeys %q", action, keys, revocation.TokenKey("")+"*")
 			case id == "AuthorizerFunction" && strings.HasPrefix(action, "dynamodb:") && (write || (table != "RevocationTable" && table != "PublicKeysTable")):
 				t.Errorf("the authorizer may only read RevocationTable and PublicKeysTable; it has %s", grant)
 			case table == "UsersTable" && write && id != "PasswordFunction" &&

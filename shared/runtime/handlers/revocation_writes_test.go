@@ -153,6 +153,13 @@ func TestRevocationWrites(t *testing.T) {
 	env.invoke(t, handlers.LogoutFunction, rtProxy("POST", "/logout", flask, []string{"access_token_cookie", "refresh_token_cookie"}, flask["csrf_access_token"], ""), &resp)
 	wantStatus(t, "logout of a flask session", resp, 200, `{"logout":true}`)
 	check("logout of a flask session (no sid: its tokens by jti)", handlers.LogoutFunction)
+	flask = flaskJar(t, "testuser")
+	env.invoke(t, handlers.RefreshFunction, rtProxy("POST", "/refresh", flask, []string{"refresh_token_cookie"}, flask["csrf_refresh_token"], ""), &resp)
+	wantStatus(t, "trade of a flask refresh token", resp, 200, `{"refresh":true}`)
+	rec.take()
+	env.invoke(t, handlers.LogoutFunction, rtProxy("POST", "/logout", flask, []string{"access_token_cookie", "refresh_token_cookie"}, flask["csrf_access_token"], ""), &resp)
+	wantStatus(t, "logout with the flask cookies from before their trade", resp, 200, `{"logout":true}`)
+	check("logout with the flask cookies from before their trade (the access token by jti, the session bought)", handlers.LogoutFunction)
 
 	jar = login("testpass")
 	rec.take()

@@ -30,7 +30,7 @@ type Record struct {
 	// Session, on the consumed record of a legacy (flask-jwt-extended)
 	// refresh token, is the jwtgate session its one use opened: a reuse
 	// after the grace revokes that session, as the reuse of one of ours
-	// revokes the token's own session.
+	// revokes the token's own session, and so does a logout presenting it.
 	Session string
 }
 

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -11,7 +12,10 @@ import (
 
 // Logout answers POST /logout: it revokes the whole session (sid) of the
 // presented tokens, so the access and refresh tokens of that login both stop
-// working, clears the four cookies and answers {"logout":true}.
+// working, clears the four cookies and answers {"logout":true}. A token
+// flask-jwt-extended minted (the migration window) has no session: it is
+// revoked by its jti, and a flask refresh token that /refresh already
+// traded ends the jwtgate session it bought as well (revokeLegacy).
 //
 // When a cookie token is presented, the CSRF header must match the csrf
 // claim of one of the presented tokens (normally the access token's), so
@@ -83,11 +87,16 @@ func (s *Service) Logout() http.Handler {
 		revoked := map[string]bool{}
 		for _, c := range readable {
 			if c.Legacy {
-				// A flask-minted token has no session: revoke the token itself.
-				if err := s.revocations.Put(ctx, s.records().Token(c.ID, s.now())); err != nil {
-					log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "jti", c.ID, "err", err)
+				bought, err := s.revokeLegacy(ctx, c)
+				if err != nil {
+					log.ErrorContext(ctx, "logout failed closed", "reason", "revocation store", "jti", c.ID, "legacy", true, "err", err)
 					s.reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 					return
+				}
+				if bought != "" {
+					revoked[bought] = true
+					log.InfoContext(ctx, "logout", "user", c.Subject, "jti", c.ID, "legacy", true, "revoked_sid", bought)
+					continue
 				}
 				log.InfoContext(ctx, "logout", "user", c.Subject, "jti", c.ID, "legacy", true)
 				continue
@@ -133,4 +142,34 @@ func (s *Service) logoutCSRF(r *http.Request, readable []*tokens.Claims) string 
 		}
 	}
 	return "CSRF double submit tokens do not match"
+}
+
+// revokeLegacy revokes a flask-minted token, which names no session, by its
+// jti, and returns the jwtgate session it also revoked ("" for none).
+//
+// A flask refresh token may have been traded already (/refresh): its
+// consumed record names the session it bought, and whoever presents the
+// token here (a stale tab, a stolen copy) ends that session too, through
+// revokeBought, as a reuse of the token would. So the revocation by jti is
+// written only where no live record is (Consume, the condition the trade
+// writes under) and the record it loses to is the one read: a read before
+// a plain write would let a trade land in between, its record overwritten
+// and its session alive. A trade racing this logout either finds the token
+// revoked (and buys nothing) or is seen here. The record lost to stays: a
+// consumed one refuses the token already and still names the session for
+// a later reuse; a revocation by id already is the token's revocation.
+//
+// A flask access token carries no link to the session its refresh token
+// bought: it is revoked by jti only.
+func (s *Service) revokeLegacy(ctx context.Context, c *tokens.Claims) (string, error) {
+	now := s.now()
+	rec := s.records().Token(c.ID, now)
+	if c.Type != tokens.Refresh {
+		return "", s.revocations.Put(ctx, rec)
+	}
+	prior, won, err := s.revocations.Consume(ctx, rec)
+	if err != nil || won {
+		return "", err
+	}
+	return s.revokeBought(ctx, prior, now)
 }

@@ -1,8 +1,11 @@
 package session
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/metrics"
 	"github.com/jwtgate/jwtgate/shared/runtime/reply"
@@ -110,18 +113,21 @@ func (s *Service) Refresh() http.Handler {
 			// (their cookie jar already holds the new session); after it,
 			// someone else holds a copy, and the session the token bought
 			// is revoked, as for ours.
-			if now.Sub(prior.At) <= s.reuseGrace || prior.Session == "" {
+			bought := ""
+			if now.Sub(prior.At) > s.reuseGrace {
+				if bought, err = s.revokeBought(ctx, prior, now); err != nil {
+					log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
+					s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+					return
+				}
+			}
+			if bought == "" {
 				log.WarnContext(ctx, "refresh refused", "reason", "legacy refresh token reused", "first_used", prior.At)
 				s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 				return
 			}
-			if err := s.revocations.Put(ctx, s.records().Session(prior.Session, now)); err != nil {
-				log.ErrorContext(ctx, "refresh reuse detected but session revocation failed", "err", err)
-				s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
-				return
-			}
 			metrics.Count(ctx, metrics.TheftDetected)
-			log.WarnContext(ctx, "refresh token reuse detected: session revoked", "first_used", prior.At, "revoked_sid", prior.Session)
+			log.WarnContext(ctx, "refresh token reuse detected: session revoked", "first_used", prior.At, "revoked_sid", bought)
 			s.reply.Msg(w, http.StatusUnauthorized, msgRevoked)
 			return
 		}
@@ -148,4 +154,21 @@ func (s *Service) Refresh() http.Handler {
 		log.InfoContext(ctx, "refresh", "reuse_within_grace", !won)
 		reply.JSON(w, http.StatusOK, map[string]bool{"refresh": true})
 	})
+}
+
+// revokeBought revokes the jwtgate session a flask-jwt-extended refresh
+// token bought at its trade, which the token's consumed record (prior)
+// names, and returns that session's id; "" (and no write) when the record
+// names none (a revocation by id, or a record of one of ours). It is the one
+// rule for a traded flask token met again: a use of a copy after the reuse
+// grace (Refresh) and a logout presenting it (Logout) both end the session
+// it bought, since the old cookies stand for that session.
+func (s *Service) revokeBought(ctx context.Context, prior revocation.Record, now time.Time) (string, error) {
+	if !prior.Consumed || prior.Session == "" {
+		return "", nil
+	}
+	if err := s.revocations.Put(ctx, s.records().Session(prior.Session, now)); err != nil {
+		return "", fmt.Errorf("revoke session %s bought by a flask refresh token: %w", prior.Session, err)
+	}
+	return prior.Session, nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -44,16 +46,31 @@ type dynReply struct {
 	res    *http.Response
 }
 
+// dynDo is dynSend for the test goroutine: a transport error fails t.
 func dynDo(t *testing.T, base, method, path string, s dynSession, csrfCookie string, body any) dynReply {
 	t.Helper()
+	r, err := dynSend(base, method, path, s, csrfCookie, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// dynSend sends one request with the cookies of s (and, when csrfCookie is
+// not "", that cookie's value as X-CSRF-TOKEN). It never fails a test
+// itself, so goroutines can call it: t.Fatal belongs to the test goroutine.
+func dynSend(base, method, path string, s dynSession, csrfCookie string, body any) (dynReply, error) {
 	var rd io.Reader
 	if body != nil {
-		b, _ := json.Marshal(body)
+		b, err := json.Marshal(body)
+		if err != nil {
+			return dynReply{}, err
+		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
-		t.Fatal(err)
+		return dynReply{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -66,11 +83,14 @@ func dynDo(t *testing.T, base, method, path string, s dynSession, csrfCookie str
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return dynReply{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return dynReply{status: res.StatusCode, body: string(b), res: res}
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return dynReply{}, fmt.Errorf("%s %s: read body: %w", method, path, err)
+	}
+	return dynReply{status: res.StatusCode, body: string(b), res: res}, nil
 }
 
 func (r dynReply) want(t *testing.T, status int, body string) {
@@ -84,15 +104,20 @@ func (r dynReply) want(t *testing.T, status int, body string) {
 func parallelRefresh(t *testing.T, base string, s dynSession, n int) []dynReply {
 	t.Helper()
 	results := make([]dynReply, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = dynDo(t, base, "POST", "/refresh", maps.Clone(s), "csrf_refresh_token", nil)
+			results[i], errs[i] = dynSend(base, "POST", "/refresh", maps.Clone(s), "csrf_refresh_token", nil)
 		}()
 	}
 	wg.Wait()
+	// Failed here, on the test goroutine, once every tab has answered.
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("parallel refreshes: %v", err)
+	}
 	return results
 }
 
