@@ -101,7 +101,10 @@ STRINGS = (
 # Set but empty means empty here (an Authorization header without a type).
 EMPTY_OK = ("JWT_HEADER_TYPE",)
 # Kept as given, spaces included: flask's documented prefix is "Bearer ".
-UNSTRIPPED = ("JWT_QUERY_STRING_VALUE_PREFIX",)
+# The key pair (PEM, for JWT_ALGORITHM RS256, ES256, EdDSA) too: jwtgate
+# reads a key pair from its key set instead, so only the oracle's key pair
+# configurations set these.
+UNSTRIPPED = ("JWT_QUERY_STRING_VALUE_PREFIX", "JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY")
 
 GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
