@@ -14,7 +14,8 @@ part of jwtgate. Three users:
   it, exports its users and moves the session to `jwtgate dev`.
 
 Configuration comes from the same JWT_* environment variables jwtgate
-reads, converted to what Flask's app.config takes; a variable left unset
+reads (and flask's JWT_PRIVATE_KEY and JWT_PUBLIC_KEY, which jwtgate
+refuses), converted to what Flask's app.config takes; a variable left unset
 keeps the library's default, except JWT_TOKEN_LOCATION, which is
 ["cookies"] as in jwtgate. JWT_SECRET_KEY must be set (32 characters or
 more) so every worker, and the oracle's crafted tokens, share one key.
