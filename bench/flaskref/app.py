@@ -14,7 +14,8 @@ part of jwtgate. Three users:
   it, exports its users and moves the session to `jwtgate dev`.
 
 Configuration comes from the same JWT_* environment variables jwtgate
-reads, converted to what Flask's app.config takes; a variable left unset
+reads (and flask's JWT_PRIVATE_KEY and JWT_PUBLIC_KEY, which jwtgate
+refuses), converted to what Flask's app.config takes; a variable left unset
 keeps the library's default, except JWT_TOKEN_LOCATION, which is
 ["cookies"] as in jwtgate. JWT_SECRET_KEY must be set (32 characters or
 more) so every worker, and the oracle's crafted tokens, share one key.
@@ -101,7 +102,10 @@ STRINGS = (
 # Set but empty means empty here (an Authorization header without a type).
 EMPTY_OK = ("JWT_HEADER_TYPE",)
 # Kept as given, spaces included: flask's documented prefix is "Bearer ".
-UNSTRIPPED = ("JWT_QUERY_STRING_VALUE_PREFIX",)
+# The key pair (PEM, for JWT_ALGORITHM RS256, ES256, EdDSA) too: jwtgate
+# reads a key pair from its key set instead, so only the oracle's key pair
+# configurations set these.
+UNSTRIPPED = ("JWT_QUERY_STRING_VALUE_PREFIX", "JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY")
 
 GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}

@@ -290,6 +290,7 @@ func Load(env Getenv, mode Mode) (Config, error) {
 			r.errs = append(r.errs, fmt.Errorf("JWT_SECRET_KEY: %w", err))
 		}
 	}
+	r.keyPairVariables(c.Tokens.Algorithm)
 	if mode == Lambda && c.SecretKey == "" && c.SecretARN == "" {
 		r.errs = append(r.errs, errors.New("JWT_SECRET_ARN: required (or JWT_SECRET_KEY) outside dev mode"))
 	}
@@ -297,6 +298,27 @@ func Load(env Getenv, mode Mode) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// keyPairVariables refuses flask-jwt-extended's JWT_PRIVATE_KEY and
+// JWT_PUBLIC_KEY: jwtgate reads key pairs from its key set, and ignoring
+// them would have it sign with a key of its own that the Flask app cannot
+// verify, and refuse the Flask app's tokens, with nothing said. The value
+// is never quoted: it is a private key.
+func (r *reader) keyPairVariables(alg string) {
+	if !tokens.Asymmetric(alg) {
+		alg = "RS256"
+	}
+	if _, set := r.lookup("JWT_PRIVATE_KEY"); set {
+		r.errs = append(r.errs, fmt.Errorf("JWT_PRIVATE_KEY: not read (jwtgate takes key pairs from its key set, docs/keys.md): "+
+			"put the key into one with `jwtgate keys import --algorithm %s --file keys.json < private.pem` and pass the file's "+
+			"contents as JWT_SECRET_KEY (for a deployed stack: --stack NAME), then unset JWT_PRIVATE_KEY", alg))
+	}
+	if _, set := r.lookup("JWT_PUBLIC_KEY"); set {
+		r.errs = append(r.errs, fmt.Errorf("JWT_PUBLIC_KEY: not read (jwtgate takes key pairs from its key set, docs/keys.md): "+
+			"the key set holds the public half of each private key it signs with, and another app's public key joins it as a "+
+			"verify-only entry {\"kid\",\"alg\":%q,\"public_key\"}; unset JWT_PUBLIC_KEY", alg))
+	}
 }
 
 // legacyHashCost is the syntax of JWTGATE_LEGACY_HASH_COST; its bounds are

@@ -538,3 +538,48 @@ func TestClaimSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyPairVariables: flask-jwt-extended's JWT_PRIVATE_KEY and
+// JWT_PUBLIC_KEY stop the functions and `jwtgate dev` at start in every
+// mode, pointing to the key set and `keys import`, instead of being
+// ignored while another key signs; the value (a private key) is never
+// repeated.
+func TestKeyPairVariables(t *testing.T) {
+	const pemBody = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC"
+	key := "-----BEGIN PRIVATE KEY-----\n" + pemBody + "\n-----END PRIVATE KEY-----\n"
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"private key", map[string]string{"JWT_ALGORITHM": "ES256", "JWT_PRIVATE_KEY": key},
+			[]string{"JWT_PRIVATE_KEY: not read (jwtgate takes key pairs from its key set, docs/keys.md)",
+				"`jwtgate keys import --algorithm ES256 --file keys.json < private.pem`", "JWT_SECRET_KEY"}},
+		{"public key", map[string]string{"JWT_ALGORITHM": "EdDSA", "JWT_PUBLIC_KEY": key},
+			[]string{"JWT_PUBLIC_KEY: not read", `verify-only entry {"kid","alg":"EdDSA","public_key"}`}},
+		{"both, HMAC algorithm", map[string]string{"JWT_PRIVATE_KEY": key, "JWT_PUBLIC_KEY": key},
+			[]string{"JWT_PRIVATE_KEY: not read", "--algorithm RS256", "JWT_PUBLIC_KEY: not read"}},
+	} {
+		for _, mode := range []config.Mode{config.Lambda, config.Dev} {
+			t.Run(fmt.Sprintf("%s/mode %d", tc.name, mode), func(t *testing.T) {
+				tc.vars["JWT_SECRET_KEY"] = goodSecret
+				_, err := config.Load(env(tc.vars), mode)
+				if err == nil {
+					t.Fatal("Load = nil error, want the key pair variables refused")
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not say %q", err, w)
+					}
+				}
+				if strings.Contains(err.Error(), pemBody) {
+					t.Errorf("error %q repeats the key", err)
+				}
+			})
+		}
+	}
+	// Empty is unset, as for every variable.
+	if _, err := config.Load(env(map[string]string{"JWT_SECRET_KEY": goodSecret, "JWT_PRIVATE_KEY": " ", "JWT_PUBLIC_KEY": ""}), config.Lambda); err != nil {
+		t.Errorf("Load with empty key pair variables: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -134,8 +135,9 @@ func (s KeySet) JSON() string {
 	return string(b)
 }
 
-// DerivedKID names a plain secret: 8 bytes of its SHA-256, which identify
-// the key without revealing anything usable about a 256-bit secret.
+// DerivedKID names a plain secret, or an imported key pair by its public
+// key's PEM: 8 bytes of its SHA-256, which identify the key without
+// revealing anything usable about a 256-bit secret.
 func DerivedKID(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return "k" + hex.EncodeToString(sum[:8])
@@ -390,4 +392,64 @@ func Import(raw, key string) (KeySet, error) {
 		return Promote(raw, next.KID)
 	}
 	return KeySet{Keys: append([]KeyEntry{next}, es...)}, nil
+}
+
+// importedID names an imported key pair while it is read, before its kid
+// (derived from its public key) is known.
+const importedID = "imported"
+
+// ImportKeyPair returns raw's key set with the key pair another app signs
+// with (the Flask app's JWT_PRIVATE_KEY: PEM, PKCS #8 or the PKCS #1 and
+// SEC 1 forms) for alg in front: it signs from now on, so that app's
+// JWT_PUBLIC_KEY verifies jwtgate's tokens, and every key raw held still
+// verifies. Which key fits alg is tokens' to say (ParsePrivateKeyPEM calls
+// CheckKey). Its kid is DerivedKID of its public key's PEM, so a set
+// already holding it only moves it to the front. raw "" is an empty set.
+// Keys of another algorithm are kept here; the caller drops them, as a
+// rotation to another algorithm does.
+func ImportKeyPair(raw, alg, privatePEM string) (KeySet, error) {
+	if !tokens.Asymmetric(alg) {
+		return KeySet{}, fmt.Errorf("%w: %q is not a key pair algorithm", tokens.ErrUnsupportedAlgorithm, alg)
+	}
+	if block, rest := pem.Decode([]byte(privatePEM)); block != nil && strings.TrimSpace(string(rest)) != "" {
+		return KeySet{}, fmt.Errorf("secret: imported key: %w: more than one PEM block; want the private key alone", tokens.ErrKeyType)
+	}
+	k, err := tokens.ParsePrivateKeyPEM(alg, importedID, privatePEM)
+	if err != nil {
+		return KeySet{}, fmt.Errorf("secret: imported key: %w%s", err, fittingAlgorithm(alg, privatePEM))
+	}
+	pub, err := k.PublicKeyPEM()
+	if err != nil {
+		return KeySet{}, err
+	}
+	k.ID = DerivedKID(pub)
+	next, err := Entry(k)
+	if err != nil {
+		return KeySet{}, err
+	}
+	if strings.TrimSpace(raw) == "" {
+		return KeySet{Keys: []KeyEntry{next}}, nil
+	}
+	es, err := entries(raw)
+	if err != nil {
+		return KeySet{}, err
+	}
+	if index(es, next.KID) >= 0 {
+		return Promote(raw, next.KID)
+	}
+	return KeySet{Keys: append([]KeyEntry{next}, es...)}, nil
+}
+
+// fittingAlgorithm names the algorithm a private key that does not fit alg
+// is for, when it is one jwtgate takes: the likeliest mistake is the flag.
+func fittingAlgorithm(alg, privatePEM string) string {
+	for _, a := range tokens.Algorithms {
+		if a == alg || !tokens.Asymmetric(a) {
+			continue
+		}
+		if _, err := tokens.ParsePrivateKeyPEM(a, importedID, privatePEM); err == nil {
+			return fmt.Sprintf(" (it is an %s key: --algorithm %s, and JWT_ALGORITHM=%s as the other app has it)", a, a, a)
+		}
+	}
+	return ""
 }

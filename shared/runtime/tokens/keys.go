@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -145,6 +146,15 @@ func ParsePrivateKeyPEM(alg, id, text string) (Key, error) {
 	}
 	var parsed any
 	var err error
+	switch {
+	case block.Type == "PUBLIC KEY" || block.Type == "RSA PUBLIC KEY" || block.Type == "CERTIFICATE":
+		// The likeliest mix-up (flask's JWT_PUBLIC_KEY for its
+		// JWT_PRIVATE_KEY): say so rather than x509's ASN.1 complaint.
+		return Key{}, fmt.Errorf("%w: key %q: a %s block, not a private key", ErrKeyType, id, block.Type)
+	case block.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED"):
+		// PyJWT cannot read it either: flask passes no passphrase.
+		return Key{}, fmt.Errorf("%w: key %q: the private key is encrypted: decrypt it first (openssl pkey -in KEY -out PLAIN)", ErrKeyType, id)
+	}
 	switch block.Type {
 	case "RSA PRIVATE KEY":
 		parsed, err = x509.ParsePKCS1PrivateKey(block.Bytes)

@@ -110,5 +110,23 @@ func configs() []config {
 			Catalogs: []catalog{loginOnly}},
 		{Name: "host-prefix-domain", Env: map[string]string{"JWT_ACCESS_COOKIE_NAME": "__Host-access", "JWT_COOKIE_DOMAIN": "example.test",
 			"JWT_COOKIE_SECURE": "true"}, Catalogs: []catalog{loginOnly}},
+		// Key pairs (tests/test_asymmetric_crypto.py): flask with
+		// JWT_PRIVATE_KEY and JWT_PUBLIC_KEY, jwtgate with the same key pair
+		// in its key set. The claim matrix's and algCases' HMAC tokens are
+		// then tokens of an algorithm the server does not allow.
+		pairConfig("rs256", "RS256", nil, with(flowCookies, csrfCrafted, claimMatrix, freshness, refreshCrafted, algCases,
+			keyPairCases, passwordChange)...),
+		pairConfig("es256", "ES256", map[string]string{"JWT_TOKEN_LOCATION": "headers"},
+			with(flowHeaders, claimMatrix, algCases, keyPairCases)...),
+		// RS256 signing with HS256 also allowed: flask decodes every token
+		// with JWT_PUBLIC_KEY, jwtgate with the key the kid (or the
+		// algorithm) binds.
+		pairConfig("rs256-decode-hs256", "RS256", map[string]string{"JWT_DECODE_ALGORITHMS": "RS256,HS256"},
+			loginOnly, issuedProtected, algCases, keyPairCases),
+		// flask's own key pair variables given to both: jwtgate refuses to
+		// start rather than sign with a key of its own.
+		{Name: "key-pair-variables", Env: map[string]string{"JWT_ALGORITHM": "RS256",
+			"JWT_PRIVATE_KEY": serverPair("RS256").privatePEM(), "JWT_PUBLIC_KEY": serverPair("RS256").publicPEM()},
+			Catalogs: []catalog{loginOnly}},
 	}
 }

@@ -3,7 +3,8 @@
 // fidelity_test) start the reference Flask app (bench/flaskref, on the
 // Debian flask-jwt-extended 4.4.4 under /usr/bin/python3) and `jwtgate dev`
 // (the binary built from cmd/jwtgate, as a user runs it) with the same JWT_*
-// environment and the same signing key, drive both with the same request
+// environment and the same signing key (a key pair in the form each reads:
+// flask's JWT_PRIVATE_KEY/JWT_PUBLIC_KEY, jwtgate's key set), drive both with the same request
 // scripts, and compare status, body and every Set-Cookie attribute.
 //
 // A difference passes only when testdata/differences.json names it, and

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"sort"
@@ -63,14 +64,16 @@ type kit struct {
 	Now       time.Time
 	Locations []string
 	Names     names
+	// Pair is the configuration's key pair (nil: HMAC with secretKey).
+	Pair *keyPair
 }
 
-func newKit(env map[string]string, now time.Time) kit {
+func newKit(env map[string]string, now time.Time, pair *keyPair) kit {
 	loc := []string{"cookies"}
 	if v := env["JWT_TOKEN_LOCATION"]; v != "" {
 		loc = strings.Split(v, ",")
 	}
-	return kit{Env: env, Now: now, Locations: loc, Names: namesOf(env)}
+	return kit{Env: env, Now: now, Locations: loc, Names: namesOf(env), Pair: pair}
 }
 
 func (k kit) has(loc string) bool {
@@ -83,8 +86,8 @@ func (k kit) has(loc string) bool {
 }
 
 // access and refresh are valid crafted token claims.
-func (k kit) access() claims  { return tokenClaims(k.Now, "access", k.Env) }
-func (k kit) refresh() claims { return tokenClaims(k.Now, "refresh", k.Env) }
+func (k kit) access() claims  { return tokenClaims(k.Now, "access", k.Env, k.Pair) }
+func (k kit) refresh() claims { return tokenClaims(k.Now, "refresh", k.Env, k.Pair) }
 
 // present sends tok where the configuration looks first, as an access
 // token (kind "access") or refresh token.
@@ -116,6 +119,22 @@ type config struct {
 	Name     string
 	Env      map[string]string
 	Catalogs []catalog
+	// Flask and JWTGate are set over Env for one server only: where the two
+	// read the same setting from different variables (a key pair:
+	// pairConfig).
+	Flask, JWTGate map[string]string
+	// Pair is the key pair crafted tokens are signed with (nil: secretKey).
+	Pair *keyPair
+}
+
+// envFor is Env with over set on top.
+func (c config) envFor(over map[string]string) map[string]string {
+	out := maps.Clone(c.Env)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, over)
+	return out
 }
 
 // TestFidelity runs every configuration's cases on the reference app and
@@ -182,8 +201,8 @@ func runConfig(t *testing.T, reg *registry, cfg config, seen func(id string)) (i
 	var ferr, gerr error
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); flask, ferr = startFlask(root, cfg.Env) }()
-	go func() { defer wg.Done(); gate, gerr = startJWTGate(jwtgateBin, cfg.Env) }()
+	go func() { defer wg.Done(); flask, ferr = startFlask(root, cfg.envFor(cfg.Flask)) }()
+	go func() { defer wg.Done(); gate, gerr = startJWTGate(jwtgateBin, cfg.envFor(cfg.JWTGate)) }()
 	wg.Wait()
 	if flask != nil {
 		defer flask.Stop()
@@ -210,7 +229,7 @@ func runConfig(t *testing.T, reg *registry, cfg config, seen func(id string)) (i
 	})
 	client := &http.Client{Timeout: 15 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	k := newKit(cfg.Env, time.Now())
+	k := newKit(cfg.Env, time.Now(), cfg.Pair)
 	cases, steps := 0, 0
 	for _, cat := range cfg.Catalogs {
 		for _, sc := range cat(k) {

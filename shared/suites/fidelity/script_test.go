@@ -235,15 +235,20 @@ func (s *side) remember(o outcome) {
 // craftCSRF is the csrf claim of crafted tokens, so scripts can send it.
 const craftCSRF = "crafted-csrf-value"
 
-// claims are a crafted token's claims; remove and set edit a copy.
-type claims map[string]any
+// claims are a crafted token's claims and the key pairs of the
+// configuration they are signed for (nil: HMAC with secretKey); with and
+// without edit a copy.
+type claims struct {
+	m    map[string]any
+	pair *keyPair
+}
 
 // tokenClaims are the claims of a valid access (or refresh) token as both
 // servers issue them, for testuser, at now; env adds iss and aud as the
 // configuration encodes them, and names the identity claim
-// (JWT_IDENTITY_CLAIM).
-func tokenClaims(now time.Time, typ string, env map[string]string) claims {
-	c := claims{
+// (JWT_IDENTITY_CLAIM). pair is the configuration's key pair, if any.
+func tokenClaims(now time.Time, typ string, env map[string]string, pair *keyPair) claims {
+	c := map[string]any{
 		"fresh": false, "iat": now.Unix(), "jti": uuid.NewString(), "type": typ, "sub": "testuser",
 		"nbf": now.Unix(), "csrf": craftCSRF, "exp": now.Add(5 * time.Minute).Unix(),
 		"sid": uuid.NewString(), "roles": []string{"user"},
@@ -263,16 +268,16 @@ func tokenClaims(now time.Time, typ string, env map[string]string) claims {
 			c["aud"] = list
 		}
 	}
-	return c
+	return claims{m: c, pair: pair}
 }
 
 func (c claims) with(kv ...any) claims {
-	out := claims{}
-	for k, v := range c {
-		out[k] = v
+	out := claims{m: map[string]any{}, pair: c.pair}
+	for k, v := range c.m {
+		out.m[k] = v
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i].(string)] = kv[i+1]
+		out.m[kv[i].(string)] = kv[i+1]
 	}
 	return out
 }
@@ -280,30 +285,48 @@ func (c claims) with(kv ...any) claims {
 func (c claims) without(keys ...string) claims {
 	out := c.with()
 	for _, k := range keys {
-		delete(out, k)
+		delete(out.m, k)
 	}
 	return out
 }
 
-// sign signs c with the shared key and alg (HS256 when empty); extra
-// header fields are set as given.
-func (c claims) sign(alg string, hdr ...any) string {
-	return c.signWith(alg, []byte(secretKey), hdr...)
+// only is c's signing with these claims alone.
+func (c claims) only(kv ...any) claims {
+	return claims{m: map[string]any{}, pair: c.pair}.with(kv...)
 }
 
-func (c claims) signWith(alg string, key []byte, hdr ...any) string {
+// sign signs c with alg and the configuration's key for it: "" is the
+// configuration's algorithm (HS256, or its key pair's), HS* use the shared
+// secretKey, an asymmetric algorithm the configuration's key pair when it
+// is of that algorithm, else the harness's own key of that type (a key
+// neither server holds). Extra header fields are set as given.
+func (c claims) sign(alg string, hdr ...any) string {
+	if alg == "" {
+		alg = c.pair.algorithm()
+	}
+	return c.signWith(alg, c.pair.signingKey(alg), hdr...)
+}
+
+// signOther signs c with the configuration's algorithm and a key neither
+// server holds.
+func (c claims) signOther() string {
+	alg := c.pair.algorithm()
+	return c.signWith(alg, c.pair.otherKey(alg))
+}
+
+func (c claims) signWith(alg string, key any, hdr ...any) string {
 	if alg == "" {
 		alg = "HS256"
 	}
 	if alg == "none" {
-		t := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims(c))
+		t := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims(c.m))
 		s, err := t.SignedString(jwt.UnsafeAllowNoneSignatureType)
 		if err != nil {
 			panic(err)
 		}
 		return s
 	}
-	t := jwt.NewWithClaims(jwt.GetSigningMethod(alg), jwt.MapClaims(c))
+	t := jwt.NewWithClaims(jwt.GetSigningMethod(alg), jwt.MapClaims(c.m))
 	for i := 0; i+1 < len(hdr); i += 2 {
 		t.Header[hdr[i].(string)] = hdr[i+1]
 	}

@@ -86,7 +86,8 @@ const usageText = `usage:
   jwtgate keys promote KEYS --kid K          (K signs from now on)
   jwtgate keys retire KEYS --kid K           (K stops verifying)
   jwtgate keys publish KEYS
-  jwtgate keys import KEYS [--algorithm A] < key  (another app's HMAC key signs from now on)
+  jwtgate keys import KEYS [--algorithm A] < key  (another app's key signs from now on: its
+                                             HMAC key, or its PEM private key for A = a key pair)
 
 KEYS is --secret-id ARN, --stack NAME or --file F, with --public-keys-table T (or
 JWT_PUBLIC_KEYS_TABLE) to publish the public keys verifiers read; A is one of

@@ -340,29 +340,36 @@ func keysPublish(ctx context.Context, args []string, env Env) error {
 }
 
 // maxImportedKey bounds what keys import reads from stdin: an HMAC key is
-// a short string; more is a wrong file piped in.
-const maxImportedKey = 4096
+// a short string; more is a wrong file piped in. maxImportedPEM is the
+// same for a PEM private key (an RSA 8192-bit key is about 6.4 KB).
+const (
+	maxImportedKey = 4096
+	maxImportedPEM = 16 << 10
+)
 
-// keysImport puts the HMAC key another app signs with (the Flask app's
-// JWT_SECRET_KEY) in front of the key set, so that during a migration both
-// apps sign with it and verify each other's tokens, and the keys already in
-// the set still verify. The key is read from stdin, never from the command
-// line, where process lists and shell history would keep it. Rotating away
-// from it afterwards is `keys rotate`, then `keys retire --kid` once the
-// tokens it signed have expired.
+// keysImport puts the key another app signs with in front of the key set,
+// so that during a migration both apps sign with it and verify each
+// other's tokens, and the keys already in the set still verify: the HMAC
+// key (the Flask app's JWT_SECRET_KEY) for HS*, the PEM private key (its
+// JWT_PRIVATE_KEY) for EdDSA, ES256 and RS256. The key is read from stdin,
+// never from the command line, where process lists and shell history would
+// keep it. Rotating away from it afterwards is `keys rotate`, then `keys
+// retire --kid` once the tokens it signed have expired.
 func keysImport(ctx context.Context, args []string, env Env) error {
 	fl, ks := keyFlags("keys import", env)
-	alg := fl.String("algorithm", tokens.DefaultAlgorithm, "JWT_ALGORITHM the other app signs with (HS256, HS384, HS512)")
+	alg := fl.String("algorithm", tokens.DefaultAlgorithm, "JWT_ALGORITHM the other app signs with (HS256, HS384, HS512; EdDSA, ES256, RS256 with its PEM private key)")
 	if _, err := parse(fl, args, 0); err != nil {
 		return err
 	}
 	if err := tokens.CheckAlgorithm(*alg); err != nil {
 		return usagef("--algorithm: %v", err)
 	}
-	if tokens.Asymmetric(*alg) {
-		return usagef("keys import: --algorithm %s: only an HMAC key (JWT_SECRET_KEY; HS256, HS384, HS512) can be imported", *alg)
+	pair := tokens.Asymmetric(*alg)
+	limit := maxImportedKey
+	if pair {
+		limit = maxImportedPEM
 	}
-	key, err := readImportedKey(env.Stdin)
+	key, err := readImported(env.Stdin, limit, !pair)
 	if err != nil {
 		return err
 	}
@@ -371,7 +378,16 @@ func keysImport(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	set, err := secret.Import(raw, key)
+	var set secret.KeySet
+	if pair {
+		if set, err = secret.ImportKeyPair(raw, *alg, key); err == nil {
+			// The set signs with one algorithm: keys of another one (the
+			// stack's generated HMAC secret) go, as in a rotation.
+			set = sameFamily(set, set.Keys[0], env)
+		}
+	} else {
+		set, err = secret.Import(raw, key)
+	}
 	if err != nil {
 		return err
 	}
@@ -384,33 +400,37 @@ func keysImport(ctx context.Context, args []string, env Env) error {
 		verify = "it alone verifies"
 	}
 	fmt.Fprintf(env.Stdout, "imported key %s into %s: it signs from now on, %s\n", kid, ks.name(), verify)
+	rotate := "jwtgate keys rotate"
 	if *alg != tokens.DefaultAlgorithm {
-		fmt.Fprintf(env.Stdout, "set JWT_ALGORITHM=%s on every function, as the other app has it\n", *alg)
+		fmt.Fprintf(env.Stdout, "set JWT_ALGORITHM=%s on every function (template: JwtAlgorithm=%s), as the other app has it\n", *alg, *alg)
+		// Without it a rotation makes an HS256 key and drops this one.
+		rotate += " --algorithm " + *alg
 	}
-	fmt.Fprintf(env.Stdout, "to move away from it later: `jwtgate keys rotate`, then, once the tokens it signed have expired, `jwtgate keys retire --kid %s`\n", kid)
+	fmt.Fprintf(env.Stdout, "to move away from it later: `%s`, then, once the tokens it signed have expired, `jwtgate keys retire --kid %s`\n", rotate, kid)
 	return nil
 }
 
-// readImportedKey reads one key from r, without the line ending a shell
-// or an editor adds; any other byte is part of the key, as it is for the
-// app that signs with it.
-func readImportedKey(r io.Reader) (string, error) {
+// readImported reads one key of at most limit bytes from r, without the
+// line ending a shell or an editor adds; any other byte is part of the
+// key, as it is for the app that signs with it. oneLine refuses a key of
+// several lines (an HMAC key; a PEM key has several).
+func readImported(r io.Reader, limit int, oneLine bool) (string, error) {
 	if r == nil {
 		r = bytes.NewReader(nil)
 	}
-	raw, err := io.ReadAll(io.LimitReader(r, maxImportedKey+1))
+	raw, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return "", fmt.Errorf("keys import: read stdin: %w", err)
 	}
-	if len(raw) > maxImportedKey {
-		return "", usagef("keys import: stdin holds more than %d bytes; want the key alone", maxImportedKey)
+	if len(raw) > limit {
+		return "", usagef("keys import: stdin holds more than %d bytes; want the key alone", limit)
 	}
 	raw = bytes.TrimSuffix(raw, []byte("\n"))
 	raw = bytes.TrimSuffix(raw, []byte("\r"))
 	if len(raw) == 0 {
 		return "", usagef("keys import: no key on stdin (it is read from there, never from the command line): e.g. `jwtgate keys import --file keys.json < flask-secret`")
 	}
-	if bytes.ContainsAny(raw, "\n") {
+	if oneLine && bytes.ContainsAny(raw, "\n") {
 		return "", usagef("keys import: stdin holds several lines; want the key alone")
 	}
 	return string(raw), nil

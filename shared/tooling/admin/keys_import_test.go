@@ -67,6 +67,12 @@ func flaskVerdict(t *testing.T, key, token string) (int, string) {
 // functions do from JWT_SECRET_KEY, with the legacy token window open.
 func keysOf(t *testing.T, file string) *tokens.Service {
 	t.Helper()
+	return keysFor(t, file, "")
+}
+
+// keysFor is keysOf with JWT_ALGORITHM=alg ("" for the default).
+func keysFor(t *testing.T, file, alg string) *tokens.Service {
+	t.Helper()
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +81,7 @@ func keysOf(t *testing.T, file string) *tokens.Service {
 	if err != nil {
 		t.Fatalf("the functions would not start on %s: %v", file, err)
 	}
-	svc, err := tokens.New(tokens.Options{Keys: keys, LegacyUntil: time.Now().Add(time.Hour)})
+	svc, err := tokens.New(tokens.Options{Algorithm: alg, Keys: keys, LegacyUntil: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +213,7 @@ func TestKeysImportRefuses(t *testing.T) {
 		{"no key", hmac.stdout, "", nil, admin.ExitUsage, "no key on stdin (it is read from there, never from the command line)"},
 		{"two lines", hmac.stdout, flaskKey + "\n" + flaskKey + "\n", nil, admin.ExitUsage, "stdin holds several lines"},
 		{"too long", hmac.stdout, strings.Repeat("k", 5000), nil, admin.ExitUsage, "stdin holds more than 4096 bytes"},
-		{"key pair algorithm", hmac.stdout, flaskKey, []string{"--algorithm", "RS256"}, admin.ExitUsage, "only an HMAC key (JWT_SECRET_KEY; HS256, HS384, HS512) can be imported"},
+		{"HMAC key as a key pair", hmac.stdout, flaskKey, []string{"--algorithm", "RS256"}, admin.ExitFailure, "no PEM block"},
 		{"unknown algorithm", hmac.stdout, flaskKey, []string{"--algorithm", "none"}, admin.ExitUsage, "--algorithm:"},
 		{"set of key pairs", pair.stdout, flaskKey, nil, admin.ExitFailure, "is an EdDSA key pair: an HMAC key cannot join the set"},
 		{"argument", hmac.stdout, "", []string{flaskKey}, admin.ExitUsage, "keys import"},

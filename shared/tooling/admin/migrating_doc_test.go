@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/config"
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
+	"github.com/jwtgate/jwtgate/shared/testkit/dynamolocal"
 	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
 )
 
@@ -55,17 +58,31 @@ func TestMigratingGuide(t *testing.T) {
 		jsonl.Write(append(b, '\n'))
 	}
 	csvBody := strings.Replace(docBlocks(t, "csv")[0], "pbkdf2:sha256:260000$Qm9vdHN0cmFwU2Fs$...", hs[2], 1)
-	files := map[string]string{"users.jsonl": jsonl.String(), "users.csv": csvBody, "flask-secret": flaskKey + "\n"}
+	// The Flask app of the key pair variant: an RSA key as
+	// `openssl genrsa -traditional` writes it.
+	flaskPEM := pemKey(t, newSigner(t, "RS256", 2048), "pkcs1")
+	files := map[string]string{"users.jsonl": jsonl.String(), "users.csv": csvBody, "flask-secret": flaskKey + "\n",
+		"flask-private.pem": flaskPEM}
 
 	f := newFixture(t, true)
 	env := map[string]string{}
 	ran := 0
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "keys.json") // written by the guide's commands themselves
+	// The key pair variant is another Flask app: its own key file, and the
+	// public keys table it publishes to ($TABLE).
+	pairFile := filepath.Join(dir, "pair-keys.json")
+	table := "pub-" + dynamolocal.RandomName()
+	if err := dynamostore.CreatePublicKeysTable(context.Background(), server.Client(t), table); err != nil {
+		t.Fatal(err)
+	}
+	pairRan := false
 	kid := ""
 	deploys := 0
 	for _, block := range docBlocks(t, "sh") {
 		for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+			line, _, _ = strings.Cut(line, " #") // a comment
+			pair := strings.Contains(line, "flask-private.pem")
 			fields := strings.Fields(line)
 			switch {
 			case len(fields) == 2 && fields[0] == "export":
@@ -82,8 +99,12 @@ func TestMigratingGuide(t *testing.T) {
 				}
 				for i, a := range args {
 					switch body, ok := files[a]; {
+					case a == "keys.json" && pair:
+						args[i] = pairFile
 					case a == "keys.json":
 						args[i] = keyFile
+					case a == "$TABLE":
+						args[i] = table
 					case a == "KID":
 						if kid == "" {
 							t.Fatalf("guide line %q: KID before `keys import` printed one", line)
@@ -97,6 +118,10 @@ func TestMigratingGuide(t *testing.T) {
 				ran++
 				if strings.Contains(line, "user import") && !strings.Contains(r.stdout, "JWTGATE_LEGACY_HASH_COST=") {
 					t.Errorf("%s: stdout %q, want the cost advice the guide promises", line, r.stdout)
+				}
+				if pair {
+					pairRan = true
+					continue
 				}
 				if strings.Contains(line, "keys import") {
 					m := regexp.MustCompile(`imported key (k[0-9a-f]{16}) `).FindStringSubmatch(r.stdout)
@@ -120,6 +145,16 @@ func TestMigratingGuide(t *testing.T) {
 	}
 	if ran == 0 {
 		t.Fatal("the guide runs no jwtgate command")
+	}
+	// The key pair variant: the Flask app's key signs, its public half is
+	// published.
+	if !pairRan {
+		t.Error("the guide imports no key pair")
+	} else if set := mustSet(t, pairFile); len(set.Keys) != 1 || set.Keys[0].Alg != "RS256" {
+		t.Errorf("key set after the guide's key pair import: %+v, want the Flask app's RS256 key alone", set.Keys)
+	} else if pub, err := dynamostore.NewPublicKeys(server.Client(t), table).PublicKeys(context.Background()); err != nil ||
+		!strings.Contains(pub, set.Keys[0].KID) {
+		t.Errorf("public keys table after the guide's key pair import: %q (%v), want %s", pub, err, set.Keys[0].KID)
 	}
 	// The CSV example imports too.
 	f.mustRun("", "user", "import", "--file", writeFile(t, "users.csv", files["users.csv"]))

@@ -9,6 +9,10 @@ flask-jwt-extended writes as a numeric "fresh" claim. FLASK_MINT_CLAIMS, a
 JSON object in the environment, is passed to both tokens as
 additional_claims (e.g. a roles claim the Flask app writes itself).
 FLASK_IDENTITY_CLAIM in the environment is the app's JWT_IDENTITY_CLAIM.
+FLASK_ALGORITHM, FLASK_PRIVATE_KEY and FLASK_PUBLIC_KEY (PEM) are its
+JWT_ALGORITHM, JWT_PRIVATE_KEY and JWT_PUBLIC_KEY, for an app that signs
+with a key pair (SECRET is then unused; set_access_cookies decodes the token
+it writes for its csrf claim, hence the public key).
 """
 import json
 import os
@@ -26,6 +30,9 @@ claims = json.loads(os.environ.get("FLASK_MINT_CLAIMS") or "{}")
 app = Flask(__name__)
 app.config.update(JWT_SECRET_KEY=secret, JWT_TOKEN_LOCATION=["cookies"], JWT_COOKIE_SECURE=False,
                   JWT_IDENTITY_CLAIM=os.environ.get("FLASK_IDENTITY_CLAIM") or "sub")
+if os.environ.get("FLASK_ALGORITHM"):
+    app.config.update(JWT_ALGORITHM=os.environ["FLASK_ALGORITHM"], JWT_PRIVATE_KEY=os.environ.get("FLASK_PRIVATE_KEY", ""),
+                      JWT_PUBLIC_KEY=os.environ.get("FLASK_PUBLIC_KEY", ""))
 JWTManager(app)
 
 
