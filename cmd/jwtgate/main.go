@@ -147,13 +147,17 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	// The demo web app answers the paths no route matches, like a static
 	// site deployed beside the API.
-	opts := devserver.Options{Template: src, TemplateDir: templateDir, Getenv: os.LookupEnv, Log: log,
+	getenv, err := devserver.TemplateEnv(src, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	opts := devserver.Options{Template: src, TemplateDir: templateDir, Getenv: getenv, Log: log,
 		Fallback: webapp.Handler(), FunctionOutput: stderr}
 	var emulated []devserver.FunctionInfo
 	switch *invoke {
 	case "inprocess":
 	case "rie":
-		pool, getenv, infos, closePool, err := emulatorInvoker(ctx, src, templateDir, *endpoint, os.LookupEnv, stderr)
+		pool, getenv, infos, closePool, err := emulatorInvoker(ctx, src, templateDir, *endpoint, getenv, stderr)
 		if err != nil {
 			return err
 		}

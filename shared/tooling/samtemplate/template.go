@@ -624,3 +624,23 @@ func scalar(n *yaml.Node) string {
 	}
 	return n.Value
 }
+
+// GlobalLiterals returns the variables the Globals' function environment
+// sets to a plain non-empty value rather than through a parameter or
+// another intrinsic function: settings a team wrote into the template
+// (JWT_REFRESH_COOKIE_PATH: /api/refresh), which every deployed function
+// reads as they are. `jwtgate dev` reads them too (devserver.TemplateEnv),
+// so a setting without a parameter behaves alike locally and in AWS.
+func GlobalLiterals(src []byte) (map[string]string, error) {
+	root, err := parseYAML(src)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for name, v := range pairs(get(get(get(get(root, "Globals"), "Function"), "Environment"), "Variables")) {
+		if fn, _ := intrinsic(v); fn == "" && v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) != "" {
+			out[name] = v.Value
+		}
+	}
+	return out, nil
+}
