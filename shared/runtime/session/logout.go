@@ -89,6 +89,12 @@ func (s *Service) Logout() http.Handler {
 					s.reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 					return
 				}
+				if c.LegacyIdentity != "" {
+					// Its Flask identity is not looked up: revoking by jti needs
+					// no username, and logout then works whatever the lookup does.
+					log.InfoContext(ctx, "logout", "identity", c.LegacyIdentity, "jti", c.ID, "legacy", true)
+					continue
+				}
 				log.InfoContext(ctx, "logout", "user", c.Subject, "jti", c.ID, "legacy", true)
 				continue
 			}

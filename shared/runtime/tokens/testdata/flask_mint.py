@@ -9,6 +9,8 @@ flask-jwt-extended writes as a numeric "fresh" claim. FLASK_MINT_CLAIMS, a
 JSON object in the environment, is passed to both tokens as
 additional_claims (e.g. a roles claim the Flask app writes itself).
 FLASK_IDENTITY_CLAIM in the environment is the app's JWT_IDENTITY_CLAIM.
+FLASK_IDENTITY_INT=1 passes IDENTITY as an int, as an app does with
+create_access_token(identity=user.id).
 """
 import json
 import os
@@ -20,6 +22,8 @@ from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_
                                 set_access_cookies, set_refresh_cookies)
 
 secret, identity = sys.argv[1], sys.argv[2]
+if os.environ.get("FLASK_IDENTITY_INT") == "1":
+    identity = int(identity)
 fresh = timedelta(seconds=int(sys.argv[3])) if len(sys.argv) > 3 else True
 claims = json.loads(os.environ.get("FLASK_MINT_CLAIMS") or "{}")
 
