@@ -17,6 +17,7 @@ import (
 
 	"github.com/jwtgate/jwtgate"
 	"github.com/jwtgate/jwtgate/shared/runtime/cors"
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/tooling/samtemplate"
@@ -111,6 +112,11 @@ var signers = []string{"LoginFunction", "RefreshFunction", "PasswordFunction"}
 
 var hmacVerifiers = []string{"LogoutFunction", "AuthorizerFunction"}
 
+// legacyIdentityLookup is the grant AuthorizerFunction and RefreshFunction have while
+// LegacyIdentities is imported: one Query of the users table's identity index, which projects
+// the keys alone (dynamostore.Identities), never the table itself.
+const legacyIdentityLookup = "dynamodb:Query UsersTable/index/identity"
+
 // legacyHashUpgrade is the grant LoginFunction has while LegacyHashCost is set: the upgrade
 // of an imported hash to argon2id at the user's next login (dynamostore.Users.ReplaceHash).
 const legacyHashUpgrade = "dynamodb:UpdateItem UsersTable"
@@ -152,13 +158,17 @@ func wantEnv(function string) map[string]string {
 		env["JWTGATE_REFRESH_REUSE_GRACE"] = "!Ref RefreshReuseGrace"
 		env["USERS_TABLE"] = "!Ref UsersTable"
 		env["JWTGATE_LEGACY_TOKENS_UNTIL"] = "!Ref LegacyTokensUntil"
+		env["JWTGATE_LEGACY_IDENTITIES"] = "!Ref LegacyIdentities"
 	case "LogoutFunction":
 		env["JWTGATE_LEGACY_TOKENS_UNTIL"] = "!Ref LegacyTokensUntil"
+		env["JWTGATE_LEGACY_IDENTITIES"] = "!Ref LegacyIdentities"
 	case "AuthorizerFunction":
 		env["JWTGATE_ROLE_RULES"] = "!Ref RoleRules"
 		env["JWTGATE_ROLE_DENIAL"] = "!Ref RoleDenial"
 		env["JWTGATE_AUTHORIZER_CACHE_TTL"] = "!Ref AuthorizerCacheTtl"
 		env["JWTGATE_LEGACY_TOKENS_UNTIL"] = "!Ref LegacyTokensUntil"
+		env["JWTGATE_LEGACY_IDENTITIES"] = "!Ref LegacyIdentities"
+		env["USERS_TABLE"] = "!Ref UsersTable" // the identity index, with LegacyIdentities=imported
 	}
 	return env
 }
@@ -374,7 +384,7 @@ func checkFunctions(t *testing.T, cfn template) {
 
 // migrating are the parameters of a stack taking over a Flask app's sessions and users, as
 // docs/migrating-from-flask.md sets them.
-var migrating = []string{"LegacyTokensUntil=2026-12-31T00:00:00Z", "LegacyHashCost=pbkdf2:sha256:260000"}
+var migrating = []string{"LegacyTokensUntil=2026-12-31T00:00:00Z", "LegacyHashCost=pbkdf2:sha256:260000", "LegacyIdentities=imported"}
 
 // checkMigration asserts the values the migration settings take in each function as deployed
 // with params: the window in every verifier of flask-minted tokens, the hash cost in the
@@ -385,6 +395,8 @@ func checkMigration(t *testing.T, cfn template, params map[string]string) {
 		"JWTGATE_LEGACY_TOKENS_UNTIL": {"AuthorizerFunction": params["LegacyTokensUntil"],
 			"RefreshFunction": params["LegacyTokensUntil"], "LogoutFunction": params["LegacyTokensUntil"]},
 		"JWTGATE_LEGACY_HASH_COST": {"LoginFunction": params["LegacyHashCost"]},
+		"JWTGATE_LEGACY_IDENTITIES": {"AuthorizerFunction": cmp.Or(params["LegacyIdentities"], "username"),
+			"RefreshFunction": cmp.Or(params["LegacyIdentities"], "username"), "LogoutFunction": cmp.Or(params["LegacyIdentities"], "username")},
 	}
 	for id, fn := range cfn.ofType("AWS::Lambda::Function") {
 		var p lambdaFunction
@@ -472,6 +484,9 @@ func checkRoles(t *testing.T, cfn template, params map[string]string) {
 		if id == "LoginFunction" && params["LegacyHashCost"] != "" {
 			want = append(want, legacyHashUpgrade)
 		}
+		if (id == "AuthorizerFunction" || id == "RefreshFunction") && params["LegacyIdentities"] == "imported" {
+			want = append(want, legacyIdentityLookup)
+		}
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
@@ -494,8 +509,11 @@ func checkRoles(t *testing.T, cfn template, params map[string]string) {
 			case id == "LogoutFunction" && table == "RevocationTable" && !write && keys != revocation.TokenKey("")+"*":
 				// Logout reads a flask refresh token's record for the session it bought, no other.
 				t.Errorf("LogoutFunction: %s on RevocationTable limited to keys %q, want dynamodb:LeadingKeys %q", action, keys, revocation.TokenKey("")+"*")
-			case id == "AuthorizerFunction" && strings.HasPrefix(action, "dynamodb:") && (write || (table != "RevocationTable" && table != "PublicKeysTable")):
-				t.Errorf("the authorizer may only read RevocationTable and PublicKeysTable; it has %s", grant)
+			case id == "AuthorizerFunction" && strings.HasPrefix(action, "dynamodb:") && (write || (table != "RevocationTable" && table != "PublicKeysTable" &&
+				(grant != legacyIdentityLookup || params["LegacyIdentities"] != "imported"))):
+				t.Errorf("the authorizer may only read RevocationTable and PublicKeysTable (and Query the users' identity index with LegacyIdentities=imported); it has %s", grant)
+			case strings.HasPrefix(table, "UsersTable/index/") && (grant != legacyIdentityLookup || params["LegacyIdentities"] != "imported"):
+				t.Errorf("%s: %s, want the identity index queried only with LegacyIdentities=imported", id, grant)
 			case table == "UsersTable" && write && id != "PasswordFunction" &&
 				(id != "LoginFunction" || grant != legacyHashUpgrade || params["LegacyHashCost"] == ""):
 				t.Errorf("only PasswordFunction may write UsersTable (and LoginFunction UpdateItem while LegacyHashCost is set); %s has %s", id, grant)
@@ -526,9 +544,33 @@ func checkTables(t *testing.T, cfn template) {
 			t.Errorf("%s: TTL %+v, want expires_at enabled", id, p.TimeToLiveSpecification)
 		}
 		key := wantKeys[id]
-		if len(p.KeySchema) != 1 || p.KeySchema[0].AttributeName != key || p.KeySchema[0].KeyType != "HASH" ||
-			len(p.AttributeDefinitions) != 1 || p.AttributeDefinitions[0].AttributeName != key || p.AttributeDefinitions[0].AttributeType != "S" {
-			t.Errorf("%s: key schema %+v, attributes %+v; want hash key %s (S) only", id, p.KeySchema, p.AttributeDefinitions, key)
+		attrs := []string{key + " S"}
+		if id == "UsersTable" {
+			attrs = append(attrs, "identity S") // the identity index's key
+		}
+		var gotAttrs []string
+		for _, a := range p.AttributeDefinitions {
+			gotAttrs = append(gotAttrs, a.AttributeName+" "+a.AttributeType)
+		}
+		if len(p.KeySchema) != 1 || p.KeySchema[0].AttributeName != key || p.KeySchema[0].KeyType != "HASH" || !slices.Equal(gotAttrs, attrs) {
+			t.Errorf("%s: key schema %+v, attributes %v; want hash key %s (S), attributes %v", id, p.KeySchema, gotAttrs, key, attrs)
+		}
+		// The users table's identity index, as dynamostore.CreateTables makes it: sparse on
+		// identity, keys only (the functions that query it read no hash); no other index.
+		var gotIndexes []string
+		for _, ix := range p.GlobalSecondaryIndexes {
+			var keys []string
+			for _, k := range ix.KeySchema {
+				keys = append(keys, k.AttributeName+" "+k.KeyType)
+			}
+			gotIndexes = append(gotIndexes, ix.IndexName+": "+strings.Join(keys, ",")+" "+ix.Projection.ProjectionType)
+		}
+		var wantIndexes []string
+		if id == "UsersTable" {
+			wantIndexes = []string{dynamostore.IdentityIndex + ": identity HASH KEYS_ONLY"}
+		}
+		if !slices.Equal(gotIndexes, wantIndexes) {
+			t.Errorf("%s: global secondary indexes %q, want %q", id, gotIndexes, wantIndexes)
 		}
 		if p.BillingMode != "PAY_PER_REQUEST" || !p.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled || !p.SSESpecification.SSEEnabled {
 			t.Errorf("%s: billing %q, PITR %v, SSE %v; want PAY_PER_REQUEST, PITR and SSE on", id,
@@ -1120,7 +1162,12 @@ func (s statement) actions() []string {
 }
 
 type dynamoTable struct {
-	BillingMode             string
+	BillingMode            string
+	GlobalSecondaryIndexes []struct {
+		IndexName  string
+		KeySchema  []struct{ AttributeName, KeyType string }
+		Projection struct{ ProjectionType string }
+	}
 	KeySchema               []struct{ AttributeName, KeyType string }
 	AttributeDefinitions    []struct{ AttributeName, AttributeType string }
 	TimeToLiveSpecification struct {
@@ -1231,8 +1278,15 @@ func arnOf(v any) string {
 	if strings.HasPrefix(d, "!GetAtt ") && strings.HasSuffix(d, ".Arn") {
 		return strings.TrimSuffix(strings.TrimPrefix(d, "!GetAtt "), ".Arn")
 	}
+	// An index of a table: !Sub "${Table.Arn}/index/name".
+	if m := subArn.FindStringSubmatch(d); m != nil {
+		return m[1] + m[2]
+	}
 	return d
 }
+
+// subArn is how describe prints !Sub "${Table.Arn}/index/name".
+var subArn = regexp.MustCompile(`^\{"Fn::Sub":"\$\{([A-Za-z0-9]+)\.Arn\}(/index/[A-Za-z0-9_.-]+)"\}$`)
 
 // checkMap reports every key whose value differs between got and want.
 func checkMap(t *testing.T, what string, got, want map[string]string) {

@@ -215,6 +215,9 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		fmt.Fprintf(stdout, "  migration: the window closed at %s: flask-jwt-extended's tokens get 401 (JWTGATE_LEGACY_TOKENS_UNTIL)\n", until.UTC().Format(time.RFC3339))
 	}
+	if srv.Config.Tokens.MapLegacyIdentities {
+		fmt.Fprintln(stdout, "  migration: a flask token's identity is mapped to the user imported with it (JWTGATE_LEGACY_IDENTITIES=imported)")
+	}
 	if cost := srv.Config.LegacyHashCost; cost != "" {
 		fmt.Fprintf(stdout, "  migration: every login also does one %s verification, real or dummy (JWTGATE_LEGACY_HASH_COST)\n", cost)
 	}

@@ -15,12 +15,14 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/request"
 	"github.com/jwtgate/jwtgate/shared/runtime/revocation"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+	"github.com/jwtgate/jwtgate/shared/runtime/users"
 )
 
 // ErrUnavailable is returned to the runtime when a decision cannot be made
-// (the revocation store failed, or the keys could not be re-read for too
-// long: tokens.ErrKeysStale): API Gateway then refuses the request.
-var ErrUnavailable = errors.New("authorizer: revocation store or keys unavailable")
+// (the revocation store or the identity lookup failed, or the keys could
+// not be re-read for too long: tokens.ErrKeysStale): API Gateway then
+// refuses the request.
+var ErrUnavailable = errors.New("authorizer: revocation store, identity lookup or keys unavailable")
 
 // Revocations is what the authorizer needs of a revocation store: one
 // lookup of several keys in one call. A store doing I/O bounds its own
@@ -28,6 +30,14 @@ var ErrUnavailable = errors.New("authorizer: revocation store or keys unavailabl
 // on which the authorizer fails closed.
 type Revocations interface {
 	Lookup(ctx context.Context, keys ...string) (map[string]revocation.Record, error)
+}
+
+// Identities is what the authorizer needs to map a legacy token's Flask
+// identity to a username (JWTGATE_LEGACY_IDENTITIES=imported): the name of
+// the user imported with it, users.ErrNotFound for none. A store doing I/O
+// bounds its own calls, as Revocations does.
+type Identities interface {
+	NameOf(ctx context.Context, identity string) (string, error)
 }
 
 // Authorizer decides requests. Build it with New: its defaults are applied
@@ -43,6 +53,9 @@ type Authorizer struct {
 	// the context (any language) can then not serve it by mistake.
 	rolesInFunction bool
 	revs            Revocations
+	// identities maps legacy identities; nil when they are not mapped (a
+	// token needing it then fails closed: users.ErrNoIdentities).
+	identities Identities
 	// cacheTTL is the API Gateway result cache TTL. When positive, one
 	// decision serves every route for that long, so it cannot depend on the
 	// method (CSRF) or the route (role rules: config refuses them with a
@@ -79,6 +92,13 @@ func WithLogger(log *slog.Logger) Option {
 // AuthorizerDenied by Reason, AuthorizerFailed, StoreLatency).
 func WithMetrics(e *metrics.Emitter) Option {
 	return func(a *Authorizer) { a.metrics = e }
+}
+
+// WithIdentities maps the identity of a legacy token read with
+// JWTGATE_LEGACY_IDENTITIES=imported through ids to the username, before
+// revocation, user cut-offs and the context see it.
+func WithIdentities(ids Identities) Option {
+	return func(a *Authorizer) { a.identities = ids }
 }
 
 // New returns the authorizer of cfg: access tokens verified by ts (whose
@@ -151,6 +171,12 @@ func (a *Authorizer) Decide(ctx context.Context, req Request) Decision {
 	if err != nil {
 		return deny(err)
 	}
+	if err := users.MapLegacyIdentity(ctx, claims, a.identities); err != nil {
+		if _, refused := tokens.Message(err); refused {
+			return deny(err) // an identity of no user
+		}
+		return Decision{Err: errors.Join(ErrUnavailable, err)} // fail closed, logged at error
+	}
 	subj := revocation.Subject{JTI: claims.ID, SID: claims.SID, Sub: claims.Subject, IssuedAt: claims.IssuedAt.Time, Generation: claims.Gen}
 	recs, err := a.revs.Lookup(ctx, subj.Keys()...)
 	if err != nil {
@@ -202,7 +228,7 @@ func reasonOf(err error) string {
 	case errors.Is(err, tokens.ErrWrongType):
 		return "WrongType"
 	case errors.Is(err, tokens.ErrNotYetValid), errors.Is(err, tokens.ErrIssuer), errors.Is(err, tokens.ErrAudience),
-		errors.Is(err, tokens.ErrMissingClaim):
+		errors.Is(err, tokens.ErrMissingClaim), errors.Is(err, tokens.ErrUnknownIdentity):
 		return "Claims"
 	}
 	return "Invalid"

@@ -26,6 +26,13 @@ const (
 	RoleDenialGateway  = "gateway"
 	RoleDenialFunction = "function"
 
+	// LegacyIdentitiesUsername and LegacyIdentitiesImported are the values
+	// of JWTGATE_LEGACY_IDENTITIES: a legacy token's identity is the
+	// username (the default), or is mapped to the username imported with
+	// it (users.User.Identity).
+	LegacyIdentitiesUsername = "username"
+	LegacyIdentitiesImported = "imported"
+
 	DefaultRefreshReuseGrace = 10 * time.Second
 	DefaultRoleRules         = "GET /admin*=admin"
 	DefaultStoreTimeout      = time.Second
@@ -268,6 +275,14 @@ func Load(env Getenv, mode Mode) (Config, error) {
 			r.fail("JWTGATE_LEGACY_TOKENS_UNTIL", v, "want an RFC 3339 instant, e.g. 2026-12-31T00:00:00Z")
 		}
 		c.Tokens.LegacyUntil = until
+	}
+	switch v := r.str("JWTGATE_LEGACY_IDENTITIES", LegacyIdentitiesUsername); v {
+	case LegacyIdentitiesUsername:
+	case LegacyIdentitiesImported:
+		c.Tokens.MapLegacyIdentities = true
+	default:
+		r.fail("JWTGATE_LEGACY_IDENTITIES", v, "want "+LegacyIdentitiesUsername+" (a legacy token's identity is the username) or "+
+			LegacyIdentitiesImported+" (mapped to the user imported with that identity)")
 	}
 	c.LegacyHashCost = r.str("JWTGATE_LEGACY_HASH_COST", "")
 	if c.LegacyHashCost != "" && !legacyHashCost.MatchString(c.LegacyHashCost) {

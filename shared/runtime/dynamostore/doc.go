@@ -1,8 +1,8 @@
 // Package dynamostore keeps jwtgate's revocation records, failed-login
 // counters and user accounts in DynamoDB, with the same methods and semantics
 // as revocation.MemoryStore, throttle.MemoryStore and users.MemoryStore, and
-// creates the two tables. Revocations and Throttle bound each call when
-// given WithCallTimeout; RefreshReads reads a refresh's revocation records
+// creates the two tables. Revocations, Throttle and Identities bound each
+// call when given WithCallTimeout; RefreshReads reads a refresh's revocation records
 // and its user in one BatchGetItem over both tables.
 //
 // # Revocation table
@@ -38,6 +38,12 @@
 //	roles                L     list of S, in order (may be empty)
 //	disabled             BOOL
 //	password_changed_at  N     Unix nanoseconds (absent when zero)
+//	generation           N     users.User.Generation (absent when zero)
+//	claims               M     of S: users.User.Claims (absent when none)
+//	identity             S     users.User.Identity, the Flask identity's JSON text (absent when none)
+//
+// IdentityIndex is a sparse global secondary index on identity, projecting
+// the keys only; Identities reads a username from it in one Query.
 //
 // # Errors
 //

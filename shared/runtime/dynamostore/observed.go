@@ -43,4 +43,9 @@ func (o observed) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...fu
 	return o.api.Scan(ctx, in, optFns...)
 }
 
+func (o observed) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	defer o.since(ctx, time.Now())
+	return o.api.Query(ctx, in, optFns...)
+}
+
 func (o observed) since(ctx context.Context, start time.Time) { o.observe(ctx, time.Since(start)) }

@@ -1,6 +1,7 @@
 package dynamostore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,12 +22,18 @@ const (
 )
 
 // CreateTables creates the revocation and users tables (on-demand
-// capacity), waits until both are ACTIVE and turns on TTL on expires_at for
-// both. Tables that already exist and TTL already on are fine, so running it
-// again changes nothing.
+// capacity; the users table with its IdentityIndex), waits until both are
+// ACTIVE and turns on TTL on expires_at for both. Tables that already exist
+// and TTL already on are fine, so running it again changes nothing; a users
+// table created before IdentityIndex gets it (UpdateTable, waited for).
+// template.yaml declares the same tables for a stack (template_test.go
+// compares them).
 func CreateTables(ctx context.Context, api TableAPI, revocationTable, usersTable string) error {
-	for _, t := range []struct{ name, key string }{{revocationTable, attrKey}, {usersTable, attrName}} {
-		if err := createTable(ctx, api, t.name, t.key); err != nil {
+	for _, t := range []struct {
+		name, key string
+		indexes   []types.GlobalSecondaryIndex
+	}{{revocationTable, attrKey, nil}, {usersTable, attrName, []types.GlobalSecondaryIndex{identityIndex()}}} {
+		if err := createTable(ctx, api, t.name, t.key, t.indexes...); err != nil {
 			return err
 		}
 	}
@@ -38,16 +45,34 @@ func CreateTables(ctx context.Context, api TableAPI, revocationTable, usersTable
 			return err
 		}
 	}
-	return nil
+	return ensureIdentityIndex(ctx, api, usersTable)
 }
 
-func createTable(ctx context.Context, api TableAPI, name, key string) error {
-	_, err := api.CreateTable(ctx, &dynamodb.CreateTableInput{
+// identityIndex is IdentityIndex's definition: identity (S) hashed, the
+// table's keys projected.
+func identityIndex() types.GlobalSecondaryIndex {
+	return types.GlobalSecondaryIndex{
+		IndexName:  aws.String(IdentityIndex),
+		KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String(attrIdentity), KeyType: types.KeyTypeHash}},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+	}
+}
+
+func createTable(ctx context.Context, api TableAPI, name, key string, indexes ...types.GlobalSecondaryIndex) error {
+	attrs := []types.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: types.ScalarAttributeTypeS}}
+	for _, ix := range indexes {
+		attrs = append(attrs, types.AttributeDefinition{AttributeName: ix.KeySchema[0].AttributeName, AttributeType: types.ScalarAttributeTypeS})
+	}
+	in := &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: types.ScalarAttributeTypeS}},
+		AttributeDefinitions: attrs,
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(key), KeyType: types.KeyTypeHash}},
-	})
+	}
+	if len(indexes) > 0 {
+		in.GlobalSecondaryIndexes = indexes
+	}
+	_, err := api.CreateTable(ctx, in)
 	var inUse *types.ResourceInUseException
 	if errors.As(err, &inUse) {
 		return nil // exists already (or is being created): waitActive follows
@@ -56,6 +81,59 @@ func createTable(ctx context.Context, api TableAPI, name, key string) error {
 		return fmt.Errorf("create table %q: %w", name, err)
 	}
 	return nil
+}
+
+// ensureIdentityIndex adds IdentityIndex to the users table called name
+// when it lacks it (a table made by an older `jwtgate tables create`), and
+// waits until the index is ACTIVE: DynamoDB backfills it from the items
+// the table holds.
+func ensureIdentityIndex(ctx context.Context, api TableAPI, name string) error {
+	status, err := indexStatus(ctx, api, name)
+	if err != nil {
+		return err
+	}
+	if status == "" {
+		ix := identityIndex()
+		_, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName:            aws.String(name),
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(attrIdentity), AttributeType: types.ScalarAttributeTypeS}},
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName: ix.IndexName, KeySchema: ix.KeySchema, Projection: ix.Projection,
+			}}},
+		})
+		if err != nil {
+			return fmt.Errorf("add index %q to %q: %w", IdentityIndex, name, classify(name, err))
+		}
+	}
+	deadline := time.Now().Add(tableWaitMax)
+	for delay := tableWaitMinDelay; status != types.IndexStatusActive; delay = min(2*delay, tableWaitMaxDelay) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("wait for index %q of %q: still %s after %v", IdentityIndex, name, status, tableWaitMax)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for index %q of %q: %w", IdentityIndex, name, ctx.Err())
+		case <-time.After(delay):
+		}
+		if status, err = indexStatus(ctx, api, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexStatus is IdentityIndex's status on table name, "" without one.
+func indexStatus(ctx context.Context, api TableAPI, name string) (types.IndexStatus, error) {
+	d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return "", fmt.Errorf("describe table %q: %w", name, classify(name, err))
+	}
+	for _, ix := range d.Table.GlobalSecondaryIndexes {
+		if aws.ToString(ix.IndexName) == IdentityIndex {
+			return cmp.Or(ix.IndexStatus, types.IndexStatusActive), nil
+		}
+	}
+	return "", nil
 }
 
 func waitActive(ctx context.Context, api TableAPI, name string) error {

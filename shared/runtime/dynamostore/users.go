@@ -22,7 +22,14 @@ const (
 	attrPasswordChangedAt = "password_changed_at"
 	attrGeneration        = "generation"
 	attrClaims            = "claims"
+	attrIdentity          = "identity" // users.User.Identity; the key of IdentityIndex
 )
+
+// IdentityIndex is the users table's sparse global secondary index on
+// identity (only users imported with one are in it), projecting the keys
+// alone: Identities reads a username from it in one Query, and a function
+// granted that Query on the index alone can read no password hash.
+const IdentityIndex = "identity"
 
 // Users stores users.User values in one DynamoDB table. It has the methods
 // and semantics of users.MemoryStore; names are used as given (normalise
@@ -60,6 +67,9 @@ func (s *Users) Get(ctx context.Context, name string) (users.User, error) {
 // error).
 func (s *Users) Add(ctx context.Context, u users.User) error {
 	if err := users.CheckClaims(u.Claims); err != nil {
+		return fmt.Errorf("add user %q: %w", u.Name, err)
+	}
+	if err := users.CheckIdentity(u.Identity); err != nil {
 		return fmt.Errorf("add user %q: %w", u.Name, err)
 	}
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
@@ -307,6 +317,9 @@ func encodeUser(u users.User) map[string]types.AttributeValue {
 	if len(u.Claims) > 0 {
 		item[attrClaims] = encodeClaims(u.Claims)
 	}
+	if u.Identity != "" {
+		item[attrIdentity] = &types.AttributeValueMemberS{Value: u.Identity}
+	}
 	return item
 }
 
@@ -322,6 +335,9 @@ func decodeUser(item map[string]types.AttributeValue) (users.User, error) {
 	}
 	if d, ok := item[attrDisabled].(*types.AttributeValueMemberBOOL); ok {
 		u.Disabled = d.Value
+	}
+	if id, ok := item[attrIdentity].(*types.AttributeValueMemberS); ok {
+		u.Identity = id.Value
 	}
 	switch r := item[attrRoles].(type) {
 	case nil:

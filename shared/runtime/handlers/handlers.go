@@ -52,6 +52,16 @@ type Stores struct {
 	RefreshReads session.RefreshReads
 	// Throttle counts failed logins; nil disables login throttling.
 	Throttle throttle.Store
+	// Identities maps a legacy token's Flask identity to its username for
+	// the authorizer and refresh (JWTGATE_LEGACY_IDENTITIES=imported); nil
+	// when not mapped.
+	Identities Identities
+}
+
+// Identities is the identity lookup the authorizer and refresh share.
+type Identities interface {
+	session.Identities
+	authorizer.Identities
 }
 
 // Set holds the handlers of one configuration.
@@ -100,9 +110,9 @@ func New(cfg config.Config, keys []tokens.Key, st Stores, log *slog.Logger, cloc
 		o(s)
 	}
 	s.session = session.New(cfg, ts, session.Stores{Users: st.Users, Revocations: st.Revocations,
-		RefreshReads: st.RefreshReads, Throttle: st.Throttle}, session.WithClock(clock), session.WithLogger(log), session.WithPasswords(pw))
+		RefreshReads: st.RefreshReads, Throttle: st.Throttle, Identities: st.Identities}, session.WithClock(clock), session.WithLogger(log), session.WithPasswords(pw))
 	s.authz = authorizer.New(cfg, ts, st.Revocations, authorizer.WithClock(clock), authorizer.WithLogger(log),
-		authorizer.WithMetrics(s.emitter(AuthorizerFunction)))
+		authorizer.WithMetrics(s.emitter(AuthorizerFunction)), authorizer.WithIdentities(st.Identities))
 	return s, nil
 }
 

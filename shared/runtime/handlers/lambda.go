@@ -60,7 +60,9 @@ func FromEnv(ctx context.Context, logicalID string, getenv config.Getenv) (any, 
 // DynamoStores are the session functions' stores over DynamoDB: cfg's
 // tables on api, each call to the revocation table (revocations, refresh
 // reads, failed-login counters) bounded by cfg.StoreTimeout
-// (JWTGATE_STORE_TIMEOUT), refresh's reads batched into one call. clock
+// (JWTGATE_STORE_TIMEOUT), refresh's reads batched into one call, and
+// with JWTGATE_LEGACY_IDENTITIES=imported the identity index, bounded
+// alike. clock
 // decides which records are live (nil: time.Now). Lambda, jwtgate dev and
 // the tests build their stores here; lambdaenv.Authorizer, which needs only
 // the revocation store, applies the same bound itself.
@@ -69,11 +71,15 @@ func DynamoStores(api dynamostore.ItemAPI, cfg config.Config, clock func() time.
 	opts := []dynamostore.Option{dynamostore.WithCallTimeout(cfg.StoreTimeout), dynamostore.WithClock(clock)}
 	us := dynamostore.NewUsers(api, cfg.UsersTable)
 	revs := dynamostore.NewRevocations(api, cfg.RevocationTable, opts...)
-	return Stores{
+	st := Stores{
 		Users: us, Revocations: revs,
 		RefreshReads: dynamostore.NewRefreshReads(revs, us),
 		Throttle:     dynamostore.NewThrottle(api, cfg.RevocationTable, opts...),
 	}
+	if cfg.Tokens.MapLegacyIdentities {
+		st.Identities = dynamostore.NewIdentities(api, cfg.UsersTable, opts...)
+	}
+	return st
 }
 
 // jwksFromEnv is JwksFunction's wiring. It never reads the signing secret:

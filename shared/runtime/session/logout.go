@@ -93,12 +93,18 @@ func (s *Service) Logout() http.Handler {
 					s.reply.Msg(w, http.StatusServiceUnavailable, "Logout failed: the session could not be revoked, try again")
 					return
 				}
+				// A Flask identity is not looked up: revoking by jti needs no
+				// username, and logout then works whatever the lookup does.
+				who := []any{"user", c.Subject}
+				if c.LegacyIdentity != "" {
+					who = []any{"identity", c.LegacyIdentity}
+				}
+				attrs := append(who, "jti", c.ID, "legacy", true)
 				if bought != "" {
 					revoked[bought] = true
-					log.InfoContext(ctx, "logout", "user", c.Subject, "jti", c.ID, "legacy", true, "revoked_sid", bought)
-					continue
+					attrs = append(attrs, "revoked_sid", bought)
 				}
-				log.InfoContext(ctx, "logout", "user", c.Subject, "jti", c.ID, "legacy", true)
+				log.InfoContext(ctx, "logout", attrs...)
 				continue
 			}
 			if revoked[c.SID] {

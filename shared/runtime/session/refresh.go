@@ -30,6 +30,9 @@ import (
 // gets that answer at once, within the grace too, and is not taken as
 // stolen. A token below the user's generation (a password change, a
 // disable, `jwtgate revoke --user` since its login) is refused as revoked.
+// A legacy token's Flask identity, with JWTGATE_LEGACY_IDENTITIES=imported,
+// is first mapped to the username imported with it: 401 "Error loading the
+// user ..." for none, 503 when the lookup fails.
 func (s *Service) Refresh() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.allowPOST(w, r) {
@@ -52,6 +55,18 @@ func (s *Service) Refresh() http.Handler {
 		}
 		ctx, cancel := s.bounded(r)
 		defer cancel()
+		if err := users.MapLegacyIdentity(ctx, claims, s.identities); err != nil {
+			// A Flask identity imported with no user, or a lookup that failed.
+			log := s.log().With("op", "refresh", "identity", claims.LegacyIdentity, "legacy", true)
+			if msg, refused := tokens.Message(err); refused {
+				log.InfoContext(ctx, "refresh refused", "reason", msg)
+				s.reply.Msg(w, http.StatusUnauthorized, msg)
+				return
+			}
+			log.ErrorContext(ctx, "refresh failed closed", "reason", "identity lookup", "err", err)
+			s.reply.Msg(w, http.StatusServiceUnavailable, msgUnavailable)
+			return
+		}
 		log := s.log().With("op", "refresh", "user", claims.Subject, "sid", claims.SID)
 		subj := subjectOf(claims)
 		recs, u, err := s.refreshReads().ReadForRefresh(ctx, claims.Subject,

@@ -56,6 +56,13 @@ type RefreshReads interface {
 	ReadForRefresh(ctx context.Context, name string, keys ...string) (map[string]revocation.Record, users.User, error)
 }
 
+// Identities is what refresh needs to map a legacy token's Flask identity
+// to a username (JWTGATE_LEGACY_IDENTITIES=imported): the name of the user
+// imported with it, users.ErrNotFound for none.
+type Identities interface {
+	NameOf(ctx context.Context, identity string) (string, error)
+}
+
 // Throttle is what login and password need of the failed-login limiter
 // (*throttle.Limiter): an attempt is reserved before the password is
 // checked, so it counts as a failure unless a success or a release gives
@@ -78,6 +85,8 @@ type Service struct {
 	revocations Revocations
 	// batchReads batches refresh's reads; nil makes them separately.
 	batchReads RefreshReads
+	// identities maps legacy identities; nil when they are not mapped.
+	identities Identities
 	// limiter limits failed logins and wrong old passwords; nil disables
 	// the limit.
 	limiter Throttle
@@ -115,6 +124,10 @@ type Stores struct {
 	// Throttle counts login attempts (and old-password guesses); nil
 	// disables login throttling.
 	Throttle throttle.Store
+	// Identities maps a legacy token's identity to its username
+	// (JWTGATE_LEGACY_IDENTITIES=imported); nil when not mapped, and a
+	// token that needs it is then refused with 503.
+	Identities Identities
 }
 
 // Option changes a default of New.
@@ -176,7 +189,7 @@ func New(cfg config.Config, ts *tokens.Service, st Stores, opts ...Option) *Serv
 	s := &Service{
 		tokens: ts, cookies: cfg.Cookies, csrf: cfg.CSRF,
 		verify: request.NewVerifier(ts, cfg.Locations, cfg.CSRF),
-		users:  st.Users, revocations: st.Revocations, batchReads: st.RefreshReads,
+		users:  st.Users, revocations: st.Revocations, batchReads: st.RefreshReads, identities: st.Identities,
 		reuseGrace: cfg.RefreshReuseGrace, storeTimeout: cfg.StoreTimeout,
 		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		clock:     time.Now, logger: slog.Default(), names: logging.NewProcessNames(),

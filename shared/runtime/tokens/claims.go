@@ -38,6 +38,7 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 		Audience  json.RawMessage `json:"aud"`
 	}
 	aux.plain = (*plain)(c)
+	c.LegacyIdentity = ""
 	b, err := withoutFoldedNames(b)
 	if err != nil {
 		return err
@@ -67,6 +68,11 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 	}
 	if bytes.Equal(aux.Subject, []byte("null")) {
 		return refuse(ErrMalformed, "Subject must be a string")
+	}
+	if c.names == nil || c.names.identity == DefaultIdentityClaim {
+		if c.legacyInteger(aux.Subject) {
+			aux.Subject = nil // read into LegacyIdentity: Subject stays empty
+		}
 	}
 	for _, s := range []struct {
 		raw  json.RawMessage

@@ -110,7 +110,9 @@ func (n *claimNames) decodeExtra(b []byte, c *Claims) error {
 		return err
 	}
 	if n.identity != DefaultIdentityClaim {
-		if err := stringClaim(m[n.identity], &c.Subject); err != nil {
+		if c.legacyInteger(m[n.identity]) {
+			c.Subject = ""
+		} else if err := stringClaim(m[n.identity], &c.Subject); err != nil {
 			return refuse(ErrMalformed, "Identity claim ("+n.identity+") must be a string")
 		}
 	}

@@ -53,10 +53,20 @@ type Claims struct {
 	// accepted during the migration window (Options.LegacyUntil). It has
 	// no session and no roles; refresh trades it for a jwtgate session.
 	Legacy bool `json:"-"`
+	// LegacyIdentity is a legacy token's identity as its canonical JSON
+	// text (42, "u-42": CanonicalIdentity), set with
+	// Options.MapLegacyIdentities. Subject is then empty until the caller
+	// has mapped the identity to a username (users.MapLegacyIdentity): an
+	// identity of the Flask app is never taken for a username.
+	LegacyIdentity string `json:"-"`
 	jwt.RegisteredClaims
 	// names is the Service's claim naming (identity claim, decoded
 	// extras), set by Issue and Parse; nil is the default naming.
 	names *claimNames
+	// numericIdentity lets UnmarshalJSON read an integer identity of a
+	// token without sid into LegacyIdentity: set by Parse while the legacy
+	// window is open and MapLegacyIdentities is on, and nowhere else.
+	numericIdentity bool
 }
 
 // DefaultIdentityClaim is the claim holding the identity, as flask's
@@ -122,6 +132,12 @@ type Options struct {
 	// key, until that instant (Claims.Legacy). It may not lie further
 	// ahead than RefreshTTL: no legacy token needs a longer window.
 	LegacyUntil time.Time
+	// MapLegacyIdentities (JWTGATE_LEGACY_IDENTITIES=imported) reads a
+	// legacy token's identity, a string or an integer, into
+	// Claims.LegacyIdentity instead of Subject, for the caller to map to
+	// the username imported with it. Without it (the default) a legacy
+	// token's identity is the username, and an integer is refused.
+	MapLegacyIdentities bool
 }
 
 // Defaults of key reloading.
@@ -504,10 +520,11 @@ func (s *Service) Parse(token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := Claims{names: s.names}
+	numeric := s.numericIdentities()
+	c := Claims{names: s.names, numericIdentity: numeric}
 	t, err := s.parser.ParseWithClaims(token, &c, ks.keyfunc)
 	if errors.Is(err, ErrUnknownKey) && s.reload() {
-		c = Claims{names: s.names}
+		c = Claims{names: s.names, numericIdentity: numeric}
 		t, err = s.parser.ParseWithClaims(token, &c, s.keys.Load().keyfunc)
 	}
 	if err != nil {
@@ -520,6 +537,15 @@ func (s *Service) Parse(token string) (*Claims, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// numericIdentities reports whether Parse may read an integer identity
+// (of a token without sid) now: only while the legacy window is open with
+// MapLegacyIdentities on. Everywhere else an integer identity is refused,
+// as PyJWT 2.10 refuses it.
+func (s *Service) numericIdentities() bool {
+	lu := s.opts.LegacyUntil
+	return s.opts.MapLegacyIdentities && !lu.IsZero() && s.opts.Clock().Before(lu)
 }
 
 // CheckType refuses a token of the wrong type with flask's messages, and
@@ -544,13 +570,15 @@ const MsgLegacyClosed = "Token from before the migration is no longer accepted, 
 // revocation), iat (user cut-offs) and, on refresh tokens, jti (rotation
 // consumes the token by it). A missing type reads as "access" and a
 // missing jti on an access token as none, as in flask. During the legacy
-// window a token without sid (flask-jwt-extended's) passes as Legacy.
+// window a token without sid (flask-jwt-extended's) passes as Legacy; with
+// MapLegacyIdentities its identity moves to LegacyIdentity.
 func (s *Service) requireClaims(c *Claims) error {
 	if c.Type == "" {
 		c.Type = Access
 	}
 	// A legacy token needs its jti: logout and revoke --jti revoke it by id.
-	if c.SID == "" && (c.Type == Access || c.Type == Refresh) && c.Subject != "" && c.ID != "" && c.IssuedAt != nil {
+	identified := c.Subject != "" || c.LegacyIdentity != ""
+	if c.SID == "" && (c.Type == Access || c.Type == Refresh) && identified && c.ID != "" && c.IssuedAt != nil {
 		lu := s.opts.LegacyUntil
 		switch {
 		case lu.IsZero():
@@ -558,12 +586,24 @@ func (s *Service) requireClaims(c *Claims) error {
 			// flask-jwt-extended's token: no session, no roles (a roles
 			// claim it might carry is its own, not ours).
 			c.Legacy, c.Roles, c.Gen, c.Extra = true, nil, 0, nil
+			if s.opts.MapLegacyIdentities {
+				// The Flask app's identity, not a username: the caller maps it.
+				if c.LegacyIdentity == "" {
+					c.LegacyIdentity = canonicalString(c.Subject)
+				}
+				c.Subject = ""
+			}
 			return nil
 		default:
 			return refuse(ErrLegacyWindow, MsgLegacyClosed)
 		}
 	}
 	switch {
+	case c.LegacyIdentity != "":
+		// An integer identity read for a token that is not a legacy one
+		// after all (a type of its own, no jti or iat): refused as it is
+		// outside the window.
+		return s.identityNotString()
 	case c.Subject == "":
 		return refuse(ErrMissingClaim, "Missing claim: "+s.opts.IdentityClaim)
 	case c.ID == "" && c.Type == Refresh:
@@ -661,7 +701,7 @@ func (s *Service) explain(raw string, t *jwt.Token, c *Claims, err error) (*Clai
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		return nil, refuse(ErrNotYetValid, "The token is not yet valid (nbf)")
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		if c.Subject == "" && missingClaim(err) == "exp" {
+		if c.Subject == "" && c.LegacyIdentity == "" && missingClaim(err) == "exp" {
 			// flask checks the identity claim first and PyJWT does not
 			// require exp: a token missing both reports the identity.
 			return nil, refuse(ErrMissingClaim, "Missing claim: "+s.opts.IdentityClaim)

@@ -24,6 +24,8 @@ var (
 	// ErrHashChanged is a conditional hash replacement that found another
 	// hash than the one it was to replace (a password change won the race).
 	ErrHashChanged = errors.New("users: password hash changed meanwhile")
+	// ErrIdentityTaken refuses a user whose Identity another user has.
+	ErrIdentityTaken = errors.New("users: identity taken by another user")
 )
 
 // User is one account.
@@ -44,6 +46,12 @@ type User struct {
 	// every login and refresh; a change shows at the user's next refresh.
 	// Names and sizes are bounded by CheckClaims.
 	Claims map[string]string
+	// Identity is what the Flask app passed to create_access_token as
+	// identity, when it is not the username (an integer id, a string id),
+	// as its canonical JSON text (tokens.CanonicalIdentity: 42, "u-42").
+	// With JWTGATE_LEGACY_IDENTITIES=imported a legacy token's identity is
+	// mapped through it to Name (MapLegacyIdentity); empty: none.
+	Identity string
 }
 
 // CheckClaims refuses user claims a token must not carry: a reserved name
@@ -87,15 +95,22 @@ func (m *MemoryStore) Get(_ context.Context, name string) (User, error) {
 	return u.clone(), nil
 }
 
-// Add creates u, or fails with ErrExists (or CheckClaims' error).
+// Add creates u, or fails with ErrExists (or CheckClaims' error). An
+// identity another user holds is ErrIdentityTaken.
 func (m *MemoryStore) Add(_ context.Context, u User) error {
 	if err := CheckClaims(u.Claims); err != nil {
+		return fmt.Errorf("add user %q: %w", u.Name, err)
+	}
+	if err := CheckIdentity(u.Identity); err != nil {
 		return fmt.Errorf("add user %q: %w", u.Name, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.users[u.Name]; ok {
 		return fmt.Errorf("add user %q: %w", u.Name, ErrExists)
+	}
+	if _, taken := m.nameOf(u.Identity); taken {
+		return fmt.Errorf("add user %q: identity %s: %w", u.Name, u.Identity, ErrIdentityTaken)
 	}
 	m.users[u.Name] = u.clone()
 	return nil
@@ -212,6 +227,30 @@ func (m *MemoryStore) edit(name, what string, f func(*User)) error {
 	f(&u)
 	m.users[name] = u
 	return nil
+}
+
+// NameOf returns the name of the user whose Identity is identity (its
+// canonical text), or ErrNotFound.
+func (m *MemoryStore) NameOf(_ context.Context, identity string) (string, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if name, ok := m.nameOf(identity); ok {
+		return name, nil
+	}
+	return "", fmt.Errorf("user of identity %s: %w", identity, ErrNotFound)
+}
+
+// nameOf finds identity's user under the lock; "" is nobody's identity.
+func (m *MemoryStore) nameOf(identity string) (string, bool) {
+	if identity == "" {
+		return "", false
+	}
+	for name, u := range m.users {
+		if u.Identity == identity {
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // List returns every user, sorted by name.

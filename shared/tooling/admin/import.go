@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jwtgate/jwtgate/shared/runtime/dynamostore"
 	"github.com/jwtgate/jwtgate/shared/runtime/password"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/runtime/users"
@@ -33,11 +34,11 @@ type importLine struct {
 
 // userImport is `jwtgate user import --file F`: it reads every line, checks
 // every one (username, hash readable within the cost bounds, roles, no name
-// twice, none in the table already) and writes only when all are good, so a
-// bad file changes nothing.
+// or Flask identity twice, none in the table already) and writes only when
+// all are good, so a bad file changes nothing.
 func userImport(ctx context.Context, args []string, env Env) error {
 	fs, c := newFlags("user import", env)
-	file := fs.String("file", "", "JSON lines ({\"username\",\"password_hash\",\"roles\",\"claims\"}) or CSV with a header")
+	file := fs.String("file", "", "JSON lines ({\"username\",\"password_hash\",\"roles\",\"claims\",\"identity\"}) or CSV with a header")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -49,16 +50,28 @@ func userImport(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("user import: %w", err)
 	}
 	lines, errs := parseImport(raw, env.Getenv("JWT_IDENTITY_CLAIM"))
-	_, store, _, err := c.stores(ctx, env)
+	client, store, _, err := c.stores(ctx, env)
 	if err != nil {
 		return err
 	}
+	ids := dynamostore.NewIdentities(client, c.usersTable)
+	identities := 0
 	for _, l := range lines {
 		if len(errs) >= maxImportErrors {
 			break
 		}
 		if _, err := store.Get(ctx, l.user.Name); err == nil {
 			errs = append(errs, fmt.Errorf("line %d: user %s already exists", l.line, l.user.Name))
+		} else if !errors.Is(err, users.ErrNotFound) {
+			return err
+		}
+		if l.user.Identity == "" {
+			continue
+		}
+		identities++
+		// One user per identity, or a legacy token could not say whose it is.
+		if other, err := ids.NameOf(ctx, l.user.Identity); err == nil {
+			errs = append(errs, fmt.Errorf("line %d: identity %s is user %s's already", l.line, l.user.Identity, other))
 		} else if !errors.Is(err, users.ErrNotFound) {
 			return err
 		}
@@ -80,12 +93,16 @@ func userImport(ctx context.Context, args []string, env Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "imported %d users\n", len(lines))
 	for _, l := range lines {
-		if l.given != "" {
+		if l.given != "" && l.user.Identity == "" {
 			// Login folds the name as import did, but a token the Flask app
 			// minted names the user as it was given: refresh finds no such
 			// user, so that user's flask sessions end at their next refresh.
 			fmt.Fprintf(env.Stdout, "  line %d: %q is stored as %q (PRECIS); the Flask app's sessions of %q are not taken over\n", l.line, l.given, l.user.Name, l.given)
 		}
+	}
+	if identities > 0 {
+		// The Flask app's tokens name these users by identity, not by name.
+		fmt.Fprintf(env.Stdout, "  %d with an identity: set JWTGATE_LEGACY_IDENTITIES=imported on the authorizer, refresh and logout to take their flask sessions over\n", identities)
 	}
 	var legacy []string
 	for _, cost := range slices.Sorted(maps.Keys(costs)) {
@@ -115,14 +132,17 @@ func parseImport(raw []byte, identity string) ([]importLine, []error) {
 	var lines []importLine
 	var errs []error
 	seen := map[string]int{}
-	add := func(n int, name, hash string, roles []string, claims map[string]string) {
+	seenIdentity := map[string]int{}
+	add := func(n int, name, hash string, roles []string, claims map[string]string, flaskID []byte) {
 		if len(errs) >= maxImportErrors {
 			return
 		}
-		u, cost, err := checkImport(name, hash, roles, claims, identity)
+		u, cost, err := checkImport(name, hash, roles, claims, identity, flaskID)
 		if err == nil {
 			if first, dup := seen[u.Name]; dup {
 				err = fmt.Errorf("user %s is on line %d already", u.Name, first)
+			} else if first, dup := seenIdentity[u.Identity]; dup && u.Identity != "" {
+				err = fmt.Errorf("user %s: identity %s is on line %d already", u.Name, u.Identity, first)
 			}
 		}
 		if err != nil {
@@ -130,6 +150,9 @@ func parseImport(raw []byte, identity string) ([]importLine, []error) {
 			return
 		}
 		seen[u.Name] = n
+		if u.Identity != "" {
+			seenIdentity[u.Identity] = n
+		}
 		l := importLine{line: n, user: u, cost: cost}
 		if u.Name != name {
 			l.given = name
@@ -154,6 +177,9 @@ func parseImport(raw []byte, identity string) ([]importLine, []error) {
 				// Claims are the user's own claims (users.User.Claims):
 				// an object of strings, optional.
 				Claims map[string]string `json:"claims"`
+				// Identity is what the Flask app passed as identity when
+				// not the username: a JSON integer or string, optional.
+				Identity json.RawMessage `json:"identity"`
 			}
 			dec := json.NewDecoder(strings.NewReader(text))
 			dec.DisallowUnknownFields()
@@ -166,14 +192,17 @@ func parseImport(raw []byte, identity string) ([]importLine, []error) {
 				}
 			}
 			if err != nil {
-				errs = append(errs, fmt.Errorf("line %d: not a JSON object of username, password_hash, roles, claims (an object of strings): %v", i+1, err))
+				errs = append(errs, fmt.Errorf("line %d: not a JSON object of username, password_hash, roles, claims (an object of strings), identity: %v", i+1, err))
 				continue
 			}
 			if rec.Username == nil || rec.PasswordHash == nil {
 				errs = append(errs, fmt.Errorf("line %d: missing username or password_hash", i+1))
 				continue
 			}
-			add(i+1, *rec.Username, *rec.PasswordHash, rec.Roles, rec.Claims)
+			if bytes.Equal(rec.Identity, []byte("null")) {
+				rec.Identity = nil
+			}
+			add(i+1, *rec.Username, *rec.PasswordHash, rec.Roles, rec.Claims, rec.Identity)
 		}
 		return lines, errs
 	}
@@ -181,7 +210,7 @@ func parseImport(raw []byte, identity string) ([]importLine, []error) {
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return nil, []error{fmt.Errorf("line 1: want a CSV header (username,password_hash[,roles]) or JSON lines: %v", err)}
+		return nil, []error{fmt.Errorf("line 1: want a CSV header (username,password_hash[,roles][,identity]) or JSON lines: %v", err)}
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -190,8 +219,9 @@ func parseImport(raw []byte, identity string) ([]importLine, []error) {
 	iu, okU := col["username"]
 	ih, okH := col["password_hash"]
 	ir, okR := col["roles"]
+	ii, okI := col["identity"]
 	if !okU || !okH {
-		return nil, []error{fmt.Errorf("line 1: the CSV header must name username and password_hash (roles optional), got %q", strings.Join(header, ","))}
+		return nil, []error{fmt.Errorf("line 1: the CSV header must name username and password_hash (roles, identity optional), got %q", strings.Join(header, ","))}
 	}
 	for {
 		rec, err := r.Read()
@@ -215,7 +245,13 @@ func parseImport(raw []byte, identity string) ([]importLine, []error) {
 			// Roles are comma-separated within their field (quote it).
 			roles = strings.Split(rec[ir], ",")
 		}
-		add(n, rec[iu], rec[ih], roles, nil)
+		var flaskID []byte
+		if okI && strings.TrimSpace(rec[ii]) != "" {
+			// The identity's JSON text: 42, or "u-42" (in CSV quoting,
+			// """u-42"""), so 42 and "42" stay apart.
+			flaskID = []byte(rec[ii])
+		}
+		add(n, rec[iu], rec[ih], roles, nil, flaskID)
 	}
 	return lines, errs
 }
@@ -223,8 +259,10 @@ func parseImport(raw []byte, identity string) ([]importLine, []error) {
 // checkImport validates one user: a valid username, a hash Verify can read
 // within the cost bounds, valid roles, claims a token may carry (none
 // named as identity, the configured identity claim, as `user claims`
-// refuses: the token would drop it silently).
-func checkImport(name, hash string, roles []string, claims map[string]string, identity string) (users.User, string, error) {
+// refuses: the token would drop it silently), and flaskID, the Flask
+// identity's JSON text when given (an integer or a non-empty string,
+// stored in canonical form: tokens.CanonicalIdentity).
+func checkImport(name, hash string, roles []string, claims map[string]string, identity string, flaskID []byte) (users.User, string, error) {
 	n, err := userName(name)
 	if err != nil {
 		return users.User{}, "", fmt.Errorf("invalid username %q", name)
@@ -247,5 +285,11 @@ func checkImport(name, hash string, roles []string, claims map[string]string, id
 	if len(claims) == 0 {
 		claims = nil
 	}
-	return users.User{Name: n, PasswordHash: hash, Roles: slices.Clip(rs), Claims: claims}, cost, nil
+	var id string
+	if flaskID != nil {
+		if id, err = tokens.CanonicalIdentity(flaskID); err != nil {
+			return users.User{}, "", fmt.Errorf("user %s: identity %s: want a JSON integer (42) or a non-empty string (\"u-42\")", n, flaskID)
+		}
+	}
+	return users.User{Name: n, PasswordHash: hash, Roles: slices.Clip(rs), Claims: claims, Identity: id}, cost, nil
 }

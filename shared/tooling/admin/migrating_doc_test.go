@@ -177,8 +177,14 @@ func TestMigratingGuide(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the guide's settings: %v", err)
 	}
-	if cfg.Tokens.LegacyUntil.IsZero() || cfg.LegacyHashCost == "" {
-		t.Errorf("settings not read: %+v %q", cfg.Tokens.LegacyUntil, cfg.LegacyHashCost)
+	if cfg.Tokens.LegacyUntil.IsZero() || cfg.LegacyHashCost == "" || !cfg.Tokens.MapLegacyIdentities {
+		t.Errorf("settings not read: %+v %q %v", cfg.Tokens.LegacyUntil, cfg.LegacyHashCost, cfg.Tokens.MapLegacyIdentities)
+	}
+	// The examples' identities were imported, in canonical form.
+	for name, want := range map[string]string{"alice": "42", "bob": "17", "carol": "43"} {
+		if got := f.user(name).Identity; got != want {
+			t.Errorf("%s's identity after the guide's import = %q, want %q", name, got, want)
+		}
 	}
 	if _, err := password.NewChecker(cfg.LegacyHashCost); err != nil {
 		t.Errorf("the guide's JWTGATE_LEGACY_HASH_COST: %v", err)
@@ -189,7 +195,7 @@ func TestMigratingGuide(t *testing.T) {
 // --parameter-overrides` values (AllowedPattern checked, as CloudFormation
 // does) and wants the functions' environment to carry the same settings as
 // the guide's `export` lines: the authorizer, refresh and logout the
-// window, login the hash cost.
+// window and how identities are read, login the hash cost.
 func checkDeployOverrides(t *testing.T, line string, overrides []string) {
 	t.Helper()
 	params := map[string]string{}
@@ -211,6 +217,7 @@ func checkDeployOverrides(t *testing.T, line string, overrides []string) {
 	want := map[string][]string{
 		"JWTGATE_LEGACY_TOKENS_UNTIL": {"AuthorizerFunction", "RefreshFunction", "LogoutFunction"},
 		"JWTGATE_LEGACY_HASH_COST":    {"LoginFunction"},
+		"JWTGATE_LEGACY_IDENTITIES":   {"AuthorizerFunction", "RefreshFunction", "LogoutFunction"},
 	}
 	for _, file := range []string{"template.yaml", "template-httpapi.yaml"} {
 		src, err := os.ReadFile(filepath.Join("..", "..", "..", file))

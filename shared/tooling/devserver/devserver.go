@@ -173,6 +173,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		}
 		stores = &handlers.Stores{Users: mem, Revocations: revocation.NewMemoryStore(o.Clock),
 			Throttle: throttle.NewMemoryStore(o.Clock)}
+		if cfg.Tokens.MapLegacyIdentities {
+			stores.Identities = mem
+		}
 	}
 	set, err := handlers.New(cfg, keys, *stores, o.Log, o.Clock, handlers.WithMetrics(s.Metrics.Emitter))
 	if err != nil {

@@ -27,9 +27,9 @@ func templates(t *testing.T) map[string]string {
 	return out
 }
 
-// TestMigrationParameters: JWTGATE_LEGACY_TOKENS_UNTIL and
-// JWTGATE_LEGACY_HASH_COST stand for the templates' LegacyTokensUntil and
-// LegacyHashCost, as the other settings stand for theirs: `jwtgate dev`
+// TestMigrationParameters: JWTGATE_LEGACY_TOKENS_UNTIL,
+// JWTGATE_LEGACY_HASH_COST and JWTGATE_LEGACY_IDENTITIES stand for the
+// templates' LegacyTokensUntil, LegacyHashCost and LegacyIdentities, as the other settings stand for theirs: `jwtgate dev`
 // reads the template with those values and each function's environment
 // holds what a stack deployed with them gives it. Each value below is
 // accepted by the template (AllowedPattern, as CloudFormation checks it)
@@ -58,6 +58,10 @@ func TestMigrationParameters(t *testing.T) {
 		{"JWTGATE_LEGACY_HASH_COST", "pbkdf2:sha256", false},
 		{"JWTGATE_LEGACY_HASH_COST", "pbkdf2:md5:1000", false},
 		{"JWTGATE_LEGACY_HASH_COST", "argon2id", false},
+		{"JWTGATE_LEGACY_IDENTITIES", "imported", true},
+		{"JWTGATE_LEGACY_IDENTITIES", "username", true},
+		{"JWTGATE_LEGACY_IDENTITIES", "Imported", false},
+		{"JWTGATE_LEGACY_IDENTITIES", "ids", false},
 	}
 	for file, src := range templates(t) {
 		for _, tt := range tests {
@@ -87,10 +91,11 @@ func TestMigrationParameters(t *testing.T) {
 func TestMigrationParametersInDev(t *testing.T) {
 	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	env := map[string]string{"JWT_SECRET_KEY": testSecret,
-		"JWTGATE_LEGACY_TOKENS_UNTIL": until, "JWTGATE_LEGACY_HASH_COST": "pbkdf2:sha256:260000"}
+		"JWTGATE_LEGACY_TOKENS_UNTIL": until, "JWTGATE_LEGACY_HASH_COST": "pbkdf2:sha256:260000", "JWTGATE_LEGACY_IDENTITIES": "imported"}
 	want := map[string]map[string]string{
 		"JWTGATE_LEGACY_TOKENS_UNTIL": {"AuthorizerFunction": until, "RefreshFunction": until, "LogoutFunction": until},
 		"JWTGATE_LEGACY_HASH_COST":    {"LoginFunction": "pbkdf2:sha256:260000"},
+		"JWTGATE_LEGACY_IDENTITIES":   {"AuthorizerFunction": "imported", "RefreshFunction": "imported", "LogoutFunction": "imported"},
 	}
 	for file, src := range templates(t) {
 		t.Run(file, func(t *testing.T) {
@@ -104,9 +109,10 @@ func TestMigrationParametersInDev(t *testing.T) {
 			}
 			defer srv.Close()
 			api := srv.Gateway.API()
-			if api.Parameters["LegacyTokensUntil"] != until || api.Parameters["LegacyHashCost"] != "pbkdf2:sha256:260000" {
-				t.Errorf("parameters LegacyTokensUntil=%q LegacyHashCost=%q, want the settings' values",
-					api.Parameters["LegacyTokensUntil"], api.Parameters["LegacyHashCost"])
+			if api.Parameters["LegacyTokensUntil"] != until || api.Parameters["LegacyHashCost"] != "pbkdf2:sha256:260000" ||
+				api.Parameters["LegacyIdentities"] != "imported" {
+				t.Errorf("parameters LegacyTokensUntil=%q LegacyHashCost=%q LegacyIdentities=%q, want the settings' values",
+					api.Parameters["LegacyTokensUntil"], api.Parameters["LegacyHashCost"], api.Parameters["LegacyIdentities"])
 			}
 			for id, fn := range api.Functions {
 				for name, per := range want {
@@ -116,8 +122,10 @@ func TestMigrationParametersInDev(t *testing.T) {
 					}
 				}
 			}
-			if !srv.Config.Tokens.LegacyUntil.Equal(mustTime(t, until)) || srv.Config.LegacyHashCost != "pbkdf2:sha256:260000" {
-				t.Errorf("the in-process functions' configuration: window %v, cost %q", srv.Config.Tokens.LegacyUntil, srv.Config.LegacyHashCost)
+			if !srv.Config.Tokens.LegacyUntil.Equal(mustTime(t, until)) || srv.Config.LegacyHashCost != "pbkdf2:sha256:260000" ||
+				!srv.Config.Tokens.MapLegacyIdentities {
+				t.Errorf("the in-process functions' configuration: window %v, cost %q, identities mapped %v",
+					srv.Config.Tokens.LegacyUntil, srv.Config.LegacyHashCost, srv.Config.Tokens.MapLegacyIdentities)
 			}
 		})
 	}

@@ -13,6 +13,8 @@ FLASK_ALGORITHM, FLASK_PRIVATE_KEY and FLASK_PUBLIC_KEY (PEM) are its
 JWT_ALGORITHM, JWT_PRIVATE_KEY and JWT_PUBLIC_KEY, for an app that signs
 with a key pair (SECRET is then unused; set_access_cookies decodes the token
 it writes for its csrf claim, hence the public key).
+FLASK_IDENTITY_INT=1 passes IDENTITY as an int, as an app does with
+create_access_token(identity=user.id).
 """
 import json
 import os
@@ -24,6 +26,8 @@ from flask_jwt_extended import (JWTManager, create_access_token, create_refresh_
                                 set_access_cookies, set_refresh_cookies)
 
 secret, identity = sys.argv[1], sys.argv[2]
+if os.environ.get("FLASK_IDENTITY_INT") == "1":
+    identity = int(identity)
 fresh = timedelta(seconds=int(sys.argv[3])) if len(sys.argv) > 3 else True
 claims = json.loads(os.environ.get("FLASK_MINT_CLAIMS") or "{}")
 
