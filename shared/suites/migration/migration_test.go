@@ -145,7 +145,7 @@ func migrate(t *testing.T, root, bin, template string, v variant) {
 	identity := v.setting("JWT_IDENTITY_CLAIM", "sub")
 	alg := v.setting("JWT_ALGORITHM", "HS256")
 
-	// (0) The Flask app as the team runs it; alice... testuser logs in.
+	// (0) The Flask app as the team runs it; testuser logs in on it.
 	flaskEnv := map[string]string{"JWT_SECRET_KEY": flaskSecret}
 	for k, val := range v.env {
 		flaskEnv[k] = val
