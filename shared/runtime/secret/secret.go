@@ -411,8 +411,9 @@ func ImportKeyPair(raw, alg, privatePEM string) (KeySet, error) {
 	if !tokens.Asymmetric(alg) {
 		return KeySet{}, fmt.Errorf("%w: %q is not a key pair algorithm", tokens.ErrUnsupportedAlgorithm, alg)
 	}
-	if block, rest := pem.Decode([]byte(privatePEM)); block != nil && strings.TrimSpace(string(rest)) != "" {
-		return KeySet{}, fmt.Errorf("secret: imported key: %w: more than one PEM block; want the private key alone", tokens.ErrKeyType)
+	privatePEM, err := soleKeyBlock(privatePEM)
+	if err != nil {
+		return KeySet{}, err
 	}
 	k, err := tokens.ParsePrivateKeyPEM(alg, importedID, privatePEM)
 	if err != nil {
@@ -434,10 +435,39 @@ func ImportKeyPair(raw, alg, privatePEM string) (KeySet, error) {
 	if err != nil {
 		return KeySet{}, err
 	}
-	if index(es, next.KID) >= 0 {
-		return Promote(raw, next.KID)
+	// The same key already in the set (a re-import, or its public half
+	// kept to verify) gives way to the entry just read, which holds the
+	// private key: the front entry must be able to sign.
+	if i := index(es, next.KID); i >= 0 {
+		es = append(es[:i:i], es[i+1:]...)
 	}
 	return KeySet{Keys: append([]KeyEntry{next}, es...)}, nil
+}
+
+// soleKeyBlock returns the one PEM block of an imported private key, past
+// the EC PARAMETERS block `openssl ecparam -genkey` writes before it (PyJWT
+// reads such a file as JWT_PRIVATE_KEY); a second key block is refused,
+// since which one the other app signs with cannot be told.
+func soleKeyBlock(text string) (string, error) {
+	rest := []byte(text)
+	var key []byte
+	for {
+		block, next := pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "EC PARAMETERS" {
+			if key != nil {
+				return "", errors.New("secret: imported key: more than one PEM block; want the private key alone")
+			}
+			key = rest[:len(rest)-len(next)]
+		}
+		rest = next
+	}
+	if key == nil {
+		return text, nil // not PEM: ParsePrivateKeyPEM says so
+	}
+	return string(key), nil
 }
 
 // fittingAlgorithm names the algorithm a private key that does not fit alg

@@ -206,7 +206,7 @@ func TestErrorMessageKey(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []map[string]string{{"JWT_ERROR_MESSAGE_KEY": `a"b`}, {"JWT_ACCESS_COOKIE_NAME": `a"b`}} {
+	for _, bad := range []map[string]string{{"JWT_ERROR_MESSAGE_KEY": `a"b`}, {"JWT_ACCESS_COOKIE_NAME": `a"b`}, {"JWT_ACCESS_COOKIE_NAME": "my##c"}} {
 		params, err := samtemplate.ParametersFromEnv(src, envOf(bad))
 		if err == nil {
 			_, err = samtemplate.ParseWith(src, params)
