@@ -112,24 +112,7 @@ func flaskPairToken(t *testing.T, p flaskPair, name string) string {
 // answers for token.
 func flaskPairVerdict(t *testing.T, p flaskPair, token string) (int, string) {
 	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", "../../runtime/tokens/testdata/flask_decode.py")
-	line, _ := json.Marshal(map[string]string{"token": token, "algorithm": p.alg, "public_key": p.public})
-	cmd.Stdin = strings.NewReader(string(line) + "\n")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("flask_decode.py: %v", err)
-	}
-	var v struct {
-		Status int
-		Msg    *string
-	}
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("flask_decode.py printed %q: %v", out, err)
-	}
-	if v.Msg == nil {
-		return v.Status, ""
-	}
-	return v.Status, *v.Msg
+	return flaskDecode(t, map[string]string{"token": token, "algorithm": p.alg, "public_key": p.public})
 }
 
 // TestKeysImportKeyPair follows a Flask app's key pair (JWT_PRIVATE_KEY,

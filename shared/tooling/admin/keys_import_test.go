@@ -43,8 +43,15 @@ func flaskAccessToken(t *testing.T, key, name string) string {
 // configured with key answers for token in an Authorization header.
 func flaskVerdict(t *testing.T, key, token string) (int, string) {
 	t.Helper()
+	return flaskDecode(t, map[string]string{"token": token, "secret": key})
+}
+
+// flaskDecode runs flask_decode.py on one request line (the token and the
+// key settings of the Flask app) and returns the status and msg it answers.
+func flaskDecode(t *testing.T, request map[string]string) (int, string) {
+	t.Helper()
 	cmd := exec.Command("/usr/bin/python3", "../../runtime/tokens/testdata/flask_decode.py")
-	line, _ := json.Marshal(map[string]string{"token": token, "secret": key})
+	line, _ := json.Marshal(request)
 	cmd.Stdin = strings.NewReader(string(line) + "\n")
 	out, err := cmd.Output()
 	if err != nil {
