@@ -2,8 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"encoding/json"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +15,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
+	"github.com/jwtgate/jwtgate/shared/testkit/servers"
 )
 
 // keyRecorder is SDK middleware that records the partition key of every
@@ -184,15 +183,7 @@ func TestRevocationWrites(t *testing.T) {
 // logs in, signed with the functions' key (the legacy window's tokens).
 func flaskJar(t *testing.T, name string) map[string]string {
 	t.Helper()
-	out, err := exec.Command("/usr/bin/python3", "../tokens/testdata/flask_mint.py", rtSecret, name).Output()
-	if err != nil {
-		t.Fatalf("flask_mint.py (python3-python-flask-jwt-extended; make tools-flask): %v", err)
-	}
-	var jar map[string]string
-	if err := json.Unmarshal(out, &jar); err != nil {
-		t.Fatal(err)
-	}
-	return jar
+	return servers.MintFlask(t, servers.Mint{Secret: rtSecret, Identity: name})
 }
 
 // authorizeFor runs the authorizer on jar's access cookie and returns its Allow.

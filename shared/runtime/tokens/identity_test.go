@@ -1,15 +1,13 @@
 package tokens_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
+	"github.com/jwtgate/jwtgate/shared/testkit/servers"
 )
 
 // flaskTokens has the real flask-jwt-extended 4.4.4 (PyJWT 2.6) log
@@ -19,19 +17,11 @@ import (
 // JWT_IDENTITY_CLAIM ("" for sub).
 func flaskTokens(t *testing.T, identity string, asInt bool, identityClaim string) (access, refresh string) {
 	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", "testdata/flask_mint.py", string(secret), identity)
-	cmd.Env = append(os.Environ(), "FLASK_IDENTITY_CLAIM="+identityClaim)
+	env := map[string]string{"FLASK_IDENTITY_CLAIM": identityClaim}
 	if asInt {
-		cmd.Env = append(cmd.Env, "FLASK_IDENTITY_INT=1")
+		env["FLASK_IDENTITY_INT"] = "1"
 	}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("flask_mint.py (python3-python-flask-jwt-extended; `make test` installs it): %v", err)
-	}
-	var jar map[string]string
-	if err := json.Unmarshal(out, &jar); err != nil || jar["access_token_cookie"] == "" {
-		t.Fatalf("flask_mint.py printed %q (%v)", out, err)
-	}
+	jar := servers.MintFlask(t, servers.Mint{Secret: string(secret), Identity: identity, Env: env})
 	return jar["access_token_cookie"], jar["refresh_token_cookie"]
 }
 

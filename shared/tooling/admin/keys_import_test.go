@@ -17,6 +17,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/secret"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/testkit/motoserver"
+	"github.com/jwtgate/jwtgate/shared/testkit/servers"
 	"github.com/jwtgate/jwtgate/shared/tooling/admin"
 )
 
@@ -28,15 +29,7 @@ const flaskKey = "flask-app-secret-key-0123456789ab"
 // and returns the access token its login sets.
 func flaskAccessToken(t *testing.T, key, name string) string {
 	t.Helper()
-	out, err := exec.Command("/usr/bin/python3", "../../runtime/tokens/testdata/flask_mint.py", key, name).Output()
-	if err != nil {
-		t.Fatalf("flask_mint.py (python3-python-flask-jwt-extended; `make test` installs it): %v", err)
-	}
-	var jar map[string]string
-	if err := json.Unmarshal(out, &jar); err != nil || jar["access_token_cookie"] == "" {
-		t.Fatalf("flask_mint.py printed %q (%v)", out, err)
-	}
-	return jar["access_token_cookie"]
+	return servers.MintFlask(t, servers.Mint{Secret: key, Identity: name})["access_token_cookie"]
 }
 
 // flaskVerdict is what a @jwt_required() route of the real flask-jwt-extended

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"github.com/jwtgate/jwtgate/shared/runtime/handlers"
 	"github.com/jwtgate/jwtgate/shared/runtime/tokens"
 	"github.com/jwtgate/jwtgate/shared/testkit/capture"
+	"github.com/jwtgate/jwtgate/shared/testkit/servers"
 	"github.com/jwtgate/jwtgate/shared/tooling/admin"
 )
 
@@ -32,20 +31,11 @@ import (
 // the identity as a Python int (create_access_token(identity=user.id)).
 func flaskSession(t *testing.T, identity string, asInt bool) map[string]string {
 	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", "../../runtime/tokens/testdata/flask_mint.py", flaskKey, identity)
-	cmd.Env = os.Environ()
+	env := map[string]string{}
 	if asInt {
-		cmd.Env = append(cmd.Env, "FLASK_IDENTITY_INT=1")
+		env["FLASK_IDENTITY_INT"] = "1"
 	}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("flask_mint.py (python3-python-flask-jwt-extended; `make test` installs it): %v", err)
-	}
-	var jar map[string]string
-	if err := json.Unmarshal(out, &jar); err != nil || jar["refresh_token_cookie"] == "" {
-		t.Fatalf("flask_mint.py printed %q (%v)", out, err)
-	}
-	return jar
+	return servers.MintFlask(t, servers.Mint{Secret: flaskKey, Identity: identity, Env: env})
 }
 
 // identityGate is the functions of one configuration over the fixture's
